@@ -1,0 +1,38 @@
+{
+  "targets": [
+    {
+      "target_name": "nlkit",
+      "sources": [
+        "native/netlink/message.cc",
+        "native/netlink/socket.cc",
+        "native/netlink/engine.cc",
+        "native/netns/namespace.cc",
+        "native/netns/netns_files.cc",
+        "native/families/link.cc",
+        "native/families/link_decode.cc",
+        "native/addon/worker_pool.cc",
+        "native/addon/js_convert.cc",
+        "native/addon/link_binding.cc",
+        "native/addon/netns_binding.cc",
+        "native/addon/addon.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NODE_ADDON_API_CPP_EXCEPTIONS"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-fexceptions", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      "cflags": ["-fvisibility=hidden"],
+      "ldflags": ["-pthread"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    }
+  ]
+}

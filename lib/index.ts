@@ -1,0 +1,17 @@
+// nlkit: Linux container networking over raw netlink, from a native addon that never forks.
+
+export * from './types';
+export { NlkitError, InvalidArgumentError, NetlinkError, SystemError, ProtocolError } from './errors';
+export { NetnsHandle, configure, createNetns, openNetns, deleteNetns, listNetns, type NlkitConfig } from './netns';
+export {
+  createLink,
+  createBridge,
+  createVethPair,
+  setLink,
+  enslave,
+  release,
+  deleteLink,
+  getLink,
+  listLinks,
+  LINK_KINDS,
+} from './links';

@@ -1,0 +1,87 @@
+// Loads the addon (a prebuild from prebuilds/, or the local build/Release) and types its raw
+// interface. Only lib/ talks to this; callers use the typed functions in the other files.
+
+import * as path from 'node:path';
+import nodeGypBuild = require('node-gyp-build');
+import type { Link } from './types';
+
+/** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
+export type NativeNetns = number | string | undefined;
+
+export interface NativeLinkRequest {
+  netns?: NativeNetns;
+  kind: string;
+  name: string;
+  mtu?: number;
+  txQueueLen?: number;
+  mac?: string;
+  up?: boolean;
+  alias?: string;
+  master?: string | number;
+  parent?: string | number;
+  peer?: { name: string; netns?: NativeNetns; mac?: string; mtu?: number; txQueueLen?: number };
+  vlanId?: number;
+  vlanProtocol?: string;
+  macvlanMode?: string;
+  ipvlanMode?: string;
+  ipvlanFlag?: string;
+  vxlan?: {
+    vni: number;
+    local?: string;
+    remote?: string;
+    group?: string;
+    port?: number;
+    device?: string | number;
+    ttl?: number;
+    learning?: boolean;
+  };
+  bridge?: { stp?: boolean; vlanFiltering?: boolean; forwardDelay?: number; ageingTime?: number };
+}
+
+export interface NativeLinkChanges {
+  up?: boolean;
+  mtu?: number;
+  mac?: string;
+  name?: string;
+  alias?: string;
+  txQueueLen?: number;
+  master?: string | number | null;
+  moveTo?: NativeNetns;
+  hairpin?: boolean;
+  isolated?: boolean;
+  learning?: boolean;
+}
+
+export interface NativeBinding {
+  threads: number;
+  linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
+  linkGet(req: { netns?: NativeNetns; link: string | number }): Promise<Link>;
+  linkList(req: { netns?: NativeNetns; kind?: string; master?: string | number }): Promise<Link[]>;
+  linkDelete(req: { netns?: NativeNetns; link: string | number }): Promise<void>;
+  linkSet(req: { netns?: NativeNetns; link: string | number; changes: NativeLinkChanges }): Promise<Link>;
+  /** Test hook: the RTM_NEWLINK bytes for a create request (references as ifindexes). */
+  linkEncodeCreate(req: NativeLinkRequest): Buffer;
+  netnsCreate(req: { dir: string; name?: string }): Promise<number>;
+  netnsOpen(req: { path: string; label?: string }): Promise<number>;
+  netnsClose(id: number): boolean;
+  /** A second handle id for the namespace behind `id`. */
+  netnsDup(id: number): number;
+  netnsDelete(req: { dir: string; name: string }): Promise<void>;
+  netnsList(req: { dir: string }): Promise<string[]>;
+}
+
+function load(): NativeBinding {
+  const root = path.join(__dirname, '..');
+  try {
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `nlkit: no native addon could be loaded (${why}).\n` +
+        'nlkit runs on Linux only. To build it from source: install python3, make and g++, ' +
+        'then run `npm rebuild nlkit` (or `npm run build:native` in a checkout).',
+    );
+  }
+}
+
+export const native: NativeBinding = load();

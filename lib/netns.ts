@@ -1,0 +1,139 @@
+// Network namespaces: create, open, delete and list them without forking, and turn every way a
+// caller can name one (handle, name, path, pid) into what the addon takes.
+
+import { callNative, InvalidArgumentError } from './errors';
+import { native, type NativeNetns } from './native';
+import type { NetnsRef } from './types';
+import * as check from './validate';
+
+const settings = { netnsDir: '/run/netns' };
+
+export interface NlkitConfig {
+  /** Where named namespaces live (`ip netns` uses /run/netns). */
+  netnsDir?: string;
+}
+
+/** Process-wide settings. */
+export function configure(config: NlkitConfig): void {
+  const c = check.optionsObject(config, 'config');
+  if (c.netnsDir !== undefined) {
+    if (typeof c.netnsDir !== 'string' || !c.netnsDir.startsWith('/')) {
+      throw new InvalidArgumentError('config.netnsDir', 'must be an absolute path');
+    }
+    settings.netnsDir = c.netnsDir.replace(/\/+$/u, '') || '/';
+  }
+}
+
+export function netnsDir(): string {
+  return settings.netnsDir;
+}
+
+/**
+ * An open network namespace. Calls given a handle reuse its netlink sockets; `close()` releases
+ * the namespace fd and those sockets, so the kernel can free an anonymous or deleted namespace.
+ */
+export class NetnsHandle {
+  /** Set for a namespace created or opened by name. */
+  readonly name?: string;
+  /** The file it was opened from; '' for an anonymous namespace. */
+  readonly path: string;
+  #id: number | undefined;
+
+  /** @internal */
+  constructor(id: number, path: string, name?: string) {
+    this.#id = id;
+    this.path = path;
+    if (name !== undefined) this.name = name;
+  }
+
+  get closed(): boolean {
+    return this.#id === undefined;
+  }
+
+  /** @internal The addon's handle id; throws once closed. */
+  nativeId(argument: string): number {
+    if (this.#id === undefined) throw new InvalidArgumentError(argument, 'network namespace handle is closed');
+    return this.#id;
+  }
+
+  /** Releases the namespace fd and its pooled sockets (at once, or when calls using them finish). */
+  close(): void {
+    if (this.#id === undefined) return;
+    native.netnsClose(this.#id);
+    this.#id = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Where a NetnsRef points, as a path (undefined for a handle). */
+function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: string; name?: string } {
+  if (typeof ref === 'string') {
+    if (ref.includes('/')) {
+      if (!ref.startsWith('/')) throw new InvalidArgumentError(argument, `namespace path '${ref}' must be absolute`);
+      return { path: ref };
+    }
+    const name = check.netnsName(ref, argument);
+    return { path: `${settings.netnsDir}/${name}`, name };
+  }
+  if (!check.isObject(ref)) throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
+  if ('pid' in ref) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
+  if ('path' in ref) {
+    const p = ref.path;
+    if (typeof p !== 'string' || !p.startsWith('/')) throw new InvalidArgumentError(`${argument}.path`, 'must be an absolute path');
+    return { path: p };
+  }
+  if ('name' in ref) {
+    const name = check.netnsName(ref.name, `${argument}.name`);
+    return { path: `${settings.netnsDir}/${name}`, name };
+  }
+  throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
+}
+
+/** Turns a caller's NetnsRef into the addon's form; undefined stays undefined (initial namespace). */
+export function toNative(ref: NetnsRef | undefined, argument = 'netns'): NativeNetns {
+  if (ref === undefined) return undefined;
+  if (ref instanceof NetnsHandle) return ref.nativeId(argument);
+  return pathOf(ref, argument).path;
+}
+
+/**
+ * Creates a network namespace. Named: bind-mounted at `<netnsDir>/<name>` exactly as
+ * `ip netns add` does, so it outlives the handle and `ip netns` sees it. Anonymous: held only by
+ * the returned handle, gone when it is closed (and nothing else uses it).
+ */
+export async function createNetns(name?: string): Promise<NetnsHandle> {
+  if (name === undefined) {
+    const id = await callNative(() => native.netnsCreate({ dir: settings.netnsDir }));
+    return new NetnsHandle(id, '');
+  }
+  const n = check.netnsName(name, 'name');
+  const id = await callNative(() => native.netnsCreate({ dir: settings.netnsDir, name: n }));
+  return new NetnsHandle(id, `${settings.netnsDir}/${n}`, n);
+}
+
+/**
+ * Opens a namespace by name, path or `{ pid }` and returns a handle that keeps it open. Given a
+ * handle, returns a second, independent handle to the same namespace.
+ */
+export async function openNetns(ref: NetnsRef): Promise<NetnsHandle> {
+  if (ref instanceof NetnsHandle) {
+    return new NetnsHandle(native.netnsDup(ref.nativeId('ref')), ref.path, ref.name);
+  }
+  const { path, name } = pathOf(ref, 'ref');
+  const id = await callNative(() => native.netnsOpen({ path }));
+  return new NetnsHandle(id, path, name);
+}
+
+/** Unmounts and removes a named namespace. Handles still open keep it alive until closed. */
+export async function deleteNetns(name: string): Promise<void> {
+  const n = check.netnsName(name, 'name');
+  await callNative(() => native.netnsDelete({ dir: settings.netnsDir, name: n }));
+}
+
+/** Names of the namespaces under the netns directory, sorted. */
+export async function listNetns(): Promise<string[]> {
+  return callNative(() => native.netnsList({ dir: settings.netnsDir }));
+}

@@ -1,0 +1,214 @@
+// Public types of nlkit. Everything a caller passes in or gets back is described here, so that
+// the functions in the other files stay short and the contract is readable in one place.
+
+import type { NetnsHandle } from './netns';
+
+/**
+ * A network namespace, as callers name one:
+ * - a handle from `createNetns()` / `openNetns()`;
+ * - a name under the netns directory (`'ctr1'` means `/run/netns/ctr1` by default);
+ * - an absolute path to a namespace file (`'/proc/1234/ns/net'`, `'/run/netns/ctr1'`);
+ * - `{ pid }`, the namespace process `pid` is in; `{ path }` and `{ name }` spell the other two out.
+ * Omitted, a call acts in the namespace the process started in.
+ */
+export type NetnsRef = NetnsHandle | string | { pid: number } | { path: string } | { name: string };
+
+/** A link, named by its interface name (at most 15 bytes) or its ifindex. */
+export type LinkRef = string | number;
+
+/** Every call takes this: where it acts. */
+export interface NetnsOption {
+  netns?: NetnsRef;
+}
+
+export type OperState =
+  | 'unknown'
+  | 'notpresent'
+  | 'down'
+  | 'lowerlayerdown'
+  | 'testing'
+  | 'dormant'
+  | 'up';
+
+/** Bridge-port settings of a link enslaved to a bridge. */
+export interface BridgePortInfo {
+  hairpin: boolean;
+  isolated: boolean;
+  learning: boolean;
+}
+
+export interface VlanInfo {
+  id: number;
+  protocol: '802.1Q' | '802.1ad';
+}
+
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
+export type IpvlanMode = 'l2' | 'l3' | 'l3s';
+export type IpvlanFlag = 'bridge' | 'private' | 'vepa';
+
+export interface VxlanInfo {
+  vni: number;
+  local?: string;
+  /** Unicast remote endpoint, or the multicast group when `group` is set. */
+  remote?: string;
+  group?: string;
+  port?: number;
+  /** ifindex of the underlying device. */
+  device?: number;
+  ttl?: number;
+  learning?: boolean;
+}
+
+export interface BridgeInfo {
+  stp: boolean;
+  vlanFiltering: boolean;
+  /** Forward delay in hundredths of a second, as the kernel keeps it. */
+  forwardDelay?: number;
+  /** MAC ageing time in hundredths of a second. */
+  ageingTime?: number;
+}
+
+/** What the kernel reports about a link, read back with RTM_GETLINK. */
+export interface Link {
+  index: number;
+  name: string;
+  /** `IFLA_INFO_KIND`: 'veth', 'bridge', 'vxlan'...; undefined for devices without one (lo, NICs). */
+  kind?: string;
+  /** Lower-case colon-separated MAC; undefined for devices without one. */
+  mac?: string;
+  mtu: number;
+  minMtu?: number;
+  maxMtu?: number;
+  txQueueLen?: number;
+  alias?: string;
+  /** Interface flags by name: 'UP', 'BROADCAST', 'LOOPBACK', 'MULTICAST', 'LOWER_UP'... */
+  flags: string[];
+  /** Administratively up (`IFF_UP`). */
+  up: boolean;
+  operState: OperState;
+  /** ifindex of the master (the bridge this link is a port of). */
+  master?: number;
+  /**
+   * `IFLA_LINK`: for a veth, the peer's ifindex (in the namespace `linkNetnsId` names, when set);
+   * for vlan/macvlan/ipvlan, the parent's ifindex.
+   */
+  link?: number;
+  /** `IFLA_LINK_NETNSID`: the id, as this namespace numbers them, of the namespace `link` is in. */
+  linkNetnsId?: number;
+  /** For a veth: its peer, as `link`/`linkNetnsId` describe it. */
+  peer?: { index: number; netnsId?: number };
+  /** Set when this link is a bridge port. */
+  bridgePort?: BridgePortInfo;
+  bridge?: BridgeInfo;
+  vlan?: VlanInfo;
+  macvlan?: { mode: MacvlanMode };
+  ipvlan?: { mode: IpvlanMode; flags: IpvlanFlag[] };
+  vxlan?: VxlanInfo;
+}
+
+/** Settings shared by every link creation. */
+export interface CommonLinkOptions extends NetnsOption {
+  mtu?: number;
+  /** MAC to give the link at creation (avoids a race with udev rewriting a random one). */
+  mac?: string;
+  /** Set the link up in the creating request. */
+  up?: boolean;
+  /** Enslave to this bridge (name or ifindex, in the same namespace) in the creating request. */
+  master?: LinkRef;
+  txQueueLen?: number;
+  alias?: string;
+}
+
+export interface BridgeOptions extends CommonLinkOptions {
+  stp?: boolean;
+  vlanFiltering?: boolean;
+  /** Hundredths of a second. */
+  forwardDelay?: number;
+  /** Hundredths of a second. */
+  ageingTime?: number;
+}
+
+export interface VethPeerOptions {
+  name: string;
+  /** Create the peer directly inside this namespace (no later move between namespaces). */
+  netns?: NetnsRef;
+  mac?: string;
+  mtu?: number;
+  txQueueLen?: number;
+}
+
+export interface VethPairOptions extends CommonLinkOptions {
+  name: string;
+  peer: VethPeerOptions;
+}
+
+/** One end of a veth pair as `createVethPair` reports it. */
+export interface VethEnd {
+  index: number;
+  name: string;
+  mac: string;
+  /** The namespace the end was created in, as the caller named it; undefined for the call's own. */
+  netns?: NetnsRef;
+  /** The peer namespace's id as the first end's namespace numbers it (`IFLA_LINK_NETNSID`). */
+  netnsId?: number;
+}
+
+export interface VethPair {
+  /** The end created in the call's namespace, read back from the kernel. */
+  link: Link;
+  peer: VethEnd;
+}
+
+export type CreateLinkSpec =
+  | ({ kind: 'dummy'; name: string } & CommonLinkOptions)
+  | ({ kind: 'bridge'; name: string } & BridgeOptions)
+  | ({ kind: 'veth'; name: string; peer: VethPeerOptions } & CommonLinkOptions)
+  | ({ kind: 'vlan'; name: string; parent: LinkRef; id: number; protocol?: '802.1Q' | '802.1ad' } & CommonLinkOptions)
+  | ({ kind: 'macvlan'; name: string; parent: LinkRef; mode?: MacvlanMode } & CommonLinkOptions)
+  | ({ kind: 'ipvlan'; name: string; parent: LinkRef; mode?: IpvlanMode; flag?: IpvlanFlag } & CommonLinkOptions)
+  | ({
+      kind: 'vxlan';
+      name: string;
+      vni: number;
+      local?: string;
+      remote?: string;
+      group?: string;
+      /** UDP destination port; the kernel's default is 8472, IANA's 4789. */
+      port?: number;
+      /** Underlying device (name or ifindex). */
+      device?: LinkRef;
+      ttl?: number;
+      learning?: boolean;
+    } & CommonLinkOptions);
+
+export type LinkKind = CreateLinkSpec['kind'];
+
+/**
+ * The changes `setLink(link, changes, opts?)` makes, all in one RTM_NEWLINK request. The kernel
+ * applies a namespace move first and the up/down flag last, so `{ name, up: true }` renames a
+ * down link and then sets it up.
+ */
+export interface LinkChanges {
+  up?: boolean;
+  mtu?: number;
+  mac?: string;
+  /** Rename (the kernel refuses to rename a link that is up: EBUSY). */
+  name?: string;
+  alias?: string;
+  txQueueLen?: number;
+  /** Enslave to this bridge; `null` releases the link from its master. */
+  master?: LinkRef | null;
+  /** Move the link into this namespace. The returned description is read there. */
+  netns?: NetnsRef;
+  /** Bridge-port flags (the link must be a bridge port). */
+  hairpin?: boolean;
+  isolated?: boolean;
+  learning?: boolean;
+}
+
+export interface ListLinksOptions extends NetnsOption {
+  /** Only links of this kind ('veth', 'bridge'...), filtered by the kernel. */
+  kind?: string;
+  /** Only ports of this master, filtered by the kernel. */
+  master?: LinkRef;
+}

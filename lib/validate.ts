@@ -1,0 +1,117 @@
+// Input checks. Everything a caller passes is checked here, before any system call, and a bad
+// value is an InvalidArgumentError naming the field. The rules mirror the kernel's own, so that
+// what passes here is refused by the kernel only for reasons of state (exists, busy, missing).
+
+import { isIP } from 'node:net';
+import { InvalidArgumentError } from './errors';
+
+const IFNAMSIZ = 16;
+
+function fail(argument: string, problem: string): never {
+  throw new InvalidArgumentError(argument, problem);
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function optionsObject(v: unknown, argument: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (!isObject(v)) fail(argument, 'must be an object');
+  return v;
+}
+
+/** An interface name as the kernel's dev_valid_name() accepts it: 1-15 bytes, no '/', ':' or space. */
+export function ifname(v: unknown, argument: string): string {
+  if (typeof v !== 'string') fail(argument, `interface name must be a string, got ${typeof v}`);
+  const bytes = Buffer.byteLength(v);
+  if (bytes === 0) fail(argument, 'interface name is empty');
+  if (bytes >= IFNAMSIZ) fail(argument, `interface name '${v}' is ${bytes} bytes; the kernel allows at most ${IFNAMSIZ - 1}`);
+  if (v === '.' || v === '..') fail(argument, `'${v}' is not a valid interface name`);
+  if (/[\/:\s\0]/u.test(v)) fail(argument, `interface name '${v}' contains '/', ':', whitespace or NUL`);
+  return v;
+}
+
+export function ifindex(v: unknown, argument: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0x7fffffff) {
+    fail(argument, `ifindex must be a positive 32-bit integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** A link named by name or ifindex. */
+export function linkRef(v: unknown, argument: string): string | number {
+  if (typeof v === 'number') return ifindex(v, argument);
+  if (typeof v === 'string') return ifname(v, argument);
+  return fail(argument, 'must be an interface name or an ifindex');
+}
+
+/** A unicast Ethernet address, aa:bb:cc:dd:ee:ff; normalized to lower case. */
+export function mac(v: unknown, argument: string): string {
+  if (typeof v !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/iu.test(v)) {
+    fail(argument, `MAC address must look like 02:42:ac:11:00:02, got ${JSON.stringify(v)}`);
+  }
+  const lower = v.toLowerCase();
+  if (parseInt(lower.slice(0, 2), 16) & 1) fail(argument, `${lower} is a multicast address; a link needs a unicast one`);
+  if (lower === '00:00:00:00:00:00') fail(argument, 'the all-zero MAC address is not valid for a link');
+  return lower;
+}
+
+export function integer(v: unknown, argument: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(argument, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** MTU: 68 (the IPv4 minimum, ETH_MIN_MTU) to 65536 (loopback's). The kernel enforces each device's own maximum. */
+export function mtu(v: unknown, argument: string): number {
+  return integer(v, argument, 68, 65536);
+}
+
+export function bool(v: unknown, argument: string): boolean {
+  if (typeof v !== 'boolean') fail(argument, `must be true or false, got ${String(v)}`);
+  return v;
+}
+
+export function oneOf<T extends string>(v: unknown, argument: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    fail(argument, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+/** A string of at most `maxBytes` UTF-8 bytes, without NUL. */
+export function text(v: unknown, argument: string, maxBytes: number): string {
+  if (typeof v !== 'string') fail(argument, 'must be a string');
+  if (Buffer.byteLength(v) > maxBytes) fail(argument, `is longer than ${maxBytes} bytes`);
+  if (v.includes('\0')) fail(argument, 'contains NUL');
+  return v;
+}
+
+export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string {
+  const f = typeof v === 'string' ? isIP(v) : 0;
+  if (f === 0) fail(argument, `must be an IPv4 or IPv6 address, got ${JSON.stringify(v)}`);
+  if (family !== undefined && f !== family) fail(argument, `must be an IPv${family} address, got ${String(v)}`);
+  return v as string;
+}
+
+/** A namespace name under the netns directory: one path component. */
+export function netnsName(v: unknown, argument: string): string {
+  if (typeof v !== 'string' || v.length === 0) fail(argument, 'namespace name must be a non-empty string');
+  if (v === '.' || v === '..' || /[\/\0]/u.test(v)) fail(argument, `'${v}' is not a valid namespace name`);
+  if (Buffer.byteLength(v) > 255) fail(argument, 'namespace name is longer than 255 bytes');
+  return v;
+}
+
+/** Copies the defined keys of `from` that pass `check` into `to`. */
+export function optional<T>(
+  from: Record<string, unknown>,
+  key: string,
+  argumentPrefix: string,
+  check: (v: unknown, argument: string) => T,
+): T | undefined {
+  const v = from[key];
+  if (v === undefined) return undefined;
+  return check(v, argumentPrefix ? `${argumentPrefix}.${key}` : key);
+}

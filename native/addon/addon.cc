@@ -1,0 +1,95 @@
+#include "addon/addon.h"
+
+#include <fcntl.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace nlkit {
+
+namespace {
+size_t ThreadCount() {
+  // Rtnetlink changes serialize on the kernel's RTNL lock, so more threads than this buys
+  // nothing; fewer would let one slow namespace entry hold up unrelated calls.
+  const char* env = std::getenv("NLKIT_THREADS");
+  if (env != nullptr) {
+    const long n = std::strtol(env, nullptr, 10);
+    if (n >= 1 && n <= 64) return static_cast<size_t>(n);
+  }
+  return 4;
+}
+}  // namespace
+
+NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
+  // The namespace the process started in: what every call without `netns` acts on. /proc/self
+  // is the main thread's view, whichever thread loads the addon.
+  auto initial = Namespace::Open("/proc/self/ns/net", "initial netns");
+  if (!initial) {
+    throw Napi::Error::New(env, "nlkit: cannot open /proc/self/ns/net (errno " +
+                                    std::to_string(initial.error().errnum) + ")");
+  }
+  initial_ = std::move(*initial);
+  pool_ = std::make_unique<WorkerPool>(env, ThreadCount());
+  napi_add_env_cleanup_hook(env, &NlkitAddon::Cleanup, this);
+
+  struct Entry {
+    const char* name;
+    Napi::Value (*fn)(NlkitAddon&, const Napi::CallbackInfo&);
+  };
+  static const Entry kEntries[] = {
+      {"linkCreate", LinkCreate},   {"linkGet", LinkGet},           {"linkList", LinkList},
+      {"linkDelete", LinkDelete},   {"linkSet", LinkSet},           {"linkEncodeCreate", LinkEncodeCreate},
+      {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
+      {"netnsDup", NetnsDup},
+      {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
+  };
+  for (const Entry& e : kEntries) {
+    auto fn = e.fn;
+    exports.Set(e.name, Napi::Function::New(
+                            env, [this, fn](const Napi::CallbackInfo& info) { return fn(*this, info); }, e.name));
+  }
+  exports.Set("threads", Napi::Number::New(env, static_cast<double>(ThreadCount())));
+}
+
+NlkitAddon::~NlkitAddon() { Cleanup(this); }
+
+void NlkitAddon::Cleanup(void* self) {
+  auto* addon = static_cast<NlkitAddon*>(self);
+  if (addon->pool_) addon->pool_->Stop();
+  addon->handles_.clear();
+}
+
+NetnsTarget NlkitAddon::TargetOf(const Napi::Object& request, const char* key) {
+  Napi::Value v = request.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return initial_;
+  if (v.IsNumber()) {
+    const uint32_t id = v.As<Napi::Number>().Uint32Value();
+    auto it = handles_.find(id);
+    if (it == handles_.end()) {
+      Napi::Error e = Napi::Error::New(request.Env(), "network namespace handle is closed");
+      e.Set("code", "ERR_NLKIT_NETNS_CLOSED");
+      throw e;
+    }
+    return it->second;
+  }
+  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+  throw Napi::TypeError::New(request.Env(), std::string("nlkit native: '") + key + "' must be a handle id or a path");
+}
+
+uint32_t NlkitAddon::AddHandle(NamespacePtr ns) {
+  const uint32_t id = next_handle_++;
+  handles_.emplace(id, std::move(ns));
+  return id;
+}
+
+bool NlkitAddon::CloseHandle(uint32_t id) { return handles_.erase(id) > 0; }
+
+uint32_t NlkitAddon::DupHandle(uint32_t id) {
+  auto it = handles_.find(id);
+  return it == handles_.end() ? 0 : AddHandle(it->second);
+}
+
+}  // namespace nlkit
+
+using nlkit::NlkitAddon;
+NODE_API_ADDON(NlkitAddon)

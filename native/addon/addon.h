@@ -1,0 +1,55 @@
+// The addon instance: one per Node environment (main thread or worker_thread). It owns the
+// worker pool, the namespace the process started in, and the open namespace handles.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <unordered_map>
+
+#include "addon/js_convert.h"
+#include "addon/worker_pool.h"
+#include "netns/namespace.h"
+
+namespace nlkit {
+
+class NlkitAddon : public Napi::Addon<NlkitAddon> {
+ public:
+  NlkitAddon(Napi::Env env, Napi::Object exports);
+  ~NlkitAddon();
+
+  WorkerPool& pool() { return *pool_; }
+  // Reads a request's namespace field: undefined = the process's initial namespace, a number =
+  // an open handle (a closed one throws), a string = a path opened for this call only.
+  NetnsTarget TargetOf(const Napi::Object& request, const char* key);
+
+  // Handles (JS thread only).
+  uint32_t AddHandle(NamespacePtr ns);
+  bool CloseHandle(uint32_t id);
+  // A second id for the namespace behind `id` (0 if `id` is not open).
+  uint32_t DupHandle(uint32_t id);
+
+ private:
+  static void Cleanup(void* self);
+
+  std::unique_ptr<WorkerPool> pool_;
+  NamespacePtr initial_;
+  std::unordered_map<uint32_t, NamespacePtr> handles_;
+  uint32_t next_handle_ = 1;
+};
+
+// Binding entry points, one file per object family.
+Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkGet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkList(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkSet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkEncodeCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsDup(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info);
+
+}  // namespace nlkit

@@ -1,0 +1,88 @@
+// JS glue for network namespaces: create (named or anonymous), open, close, delete, list.
+#include "addon/addon.h"
+#include "netns/netns_files.h"
+
+namespace nlkit {
+
+namespace {
+Napi::Object RequestArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a request object");
+  }
+  return info[0].As<Napi::Object>();
+}
+
+// Registers an opened namespace as a handle; runs on the JS thread, where the registry lives.
+Materializer HandleResult(NlkitAddon& addon, NamespacePtr ns) {
+  return [&addon, ns = std::move(ns)](Napi::Env env) -> Napi::Value {
+    return Napi::Number::New(env, addon.AddHandle(ns));
+  };
+}
+}  // namespace
+
+Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string dir = ReqString(req, "dir");
+  std::optional<std::string> name = OptString(req, "name");
+  return addon.pool().Submit(info.Env(), [&addon, dir, name]() -> Result<Materializer> {
+    auto ns = CreateNamespace(dir, name);
+    if (!ns) return std::move(ns.error());
+    return HandleResult(addon, std::move(*ns));
+  });
+}
+
+Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string path = ReqString(req, "path");
+  std::string label = OptString(req, "label").value_or(path);
+  return addon.pool().Submit(info.Env(), [&addon, path, label]() -> Result<Materializer> {
+    auto ns = Namespace::Open(path, label);
+    if (!ns) return std::move(ns.error());
+    return HandleResult(addon, std::move(*ns));
+  });
+}
+
+// Synchronous: dropping the registry's reference closes the namespace fd and its pooled
+// sockets now, or as soon as the calls still using it finish.
+Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a handle id");
+  }
+  return Napi::Boolean::New(info.Env(), addon.CloseHandle(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+Napi::Value NetnsDup(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a handle id");
+  }
+  const uint32_t id = addon.DupHandle(info[0].As<Napi::Number>().Uint32Value());
+  if (id == 0) throw Napi::Error::New(info.Env(), "network namespace handle is closed");
+  return Napi::Number::New(info.Env(), id);
+}
+
+Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string dir = ReqString(req, "dir");
+  std::string name = ReqString(req, "name");
+  return addon.pool().Submit(info.Env(), [dir, name]() -> Result<Materializer> {
+    Status s = DeleteNamedNamespace(dir, name);
+    if (!s.ok()) return std::move(s.error());
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string dir = ReqString(req, "dir");
+  return addon.pool().Submit(info.Env(), [dir]() -> Result<Materializer> {
+    auto names = ListNamedNamespaces(dir);
+    if (!names) return std::move(names.error());
+    return Materializer([names = std::move(*names)](Napi::Env env) -> Napi::Value {
+      Napi::Array out = Napi::Array::New(env, names.size());
+      for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
+      return out;
+    });
+  });
+}
+
+}  // namespace nlkit

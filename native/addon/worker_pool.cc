@@ -1,0 +1,126 @@
+#include "addon/worker_pool.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "netns/namespace.h"
+
+namespace nlkit {
+
+WorkerPool::WorkerPool(Napi::Env env, size_t threads) : thread_count_(threads == 0 ? 1 : threads) {
+  delivery_ = Delivery::New(env, "nlkit", 0, 1, this);
+  delivery_.Unref(env);
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
+  auto job = std::make_unique<Job>(env, std::move(work));
+  Napi::Promise promise = job->deferred.Promise();
+  if (pending_++ == 0) delivery_.Ref(env);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (threads_.empty()) StartThreadsLocked();
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return promise;
+}
+
+void WorkerPool::StartThreadsLocked() {
+  for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+void WorkerPool::Loop() {
+  // Signals belong to the JS thread; a blocked worker is never interrupted by one.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  Status home = ThreadHome::Init();
+
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (!home.ok()) {
+      job->outcome.emplace(home.error());
+    } else {
+      job->outcome.emplace(job->work());
+    }
+    Job* raw = job.release();
+    if (delivery_.NonBlockingCall(raw) != napi_ok) {
+      std::unique_ptr<Job> dropped(raw);  // env is going away; nobody is waiting
+    }
+    if (ThreadHome::poisoned()) {
+      // This thread could not return to its own namespace: it must run nothing else. Hand its
+      // place to a fresh thread and end.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) threads_.emplace_back([this] { Loop(); });
+      return;
+    }
+  }
+}
+
+void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* raw) {
+  std::unique_ptr<Job> job(raw);
+  if (env == nullptr || job == nullptr) return;
+  if (--pool->pending_ == 0) pool->delivery_.Unref(env);
+  Napi::HandleScope scope(env);
+  Result<Materializer>& outcome = *job->outcome;
+  if (!outcome.ok()) {
+    job->deferred.Reject(ErrorToJs(env, outcome.error()));
+    return;
+  }
+  try {
+    job->deferred.Resolve(outcome.value()(env));
+  } catch (const Napi::Error& e) {
+    job->deferred.Reject(e.Value());
+  }
+}
+
+void WorkerPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  // Joining outside the lock: a poisoned thread may be adding its replacement. Collect until
+  // no thread is left unjoined.
+  for (size_t i = 0;; ++i) {
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (i >= threads_.size()) break;
+      t = std::move(threads_[i]);
+    }
+    if (t.joinable()) t.join();
+  }
+  delivery_.Release();
+}
+
+Napi::Object ErrorToJs(Napi::Env env, const Error& e) {
+  Napi::Object o = Napi::Object::New(env);
+  static const char* const kKinds[] = {"netlink", "system", "protocol", "invalid"};
+  o.Set("kind", kKinds[static_cast<int>(e.kind)]);
+  if (e.errnum != 0) {
+    o.Set("errno", e.errnum);
+    const char* desc = strerrordesc_np(e.errnum);
+    o.Set("description", desc != nullptr ? desc : "unknown error");
+  }
+  if (!e.operation.empty()) o.Set("operation", e.operation);
+  if (!e.object.empty()) o.Set("object", e.object);
+  if (!e.extack.empty()) o.Set("extack", e.extack);
+  if (e.extack_offset >= 0) o.Set("extackOffset", static_cast<double>(e.extack_offset));
+  if (!e.detail.empty()) o.Set("detail", e.detail);
+  return o;
+}
+
+}  // namespace nlkit

@@ -1,0 +1,68 @@
+// nlkit's own worker threads. Kernel work never runs on the JS thread, and not on libuv's pool
+// either (4 threads by default, shared with fs and dns: a burst of container starts must not
+// stall them, nor wait behind them).
+//
+// A job has two halves: `work` runs on a worker and returns either an Error or a "materializer";
+// the materializer runs on the JS thread and turns the plain C++ result into JS values. One
+// thread-safe function carries finished jobs back; it holds the event loop open only while jobs
+// are pending.
+#pragma once
+
+#include <napi.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+
+namespace nlkit {
+
+using Materializer = std::function<Napi::Value(Napi::Env)>;
+using Work = std::function<Result<Materializer>()>;
+
+struct Job {
+  Work work;
+  std::optional<Result<Materializer>> outcome;
+  Napi::Promise::Deferred deferred;
+  explicit Job(Napi::Env env, Work w) : work(std::move(w)), deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(Napi::Env env, size_t threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // JS thread: queues `work` and returns the promise it settles.
+  Napi::Promise Submit(Napi::Env env, Work work);
+  // Stops and joins the threads (env teardown). Queued jobs are dropped.
+  void Stop();
+
+ private:
+  static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
+  void Loop();
+  void StartThreadsLocked();
+
+  using Delivery = Napi::TypedThreadSafeFunction<WorkerPool, Job, &WorkerPool::CallJs>;
+  Delivery delivery_;
+  size_t thread_count_;
+  size_t pending_ = 0;  // JS thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+};
+
+// Converts an Error to the plain object the TypeScript layer turns into a typed error class.
+Napi::Object ErrorToJs(Napi::Env env, const Error& e);
+
+}  // namespace nlkit

@@ -1,0 +1,378 @@
+#include "families/link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sys/random.h>
+
+#include <cstring>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+std::string LinkRefArg::Describe() const {
+  return index > 0 ? "link #" + std::to_string(index) : "link " + name;
+}
+
+bool IpAddr::IsMulticast() const {
+  if (family == AF_INET) return (bytes[0] & 0xf0) == 0xe0;
+  return bytes[0] == 0xff;
+}
+
+std::string IpAddr::ToString() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  ::inet_ntop(family, bytes.data(), buf, sizeof(buf));
+  return buf;
+}
+
+std::optional<IpAddr> IpAddr::Parse(const std::string& text) {
+  IpAddr a;
+  if (::inet_pton(AF_INET, text.c_str(), a.bytes.data()) == 1) {
+    a.family = AF_INET;
+    return a;
+  }
+  if (::inet_pton(AF_INET6, text.c_str(), a.bytes.data()) == 1) {
+    a.family = AF_INET6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+Mac RandomMac() {
+  Mac mac{};
+  size_t got = 0;
+  while (got < mac.size()) {
+    const ssize_t n = ::getrandom(mac.data() + got, mac.size() - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  mac[0] = static_cast<uint8_t>((mac[0] & 0xfe) | 0x02);  // unicast, locally administered
+  return mac;
+}
+
+namespace {
+
+ifinfomsg LinkHeader(int32_t index, std::optional<bool> up) {
+  ifinfomsg h{};
+  h.ifi_family = AF_UNSPEC;
+  h.ifi_index = index;
+  if (up) {
+    h.ifi_change = IFF_UP;
+    h.ifi_flags = *up ? IFF_UP : 0;
+  }
+  return h;
+}
+
+void PutCommon(MessageBuilder& m, const std::optional<uint32_t>& mtu, const std::optional<Mac>& mac,
+               const std::optional<uint32_t>& txqlen) {
+  if (mtu) m.PutU32(IFLA_MTU, *mtu);
+  if (mac) m.PutAttr(IFLA_ADDRESS, mac->data(), mac->size());
+  if (txqlen) m.PutU32(IFLA_TXQLEN, *txqlen);
+}
+
+void PutAddr(MessageBuilder& m, uint16_t v4_type, uint16_t v6_type, const IpAddr& a) {
+  if (a.family == AF_INET) {
+    m.PutAttr(v4_type, a.bytes.data(), 4);
+  } else {
+    m.PutAttr(v6_type, a.bytes.data(), 16);
+  }
+}
+
+void PutVethPeer(MessageBuilder& m, const VethPeerSpec& peer) {
+  const size_t nest = m.BeginNest(VETH_INFO_PEER);
+  // The peer's own ifinfomsg. No IFF_UP here: the kernel refuses it (ENOTCONN), the peer is set
+  // up afterwards from its own namespace.
+  m.PutRaw(LinkHeader(0, std::nullopt));
+  m.PutString(IFLA_IFNAME, peer.name);
+  PutCommon(m, peer.mtu, peer.mac, peer.txqlen);
+  if (peer.netns) m.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(peer.netns->fd()));
+  m.EndNest(nest);
+}
+
+void PutVxlan(MessageBuilder& m, const VxlanSpec& v, uint32_t device) {
+  m.PutU32(IFLA_VXLAN_ID, v.vni);
+  if (v.group) PutAddr(m, IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, *v.group);
+  if (v.remote) PutAddr(m, IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, *v.remote);  // as ip(8) does
+  if (v.local) PutAddr(m, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, *v.local);
+  if (device) m.PutU32(IFLA_VXLAN_LINK, device);
+  if (v.ttl) m.PutU8(IFLA_VXLAN_TTL, *v.ttl);
+  if (v.learning) m.PutU8(IFLA_VXLAN_LEARNING, *v.learning ? 1 : 0);
+  if (v.port) m.PutBe16(IFLA_VXLAN_PORT, *v.port);
+}
+
+void PutKindData(MessageBuilder& m, const LinkSpec& s, const ResolvedRefs& refs) {
+  const size_t data = m.BeginNest(IFLA_INFO_DATA);
+  if (s.kind == "veth" && s.peer) {
+    PutVethPeer(m, *s.peer);
+  } else if (s.kind == "vlan") {
+    m.PutU16(IFLA_VLAN_ID, s.vlan_id);
+    if (s.vlan_protocol) m.PutBe16(IFLA_VLAN_PROTOCOL, s.vlan_protocol);
+  } else if (s.kind == "macvlan" && s.macvlan_mode) {
+    m.PutU32(IFLA_MACVLAN_MODE, *s.macvlan_mode);
+  } else if (s.kind == "ipvlan") {
+    if (s.ipvlan_mode) m.PutU16(IFLA_IPVLAN_MODE, *s.ipvlan_mode);
+    if (s.ipvlan_flags) m.PutU16(IFLA_IPVLAN_FLAGS, *s.ipvlan_flags);
+  } else if (s.kind == "vxlan" && s.vxlan) {
+    PutVxlan(m, *s.vxlan, refs.vxlan_device);
+  } else if (s.kind == "bridge") {
+    if (s.bridge_forward_delay) m.PutU32(IFLA_BR_FORWARD_DELAY, *s.bridge_forward_delay);
+    if (s.bridge_ageing_time) m.PutU32(IFLA_BR_AGEING_TIME, *s.bridge_ageing_time);
+    if (s.bridge_stp) m.PutU32(IFLA_BR_STP_STATE, *s.bridge_stp ? 1 : 0);
+    if (s.bridge_vlan_filtering) m.PutU8(IFLA_BR_VLAN_FILTERING, *s.bridge_vlan_filtering ? 1 : 0);
+  }
+  m.EndNest(data);
+}
+
+void PutRef(MessageBuilder& m, const LinkRefArg& ref) {
+  if (ref.index <= 0) m.PutString(IFLA_IFNAME, ref.name);
+}
+
+}  // namespace
+
+MessageBuilder EncodeCreateLink(const LinkSpec& s, const ResolvedRefs& refs) {
+  MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+  m.PutHeader(LinkHeader(0, s.up));
+  m.PutString(IFLA_IFNAME, s.name);
+  PutCommon(m, s.mtu, s.mac, s.txqlen);
+  if (s.alias) m.PutString(IFLA_IFALIAS, *s.alias);
+  if (refs.master) m.PutU32(IFLA_MASTER, refs.master);
+  if (refs.parent) m.PutU32(IFLA_LINK, refs.parent);
+  const size_t info = m.BeginNest(IFLA_LINKINFO);
+  m.PutString(IFLA_INFO_KIND, s.kind);
+  PutKindData(m, s, refs);
+  m.EndNest(info);
+  return m;
+}
+
+MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& c, uint32_t master_index) {
+  MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST);
+  m.PutHeader(LinkHeader(target.index > 0 ? target.index : 0, c.up));
+  // By name only when not renaming: a rename's IFLA_IFNAME is the new name (the caller resolves
+  // the index first).
+  if (target.index <= 0) m.PutString(IFLA_IFNAME, target.name);
+  if (c.move_to) m.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(c.move_to->fd()));
+  if (c.name) m.PutString(IFLA_IFNAME, *c.name);
+  PutCommon(m, c.mtu, c.mac, c.txqlen);
+  if (c.alias) m.PutString(IFLA_IFALIAS, *c.alias);
+  if (c.set_master) m.PutU32(IFLA_MASTER, master_index);
+  return m;
+}
+
+namespace {
+bool HasPortFlags(const LinkChangesSpec& c) { return c.hairpin || c.isolated || c.learning; }
+
+// Bridge-port flags go in a message of their own, after the main change: the kernel applies
+// IFLA_INFO_SLAVE_DATA before IFLA_MASTER, so a link enslaved in the same message would not yet
+// be a port.
+MessageBuilder EncodePortFlags(const LinkRefArg& ref, const LinkChangesSpec& c) {
+  MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST);
+  m.PutHeader(LinkHeader(ref.index > 0 ? ref.index : 0, std::nullopt));
+  PutRef(m, ref);
+  const size_t info = m.BeginNest(IFLA_LINKINFO);
+  m.PutString(IFLA_INFO_SLAVE_KIND, "bridge");
+  const size_t data = m.BeginNest(IFLA_INFO_SLAVE_DATA);
+  if (c.hairpin) m.PutU8(IFLA_BRPORT_MODE, *c.hairpin ? 1 : 0);
+  if (c.isolated) m.PutU8(IFLA_BRPORT_ISOLATED, *c.isolated ? 1 : 0);
+  if (c.learning) m.PutU8(IFLA_BRPORT_LEARNING, *c.learning ? 1 : 0);
+  m.EndNest(data);
+  m.EndNest(info);
+  return m;
+}
+}  // namespace
+
+MessageBuilder EncodeGetLink(const LinkRefArg& ref) {
+  MessageBuilder m(RTM_GETLINK, NLM_F_REQUEST);
+  m.PutHeader(LinkHeader(ref.index > 0 ? ref.index : 0, std::nullopt));
+  PutRef(m, ref);
+  m.PutU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  return m;
+}
+
+MessageBuilder EncodeDeleteLink(const LinkRefArg& ref) {
+  MessageBuilder m(RTM_DELLINK, NLM_F_REQUEST);
+  m.PutHeader(LinkHeader(ref.index > 0 ? ref.index : 0, std::nullopt));
+  PutRef(m, ref);
+  return m;
+}
+
+MessageBuilder EncodeListLinks(const std::optional<std::string>& kind, uint32_t master_index) {
+  MessageBuilder m(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+  m.PutHeader(LinkHeader(0, std::nullopt));
+  m.PutU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  if (master_index) m.PutU32(IFLA_MASTER, master_index);
+  if (kind) {
+    const size_t info = m.BeginNest(IFLA_LINKINFO);
+    m.PutString(IFLA_INFO_KIND, *kind);
+    m.EndNest(info);
+  }
+  return m;
+}
+
+// --- operations ---------------------------------------------------------------------------------
+
+namespace {
+
+std::string CreateObject(const LinkSpec& s) { return s.kind + " " + s.name; }
+
+// Resolves the named links among `refs` to ifindexes in one round trip (one GET per name, all in
+// one sendmsg). Entries given by index are passed through.
+Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vector<const LinkRefArg*>& refs) {
+  std::vector<uint32_t> out(refs.size(), 0);
+  std::vector<MessageBuilder> gets;
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (refs[i] == nullptr) continue;
+    if (refs[i]->index > 0) {
+      out[i] = static_cast<uint32_t>(refs[i]->index);
+    } else {
+      gets.push_back(EncodeGetLink(*refs[i]));
+      slots.push_back(i);
+    }
+  }
+  if (gets.empty()) return out;
+  auto outcomes = Transact(sock, gets);
+  if (!outcomes) return std::move(outcomes.error());
+  for (size_t k = 0; k < slots.size(); ++k) {
+    const RequestOutcome& o = (*outcomes)[k];
+    const LinkRefArg& ref = *refs[slots[k]];
+    if (o.ack.errnum != 0) return RefusalError(o.ack, "resolveLink", ref.Describe());
+    if (o.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
+    auto h = ReadStruct<ifinfomsg>(Bytes(o.replies[0]), sizeof(nlmsghdr));
+    if (!h) return Error::Protocol("truncated RTM_NEWLINK");
+    out[slots[k]] = static_cast<uint32_t>(h->ifi_index);
+  }
+  return out;
+}
+
+Result<LinkInfo> GetLinkOn(NetlinkSocket& sock, const LinkRefArg& ref) {
+  auto out = TransactOne(sock, EncodeGetLink(ref));
+  if (!out) return std::move(out.error().In("getLink", ref.Describe()));
+  if (out->replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
+  return DecodeLink(Bytes(out->replies[0]));
+}
+
+}  // namespace
+
+Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+
+  const LinkRefArg* vxlan_device = spec.vxlan && spec.vxlan->device ? &*spec.vxlan->device : nullptr;
+  auto idx = ResolveIndexes(**sock, {spec.master ? &*spec.master : nullptr,
+                                    spec.parent ? &*spec.parent : nullptr, vxlan_device});
+  if (!idx) return std::move(idx.error());
+  const ResolvedRefs refs{(*idx)[0], (*idx)[1], (*idx)[2]};
+
+  // The create and a GET of the new link go in one sendmsg: one round trip, and the GET sees the
+  // final state. (An NLM_F_ECHO reply would not: the kernel sends it before applying IFLA_MASTER.)
+  std::vector<MessageBuilder> batch;
+  batch.push_back(EncodeCreateLink(spec, refs));
+  batch.push_back(EncodeGetLink(LinkRefArg{0, spec.name}));
+  auto outcomes = Transact(**sock, batch);
+  if (!outcomes) return std::move(outcomes.error());
+  const RequestOutcome& created = (*outcomes)[0];
+  if (created.ack.errnum != 0) return RefusalError(created.ack, "createLink", CreateObject(spec));
+  const RequestOutcome& read = (*outcomes)[1];
+  if (read.ack.errnum != 0) return RefusalError(read.ack, "getLink", "link " + spec.name);
+  if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
+  return DecodeLink(Bytes(read.replies[0]));
+}
+
+Result<LinkInfo> GetLink(Namespace& ns, const LinkRefArg& ref) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  return GetLinkOn(**sock, ref);
+}
+
+Result<std::vector<LinkInfo>> ListLinks(Namespace& ns, const std::optional<std::string>& kind,
+                                        const std::optional<LinkRefArg>& master) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  uint32_t master_index = 0;
+  if (master) {
+    auto idx = ResolveIndexes(**sock, {&*master});
+    if (!idx) return std::move(idx.error());
+    master_index = (*idx)[0];
+  }
+  std::vector<LinkInfo> links;
+  MessageBuilder req = EncodeListLinks(kind, master_index);
+  Status s = Dump(
+      **sock, req,
+      [&](const Message& m) -> Status {
+        if (m.header.nlmsg_type != RTM_NEWLINK) return OkStatus();
+        auto info = DecodeLink(m);
+        if (!info) return std::move(info.error());
+        links.push_back(std::move(*info));
+        return OkStatus();
+      },
+      [&] { links.clear(); });
+  if (!s.ok()) return std::move(s.error().In("listLinks", "links"));
+  return links;
+}
+
+Status DeleteLink(Namespace& ns, const LinkRefArg& ref) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  auto out = TransactOne(**sock, EncodeDeleteLink(ref));
+  if (!out) return std::move(out.error().In("deleteLink", ref.Describe()));
+  return OkStatus();
+}
+
+Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChangesSpec& c) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+
+  // A rename must name the link by index (IFLA_IFNAME then carries the new name); a master given
+  // by name must become an index. Both are resolved in one round trip, only when needed.
+  const bool need_index = c.name && ref.index <= 0;
+  const LinkRefArg* master = c.set_master && c.master ? &*c.master : nullptr;
+  auto idx = ResolveIndexes(**sock, {need_index ? &ref : nullptr, master});
+  if (!idx) return std::move(idx.error());
+  const LinkRefArg target = need_index ? LinkRefArg{static_cast<int32_t>((*idx)[0]), {}} : ref;
+  // After the change the link answers to its new name, or to what named it before.
+  const LinkRefArg after = c.name ? LinkRefArg{0, *c.name} : target;
+
+  // One sendmsg: [read the name first, when a move must find the link again by name]
+  // + the change + [bridge-port flags] + [read back, unless the link left this namespace].
+  enum Step { kReadName, kChange, kPortFlags, kReadBack };
+  std::vector<MessageBuilder> batch;
+  std::vector<Step> steps;
+  const bool moving = c.move_to != nullptr;
+  if (moving && !c.name && target.index > 0) {
+    batch.push_back(EncodeGetLink(target));
+    steps.push_back(kReadName);
+  }
+  batch.push_back(EncodeSetLink(target, c, (*idx)[1]));
+  steps.push_back(kChange);
+  if (HasPortFlags(c)) {
+    batch.push_back(EncodePortFlags(after, c));
+    steps.push_back(kPortFlags);
+  }
+  if (!moving) {
+    batch.push_back(EncodeGetLink(after));
+    steps.push_back(kReadBack);
+  }
+
+  auto outcomes = Transact(**sock, batch);
+  if (!outcomes) return std::move(outcomes.error());
+  std::string name = c.name ? *c.name : ref.name;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const RequestOutcome& o = (*outcomes)[i];
+    static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
+    if (o.ack.errnum != 0) return RefusalError(o.ack, kOps[steps[i]], ref.Describe());
+    if (steps[i] == kReadName || steps[i] == kReadBack) {
+      if (o.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
+      auto info = DecodeLink(Bytes(o.replies[0]));
+      if (!info) return std::move(info.error());
+      if (steps[i] == kReadBack) return info;
+      name = info->name;
+    }
+  }
+  // Moved: read it back in its new namespace, by name (the index may change on a move).
+  return GetLink(*c.move_to, LinkRefArg{0, name});
+}
+
+}  // namespace nlkit

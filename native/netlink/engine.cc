@@ -1,0 +1,124 @@
+#include "netlink/engine.h"
+
+#include <errno.h>
+
+#include <string>
+
+namespace nlkit {
+
+Error RefusalError(const AckInfo& ack, std::string operation, std::string object) {
+  Error e = Error::Netlink(ack.errnum, std::move(operation), std::move(object));
+  e.extack = ack.extack;
+  e.extack_offset = ack.offset;
+  return e;
+}
+
+Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
+  std::vector<RequestOutcome> outcomes(requests.size());
+  if (requests.empty()) return outcomes;
+
+  std::vector<const MessageBuilder*> ptrs;
+  ptrs.reserve(requests.size());
+  const uint32_t first_seq = socket.NextSeq();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (i > 0) socket.NextSeq();
+    requests[i].SetSeq(first_seq + static_cast<uint32_t>(i));
+    requests[i].AddFlags(NLM_F_REQUEST | NLM_F_ACK);
+    ptrs.push_back(&requests[i]);
+  }
+  NLKIT_TRY(socket.Send(ptrs));
+
+  size_t pending = requests.size();
+  while (pending > 0) {
+    auto datagram = socket.Receive();
+    if (!datagram) return std::move(datagram.error());
+    auto messages = SplitMessages(*datagram);
+    if (!messages) {
+      socket.MarkBroken();
+      return std::move(messages.error());
+    }
+    for (const Message& m : *messages) {
+      const uint32_t index = m.header.nlmsg_seq - first_seq;  // wraps to huge when stale
+      if (m.header.nlmsg_seq < first_seq || index >= requests.size()) continue;
+      RequestOutcome& out = outcomes[index];
+      if (m.header.nlmsg_type == NLMSG_ERROR) {
+        auto ack = DecodeError(m);
+        if (!ack) {
+          socket.MarkBroken();
+          return std::move(ack.error());
+        }
+        out.ack = std::move(*ack);
+        --pending;
+      } else if (m.header.nlmsg_type != NLMSG_NOOP && m.header.nlmsg_type != NLMSG_DONE) {
+        out.replies.emplace_back(m.whole.begin(), m.whole.end());
+      }
+    }
+  }
+  return outcomes;
+}
+
+Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request) {
+  std::vector<MessageBuilder> batch;
+  batch.push_back(std::move(request));
+  auto outcomes = Transact(socket, batch);
+  if (!outcomes) return std::move(outcomes.error());
+  RequestOutcome& out = (*outcomes)[0];
+  if (out.ack.errnum != 0) return RefusalError(out.ack, {}, {});
+  return std::move(out);
+}
+
+Status Dump(NetlinkSocket& socket, MessageBuilder& request,
+            const std::function<Status(const Message&)>& on_message,
+            const std::function<void()>& on_restart, int max_attempts) {
+  request.AddFlags(NLM_F_REQUEST | NLM_F_DUMP);
+  for (int attempt = 1;; ++attempt) {
+    const uint32_t seq = socket.NextSeq();
+    request.SetSeq(seq);
+    NLKIT_TRY(socket.Send({&request}));
+
+    bool interrupted = false;
+    bool done = false;
+    Status failure = OkStatus();
+    while (!done) {
+      auto datagram = socket.Receive();
+      if (!datagram) return std::move(datagram.error());
+      auto messages = SplitMessages(*datagram);
+      if (!messages) {
+        socket.MarkBroken();
+        return std::move(messages.error());
+      }
+      for (const Message& m : *messages) {
+        if (m.header.nlmsg_seq != seq) continue;
+        if (m.header.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (m.header.nlmsg_type == NLMSG_DONE) {
+          auto info = DecodeDone(m);
+          if (info && info->errnum != 0) failure = RefusalError(*info, {}, {});
+          done = true;
+        } else if (m.header.nlmsg_type == NLMSG_ERROR) {
+          // A dump refused outright ends with this instead of NLMSG_DONE.
+          auto info = DecodeError(m);
+          if (!info) {
+            socket.MarkBroken();
+            return std::move(info.error());
+          }
+          if (info->errnum != 0) failure = RefusalError(*info, {}, {});
+          done = true;
+        } else if (m.header.nlmsg_type != NLMSG_NOOP && failure.ok()) {
+          // Keep draining to NLMSG_DONE even after a decode failure, so the socket stays usable.
+          Status s = on_message(m);
+          if (!s.ok()) failure = std::move(s);
+        }
+      }
+    }
+    if (!failure.ok()) return failure;
+    if (!interrupted) return OkStatus();
+    if (attempt >= max_attempts) {
+      Error e = Error::Netlink(EINTR);
+      e.detail = "dump interrupted by concurrent changes " + std::to_string(attempt) + " times";
+      return e;
+    }
+    on_restart();
+  }
+}
+
+}  // namespace nlkit

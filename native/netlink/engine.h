@@ -1,0 +1,41 @@
+// The request engine: sequence numbers, several requests in one sendmsg, ACK collection, and
+// dumps with NLM_F_DUMP_INTR detection and bounded retry. It is protocol-agnostic: rtnetlink and
+// nftables both go through here.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "netlink/message.h"
+#include "netlink/socket.h"
+
+namespace nlkit {
+
+// What became of one request of a transaction.
+struct RequestOutcome {
+  AckInfo ack;  // ack.errnum == 0: the kernel accepted it
+  // Replies that carried this request's sequence number before its ACK: the echo of an
+  // NLM_F_ECHO request, or the answer to a GET. Whole messages (header included).
+  std::vector<std::vector<uint8_t>> replies;
+};
+
+// Sends `requests` in one sendmsg, each with NLM_F_ACK and its own sequence number, and waits
+// for every ACK. The kernel handles rtnetlink requests one by one, so a failure of one does not
+// undo the others: the caller reads each outcome. A transport failure (timeout, malformed reply)
+// is the returned Error, and marks the socket broken.
+Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests);
+
+// The usual case: one request; its kernel refusal becomes an Error (kNetlink, with extack).
+Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request);
+
+// Turns a refused outcome into an Error carrying the kernel's errno and extended-ack text.
+Error RefusalError(const AckInfo& ack, std::string operation, std::string object);
+
+// Runs a dump. `on_message` sees every data message (the buffer is only valid during the call);
+// `on_restart` is called before a retry so the caller can drop what it collected, because an
+// interrupted dump (the table changed meanwhile) is retried up to `max_attempts` times.
+Status Dump(NetlinkSocket& socket, MessageBuilder& request,
+            const std::function<Status(const Message&)>& on_message,
+            const std::function<void()>& on_restart, int max_attempts = 5);
+
+}  // namespace nlkit

@@ -1,0 +1,212 @@
+#include "netlink/message.h"
+
+#include <arpa/inet.h>
+
+namespace nlkit {
+
+MessageBuilder::MessageBuilder(uint16_t type, uint16_t flags) {
+  buf_.reserve(256);
+  nlmsghdr h{};
+  h.nlmsg_len = sizeof(nlmsghdr);
+  h.nlmsg_type = type;
+  h.nlmsg_flags = flags;
+  Append(&h, sizeof(h));
+}
+
+void MessageBuilder::Append(const void* data, size_t len) {
+  const size_t at = buf_.size();
+  buf_.resize(at + len);
+  if (len > 0 && data != nullptr) std::memcpy(buf_.data() + at, data, len);
+  Pad();
+  SetLength();
+}
+
+void MessageBuilder::Pad() { buf_.resize(Align4(buf_.size()), 0); }
+
+void MessageBuilder::SetLength() {
+  const uint32_t len = static_cast<uint32_t>(buf_.size());
+  std::memcpy(buf_.data() + offsetof(nlmsghdr, nlmsg_len), &len, sizeof(len));
+}
+
+void MessageBuilder::PutAttr(uint16_t type, const void* data, size_t len) {
+  nlattr a{};
+  a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
+  a.nla_type = type;
+  const size_t at = buf_.size();
+  buf_.resize(at + NLA_HDRLEN + len);
+  std::memcpy(buf_.data() + at, &a, sizeof(a));
+  if (len > 0) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, len);
+  Pad();
+  SetLength();
+}
+
+void MessageBuilder::PutBe16(uint16_t type, uint16_t v) { PutU16(type, htons(v)); }
+void MessageBuilder::PutBe32(uint16_t type, uint32_t v) { PutU32(type, htonl(v)); }
+
+void MessageBuilder::PutString(uint16_t type, std::string_view s) {
+  const size_t at = buf_.size();
+  nlattr a{};
+  a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + s.size() + 1);
+  a.nla_type = type;
+  buf_.resize(at + NLA_HDRLEN + s.size() + 1, 0);
+  std::memcpy(buf_.data() + at, &a, sizeof(a));
+  std::memcpy(buf_.data() + at + NLA_HDRLEN, s.data(), s.size());
+  Pad();
+  SetLength();
+}
+
+size_t MessageBuilder::BeginNest(uint16_t type) {
+  const size_t at = buf_.size();
+  PutAttr(type | NLA_F_NESTED, nullptr, 0);
+  return at;
+}
+
+void MessageBuilder::EndNest(size_t offset) {
+  const uint16_t len = static_cast<uint16_t>(buf_.size() - offset);
+  std::memcpy(buf_.data() + offset + offsetof(nlattr, nla_len), &len, sizeof(len));
+}
+
+void MessageBuilder::SetSeq(uint32_t seq) {
+  std::memcpy(buf_.data() + offsetof(nlmsghdr, nlmsg_seq), &seq, sizeof(seq));
+}
+
+uint32_t MessageBuilder::seq() const {
+  uint32_t v;
+  std::memcpy(&v, buf_.data() + offsetof(nlmsghdr, nlmsg_seq), sizeof(v));
+  return v;
+}
+
+uint16_t MessageBuilder::flags() const {
+  uint16_t v;
+  std::memcpy(&v, buf_.data() + offsetof(nlmsghdr, nlmsg_flags), sizeof(v));
+  return v;
+}
+
+uint16_t MessageBuilder::type() const {
+  uint16_t v;
+  std::memcpy(&v, buf_.data() + offsetof(nlmsghdr, nlmsg_type), sizeof(v));
+  return v;
+}
+
+void MessageBuilder::AddFlags(uint16_t add) {
+  const uint16_t v = flags() | add;
+  std::memcpy(buf_.data() + offsetof(nlmsghdr, nlmsg_flags), &v, sizeof(v));
+}
+
+std::optional<Attr> AttrIterator::Next() {
+  if (rest_.size() < NLA_HDRLEN) {
+    // Trailing bytes shorter than a header are padding only if they are all there is.
+    if (!rest_.empty() && rest_.size() >= sizeof(nlattr)) malformed_ = true;
+    rest_ = {};
+    return std::nullopt;
+  }
+  nlattr a;
+  std::memcpy(&a, rest_.data(), sizeof(a));
+  if (a.nla_len < NLA_HDRLEN || a.nla_len > rest_.size()) {
+    malformed_ = true;
+    rest_ = {};
+    return std::nullopt;
+  }
+  Attr out;
+  out.type = a.nla_type & NLA_TYPE_MASK;
+  out.payload = rest_.subspan(NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
+  const size_t step = Align4(a.nla_len);
+  rest_ = step >= rest_.size() ? Bytes{} : rest_.subspan(step);
+  return out;
+}
+
+namespace {
+template <typename T>
+std::optional<T> Exact(const std::optional<Bytes>& a) {
+  if (!a || a->size() != sizeof(T)) return std::nullopt;
+  T v;
+  std::memcpy(&v, a->data(), sizeof(T));
+  return v;
+}
+}  // namespace
+
+std::optional<uint8_t> AttrU8(const std::optional<Bytes>& a) { return Exact<uint8_t>(a); }
+std::optional<uint16_t> AttrU16(const std::optional<Bytes>& a) { return Exact<uint16_t>(a); }
+std::optional<uint32_t> AttrU32(const std::optional<Bytes>& a) { return Exact<uint32_t>(a); }
+std::optional<int32_t> AttrS32(const std::optional<Bytes>& a) { return Exact<int32_t>(a); }
+std::optional<uint64_t> AttrU64(const std::optional<Bytes>& a) { return Exact<uint64_t>(a); }
+std::optional<uint16_t> AttrBe16(const std::optional<Bytes>& a) {
+  auto v = Exact<uint16_t>(a);
+  if (!v) return std::nullopt;
+  return ntohs(*v);
+}
+std::optional<uint32_t> AttrBe32(const std::optional<Bytes>& a) {
+  auto v = Exact<uint32_t>(a);
+  if (!v) return std::nullopt;
+  return ntohl(*v);
+}
+
+std::optional<std::string> AttrString(const std::optional<Bytes>& a) {
+  if (!a) return std::nullopt;
+  const auto* p = reinterpret_cast<const char*>(a->data());
+  size_t n = 0;
+  while (n < a->size() && p[n] != '\0') ++n;
+  return std::string(p, n);
+}
+
+Result<std::vector<Message>> SplitMessages(Bytes datagram) {
+  std::vector<Message> out;
+  Bytes rest = datagram;
+  while (rest.size() >= sizeof(nlmsghdr)) {
+    Message m;
+    std::memcpy(&m.header, rest.data(), sizeof(nlmsghdr));
+    const uint32_t len = m.header.nlmsg_len;
+    if (len < sizeof(nlmsghdr) || len > rest.size()) {
+      return Error::Protocol("netlink message length " + std::to_string(len) + " does not fit in " +
+                             std::to_string(rest.size()) + " received bytes");
+    }
+    m.whole = rest.subspan(0, len);
+    m.payload = rest.subspan(sizeof(nlmsghdr), len - sizeof(nlmsghdr));
+    out.push_back(m);
+    const size_t step = NLMSG_ALIGN(len);
+    rest = step >= rest.size() ? Bytes{} : rest.subspan(step);
+  }
+  if (!rest.empty()) return Error::Protocol("trailing bytes after the last netlink message");
+  return out;
+}
+
+namespace {
+// Extended-ack TLVs: NLMSGERR_ATTR_MSG (text) and NLMSGERR_ATTR_OFFS (offset of the bad attribute).
+void ReadExtAck(Bytes tlvs, AckInfo& info) {
+  AttrTable<NLMSGERR_ATTR_MAX + 1> t;
+  ParseAttrs(tlvs, t);  // a malformed trailer only loses the text, never the errno
+  if (auto msg = AttrString(t[NLMSGERR_ATTR_MSG])) info.extack = *msg;
+  if (auto off = AttrU32(t[NLMSGERR_ATTR_OFFS])) info.offset = *off;
+}
+}  // namespace
+
+Result<AckInfo> DecodeError(const Message& m) {
+  auto e = ReadStruct<nlmsgerr>(m.payload);
+  if (!e) return Error::Protocol("truncated NLMSG_ERROR");
+  AckInfo info;
+  info.errnum = -e->error;
+  size_t used = sizeof(nlmsgerr);
+  if (!(m.header.nlmsg_flags & NLM_F_CAPPED)) {
+    // The kernel echoed our whole request after the error code.
+    const size_t echoed = e->msg.nlmsg_len;
+    if (echoed < sizeof(nlmsghdr)) return Error::Protocol("bad echoed header in NLMSG_ERROR");
+    used = sizeof(int) + NLMSG_ALIGN(echoed);
+  }
+  if ((m.header.nlmsg_flags & NLM_F_ACK_TLVS) && used <= m.payload.size()) {
+    ReadExtAck(m.payload.subspan(used), info);
+  }
+  return info;
+}
+
+Result<AckInfo> DecodeDone(const Message& m) {
+  AckInfo info;
+  if (m.payload.size() >= sizeof(int)) {
+    int v;
+    std::memcpy(&v, m.payload.data(), sizeof(v));
+    info.errnum = v < 0 ? -v : 0;
+    if (m.header.nlmsg_flags & NLM_F_ACK_TLVS) ReadExtAck(m.payload.subspan(sizeof(int)), info);
+  }
+  return info;
+}
+
+}  // namespace nlkit

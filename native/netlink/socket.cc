@@ -1,0 +1,118 @@
+#include "netlink/socket.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <string>
+
+namespace nlkit {
+
+namespace {
+constexpr int kReceiveBuffer = 4 << 20;      // room for big dumps and echo bursts
+constexpr int kReceiveTimeoutSeconds = 30;   // the kernel answers in microseconds; 30 s is a fault
+constexpr size_t kInitialRx = 64 << 10;
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+}  // namespace
+
+Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!fd.valid()) return Error::System(errno, "socket", "netlink protocol " + std::to_string(protocol));
+
+  const int one = 1;
+  // Best effort: old kernels lack these and still work, only with less precise errors.
+  ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+  ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+  if (protocol == NETLINK_ROUTE) {
+    ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+  }
+  // SO_RCVBUFFORCE needs CAP_NET_ADMIN over the initial user namespace; fall back to the capped one.
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBuffer, sizeof(kReceiveBuffer)) != 0) {
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kReceiveBuffer, sizeof(kReceiveBuffer));
+  }
+  timeval tv{kReceiveTimeoutSeconds, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+    return Error::System(errno, "bind", "netlink socket");
+  }
+  socklen_t len = sizeof(local);
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) {
+    return Error::System(errno, "getsockname", "netlink socket");
+  }
+  return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
+}
+
+Status NetlinkSocket::Send(const std::vector<const MessageBuilder*>& messages) {
+  std::vector<iovec> iov;
+  iov.reserve(messages.size());
+  for (const auto* m : messages) {
+    iov.push_back(iovec{const_cast<uint8_t*>(m->data()), m->size()});
+  }
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof(kernel);
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd_.get(), &msg, 0);
+    if (n >= 0) return OkStatus();
+    if (errno == EINTR) continue;
+    broken_ = true;
+    return Error::System(errno, "sendmsg", "netlink socket");
+  }
+}
+
+Result<Bytes> NetlinkSocket::Receive() {
+  if (rx_.size() < kInitialRx) rx_.resize(kInitialRx);
+  for (;;) {
+    iovec iov{rx_.data(), rx_.size()};
+    sockaddr_nl from{};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    // Peek with MSG_TRUNC to learn the datagram's real size, so no reply is ever cut short.
+    const ssize_t want = ::recvmsg(fd_.get(), &msg, MSG_PEEK | MSG_TRUNC);
+    if (want < 0) {
+      if (errno == EINTR) continue;
+      broken_ = true;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return Error::System(ETIMEDOUT, "recvmsg", "netlink socket (no reply from the kernel)");
+      }
+      return Error::System(errno, "recvmsg", "netlink socket");
+    }
+    if (static_cast<size_t>(want) > rx_.size()) {
+      rx_.resize(static_cast<size_t>(want));
+      continue;
+    }
+    const ssize_t n = ::recvmsg(fd_.get(), &msg, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      broken_ = true;
+      return Error::System(errno, "recvmsg", "netlink socket");
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      broken_ = true;
+      return Error::Protocol("netlink reply truncated");
+    }
+    if (from.nl_pid != 0) continue;  // only the kernel talks to us
+    return Bytes(rx_.data(), static_cast<size_t>(n));
+  }
+}
+
+}  // namespace nlkit

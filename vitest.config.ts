@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The suite only runs inside the scratch namespaces `npm test` makes (scripts/isolated.js);
+// test/setup/isolation-guard.ts refuses to start anywhere else.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/isolation-guard.ts'],
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
