@@ -1,7 +1,7 @@
 // The errors nlkit throws. Every one has a string `code`: an errno name (`EEXIST`) for refusals
 // by the kernel, or a stable `ERR_NLKIT_*` code for everything nlkit decides itself.
 
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorMap } from 'node:util';
 
 export class NlkitError extends Error {
   readonly code: string;
@@ -26,7 +26,6 @@ export class InvalidArgumentError extends NlkitError {
 export interface NativeErrorInfo {
   kind: 'netlink' | 'system' | 'protocol' | 'invalid';
   errno?: number;
-  description?: string;
   operation?: string;
   object?: string;
   extack?: string;
@@ -34,18 +33,21 @@ export interface NativeErrorInfo {
   detail?: string;
 }
 
-function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-errno);
-  } catch {
-    return `E${errno}`;
-  }
+const systemErrors = getSystemErrorMap();
+// libuv names errno 95 ENOTSUP; Linux, the kernel sources and ip(8) call it EOPNOTSUPP.
+const LINUX_NAMES: Record<string, string> = { ENOTSUP: 'EOPNOTSUPP' };
+
+/** The errno's name and libuv's description of it. */
+function errnoText(errno: number): { code: string; description?: string } {
+  const known = systemErrors.get(-errno);
+  if (!known) return { code: `E${errno}` };
+  return { code: LINUX_NAMES[known[0]] ?? known[0], description: known[1] };
 }
 
-function describe(info: NativeErrorInfo, code: string): string {
+function describe(info: NativeErrorInfo, code: string, description: string | undefined): string {
   const what = [info.operation, info.object].filter(Boolean).join(' ');
   let text = `${what || 'nlkit'}: ${code}`;
-  if (info.description) text += ` (${info.description})`;
+  if (description) text += ` (${description})`;
   if (info.extack) text += `: ${info.extack}`;
   if (info.detail) text += `: ${info.detail}`;
   return text;
@@ -64,8 +66,8 @@ export class NetlinkError extends NlkitError {
   readonly extackOffset?: number;
   constructor(info: NativeErrorInfo) {
     const errno = info.errno ?? 0;
-    const code = errnoName(errno);
-    super(code, describe(info, code));
+    const { code, description } = errnoText(errno);
+    super(code, describe(info, code, description));
     this.errno = errno;
     this.operation = info.operation ?? '';
     this.object = info.object ?? '';
@@ -81,8 +83,8 @@ export class SystemError extends NlkitError {
   readonly object: string;
   constructor(info: NativeErrorInfo) {
     const errno = info.errno ?? 0;
-    const code = errnoName(errno);
-    super(code, describe(info, code));
+    const { code, description } = errnoText(errno);
+    super(code, describe(info, code, description));
     this.errno = errno;
     this.operation = info.operation ?? '';
     this.object = info.object ?? '';

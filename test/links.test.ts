@@ -185,6 +185,25 @@ describe('veth pairs', () => {
     expect(ipe.link_index).toBe(l.index);
   });
 
+  it('peer in another namespace with the same ifindex: link and peer still point across', async () => {
+    // Two fresh namespaces each hold only lo (ifindex 1), so both ends get ifindex 2: the kernel
+    // still sends IFLA_LINK (with IFLA_LINK_NETNSID), and ip prints link_index 2.
+    const a = await res.netns('a');
+    const b = await res.netns('b');
+    const pair = await createVethPair({ name: 'h0', netns: a, peer: { name: 'e0', netns: b } });
+    expect(pair.link.index).toBe(pair.peer.index);
+    const ipA = ipLinkOrThrow('h0', a.name);
+    const ipB = ipLinkOrThrow('e0', b.name);
+    expect(ipA.link_index).toBe(ipB.ifindex);
+    expect(ipB.link_index).toBe(ipA.ifindex);
+    expect(pair.link.link).toBe(pair.peer.index);
+    expect(pair.link.peer?.index).toBe(pair.peer.index);
+    const e0 = await getLink('e0', { netns: b });
+    expect(e0.link).toBe(pair.link.index);
+    expect(e0.peer?.index).toBe(pair.link.index);
+    expect(e0.linkNetnsId).toBe(ipB.link_netnsid);
+  });
+
   it('host end in one named namespace, peer in another, host end enslaved and up in the same request', async () => {
     const host = await res.netns('h');
     const ctr = await res.netns('c');

@@ -272,6 +272,10 @@ describe('configure({ netnsDir })', () => {
         await deleteNetns(name).catch(() => undefined);
       }
       configure({ netnsDir: NETNS_DIR });
+      // Like `ip netns add`, nlkit made the directory a (shared, self-bound) mount point, so it
+      // cannot simply be removed. deleteNetns(sub) unmounts it (MNT_DETACH) before it tries, and
+      // fails, to unlink a directory; after that rmdir works. nlkit has no other unmount call.
+      await deleteNetns(sub).catch(() => undefined);
       if (existsSync(dir)) rmdirSync(dir);
     }
     expect(await listNetns()).not.toContain(name);

@@ -1,7 +1,6 @@
 #include "addon/worker_pool.h"
 
 #include <signal.h>
-#include <string.h>
 
 #include "netns/namespace.h"
 
@@ -111,9 +110,7 @@ Napi::Object ErrorToJs(Napi::Env env, const Error& e) {
   static const char* const kKinds[] = {"netlink", "system", "protocol", "invalid"};
   o.Set("kind", kKinds[static_cast<int>(e.kind)]);
   if (e.errnum != 0) {
-    o.Set("errno", e.errnum);
-    const char* desc = strerrordesc_np(e.errnum);
-    o.Set("description", desc != nullptr ? desc : "unknown error");
+    o.Set("errno", e.errnum);  // lib/errors.ts names it
   }
   if (!e.operation.empty()) o.Set("operation", e.operation);
   if (!e.object.empty()) o.Set("object", e.object);

@@ -137,7 +137,6 @@ MessageBuilder EncodeCreateLink(const LinkSpec& s, const ResolvedRefs& refs) {
   m.PutHeader(LinkHeader(0, s.up));
   m.PutString(IFLA_IFNAME, s.name);
   PutCommon(m, s.mtu, s.mac, s.txqlen);
-  if (s.alias) m.PutString(IFLA_IFALIAS, *s.alias);
   if (refs.master) m.PutU32(IFLA_MASTER, refs.master);
   if (refs.parent) m.PutU32(IFLA_LINK, refs.parent);
   const size_t info = m.BeginNest(IFLA_LINKINFO);
@@ -268,14 +267,26 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
 
   // The create and a GET of the new link go in one sendmsg: one round trip, and the GET sees the
   // final state. (An NLM_F_ECHO reply would not: the kernel sends it before applying IFLA_MASTER.)
+  // The kernel ignores IFLA_IFALIAS on creation, so an alias is set by a third message between.
   std::vector<MessageBuilder> batch;
   batch.push_back(EncodeCreateLink(spec, refs));
+  if (spec.alias) {
+    LinkChangesSpec alias;
+    alias.alias = spec.alias;
+    batch.push_back(EncodeSetLink(LinkRefArg{0, spec.name}, alias, 0));
+  }
   batch.push_back(EncodeGetLink(LinkRefArg{0, spec.name}));
   auto outcomes = Transact(**sock, batch);
   if (!outcomes) return std::move(outcomes.error());
   const RequestOutcome& created = (*outcomes)[0];
   if (created.ack.errnum != 0) return RefusalError(created.ack, "createLink", CreateObject(spec));
-  const RequestOutcome& read = (*outcomes)[1];
+  if (spec.alias && (*outcomes)[1].ack.errnum != 0) {
+    // Nothing half-made: the link goes again when its alias could not be set.
+    Error e = RefusalError((*outcomes)[1].ack, "setLink", "alias of link " + spec.name);
+    (void)TransactOne(**sock, EncodeDeleteLink(LinkRefArg{0, spec.name}));
+    return e;
+  }
+  const RequestOutcome& read = outcomes->back();
   if (read.ack.errnum != 0) return RefusalError(read.ack, "getLink", "link " + spec.name);
   if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
   return DecodeLink(Bytes(read.replies[0]));
