@@ -53,17 +53,13 @@ function describe(info: NativeErrorInfo, code: string, description: string | und
   return text;
 }
 
-/** The kernel refused a netlink request. */
-export class NetlinkError extends NlkitError {
+/** A refusal that carries an errno: `code` is its name, `errno` its number. */
+export abstract class ErrnoError extends NlkitError {
   readonly errno: number;
-  /** The step nlkit was taking: 'createLink', 'setLink', 'resolveLink'... */
+  /** The step nlkit was taking: 'createLink', 'setLink', 'resolveLink', 'open netns'... */
   readonly operation: string;
-  /** What it acted on: 'bridge br0', 'link veth1', 'link #12'. */
+  /** What it acted on: 'bridge br0', 'link veth1', 'link #12', '/run/netns/ctr1'. */
   readonly object: string;
-  /** The kernel's extended-ack text, when it sent one ("Nexthop has invalid gateway"). */
-  readonly extack?: string;
-  /** Byte offset of the attribute the kernel objected to, in nlkit's request. */
-  readonly extackOffset?: number;
   constructor(info: NativeErrorInfo) {
     const errno = info.errno ?? 0;
     const { code, description } = errnoText(errno);
@@ -71,25 +67,24 @@ export class NetlinkError extends NlkitError {
     this.errno = errno;
     this.operation = info.operation ?? '';
     this.object = info.object ?? '';
+  }
+}
+
+/** The kernel refused a netlink request. */
+export class NetlinkError extends ErrnoError {
+  /** The kernel's extended-ack text, when it sent one ("Nexthop has invalid gateway"). */
+  readonly extack?: string;
+  /** Byte offset of the attribute the kernel objected to, in nlkit's request. */
+  readonly extackOffset?: number;
+  constructor(info: NativeErrorInfo) {
+    super(info);
     if (info.extack !== undefined) this.extack = info.extack;
     if (info.extackOffset !== undefined) this.extackOffset = info.extackOffset;
   }
 }
 
 /** A system call other than a netlink request failed: opening a namespace, setns, mount... */
-export class SystemError extends NlkitError {
-  readonly errno: number;
-  readonly operation: string;
-  readonly object: string;
-  constructor(info: NativeErrorInfo) {
-    const errno = info.errno ?? 0;
-    const { code, description } = errnoText(errno);
-    super(code, describe(info, code, description));
-    this.errno = errno;
-    this.operation = info.operation ?? '';
-    this.object = info.object ?? '';
-  }
-}
+export class SystemError extends ErrnoError {}
 
 /** The kernel's reply made no sense (truncated, malformed): a bug or a kernel nlkit does not know. */
 export class ProtocolError extends NlkitError {

@@ -1,7 +1,7 @@
 // nlkit: Linux container networking over raw netlink, from a native addon that never forks.
 
 export * from './types';
-export { NlkitError, InvalidArgumentError, NetlinkError, SystemError, ProtocolError } from './errors';
+export { NlkitError, InvalidArgumentError, ErrnoError, NetlinkError, SystemError, ProtocolError } from './errors';
 export { NetnsHandle, configure, createNetns, openNetns, deleteNetns, listNetns, type NlkitConfig } from './netns';
 export {
   createLink,

@@ -192,7 +192,7 @@ export interface LinkChanges {
   up?: boolean;
   mtu?: number;
   mac?: string;
-  /** Rename (the kernel refuses to rename a link that is up: EBUSY). */
+  /** Rename (kernels before 6.2 refuse to rename a link that is up: EBUSY). */
   name?: string;
   alias?: string;
   txQueueLen?: number;

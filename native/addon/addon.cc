@@ -76,6 +76,15 @@ NetnsTarget NlkitAddon::TargetOf(const Napi::Object& request, const char* key) {
   throw Napi::TypeError::New(request.Env(), std::string("nlkit native: '") + key + "' must be a handle id or a path");
 }
 
+Napi::Promise NlkitAddon::SubmitIn(Napi::Env env, NetnsTarget where,
+                                   std::function<Result<Materializer>(Namespace&)> work) {
+  return pool_->Submit(env, [where = std::move(where), work = std::move(work)]() -> Result<Materializer> {
+    auto ns = OpenTarget(where);
+    if (!ns) return std::move(ns.error());
+    return work(**ns);
+  });
+}
+
 uint32_t NlkitAddon::AddHandle(NamespacePtr ns) {
   const uint32_t id = next_handle_++;
   handles_.emplace(id, std::move(ns));

@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -19,6 +20,8 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   ~NlkitAddon();
 
   WorkerPool& pool() { return *pool_; }
+  // Queues `work` to run on a worker against the namespace `where` (opened there if it is a path).
+  Napi::Promise SubmitIn(Napi::Env env, NetnsTarget where, std::function<Result<Materializer>(Namespace&)> work);
   // Reads a request's namespace field: undefined = the process's initial namespace, a number =
   // an open handle (a closed one throws), a string = a path opened for this call only.
   NetnsTarget TargetOf(const Napi::Object& request, const char* key);

@@ -142,7 +142,10 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   o.Set("up", (l.flags & IFF_UP) != 0);
   o.Set("operState", l.operstate < std::size(kOperStates) ? kOperStates[l.operstate] : "unknown");
   if (l.master && *l.master) o.Set("master", *l.master);
-  if (l.link && *l.link && static_cast<int32_t>(*l.link) != l.index) o.Set("link", *l.link);
+  // A NIC reports IFLA_LINK == its own index (meaningless); a veth whose peer is in another
+  // namespace may legitimately have the same number there, which IFLA_LINK_NETNSID tells apart.
+  const bool other_ns = l.link_netnsid && *l.link_netnsid >= 0;
+  if (l.link && *l.link && (static_cast<int32_t>(*l.link) != l.index || other_ns)) o.Set("link", *l.link);
   if (l.link_netnsid && *l.link_netnsid >= 0) o.Set("linkNetnsId", *l.link_netnsid);
   if (l.kind == "veth" && l.link && *l.link) {
     Napi::Object peer = Napi::Object::New(env);
@@ -224,9 +227,7 @@ Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   PendingNetns pending;
   LinkSpec spec = ReadLinkSpec(addon, req, pending);
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [spec = std::move(spec), where, pending]() mutable -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
+  return addon.SubmitIn(info.Env(), where, [spec = std::move(spec), pending](Namespace& ns) mutable -> Result<Materializer> {
     if (pending.peer) {
       auto peer_ns = OpenTarget(*pending.peer);
       if (!peer_ns) return std::move(peer_ns.error());
@@ -236,7 +237,7 @@ Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
     // (and udev has no random address to rewrite).
     if (spec.peer && !spec.peer->mac) spec.peer->mac = RandomMac();
     const std::optional<Mac> peer_mac = spec.peer ? spec.peer->mac : std::nullopt;
-    auto link = CreateLink(**ns, std::move(spec));
+    auto link = CreateLink(ns, std::move(spec));
     if (!link) return std::move(link.error());
     return Materializer([link = std::move(*link), peer_mac](Napi::Env env) -> Napi::Value {
       Napi::Object out = Napi::Object::New(env);
@@ -251,10 +252,8 @@ Napi::Value LinkGet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   LinkRefArg ref = ReqLinkRef(req, "link");
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [ref, where]() -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
-    auto link = GetLink(**ns, ref);
+  return addon.SubmitIn(info.Env(), where, [ref](Namespace& ns) -> Result<Materializer> {
+    auto link = GetLink(ns, ref);
     if (!link) return std::move(link.error());
     return LinkResult(std::move(*link));
   });
@@ -265,10 +264,8 @@ Napi::Value LinkList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   auto kind = OptString(req, "kind");
   auto master = OptLinkRef(req, "master");
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [kind, master, where]() -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
-    auto links = ListLinks(**ns, kind, master);
+  return addon.SubmitIn(info.Env(), where, [kind, master](Namespace& ns) -> Result<Materializer> {
+    auto links = ListLinks(ns, kind, master);
     if (!links) return std::move(links.error());
     return Materializer([links = std::move(*links)](Napi::Env env) -> Napi::Value {
       Napi::Array out = Napi::Array::New(env, links.size());
@@ -282,10 +279,8 @@ Napi::Value LinkDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   LinkRefArg ref = ReqLinkRef(req, "link");
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [ref, where]() -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
-    Status s = DeleteLink(**ns, ref);
+  return addon.SubmitIn(info.Env(), where, [ref](Namespace& ns) -> Result<Materializer> {
+    Status s = DeleteLink(ns, ref);
     if (!s.ok()) return std::move(s.error());
     return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   });
@@ -298,15 +293,13 @@ Napi::Value LinkSet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object changes_obj = OptObject(req, "changes").value_or(Napi::Object::New(info.Env()));
   LinkChangesSpec changes = ReadChanges(addon, changes_obj, pending);
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [ref, changes, where, pending]() mutable -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
+  return addon.SubmitIn(info.Env(), where, [ref, changes, pending](Namespace& ns) mutable -> Result<Materializer> {
     if (pending.move_to) {
       auto to = OpenTarget(*pending.move_to);
       if (!to) return std::move(to.error());
       changes.move_to = std::move(*to);
     }
-    auto link = SetLink(**ns, ref, changes);
+    auto link = SetLink(ns, ref, changes);
     if (!link) return std::move(link.error());
     return LinkResult(std::move(*link));
   });

@@ -13,6 +13,17 @@ Error RefusalError(const AckInfo& ack, std::string operation, std::string object
   return e;
 }
 
+namespace {
+// Receives one datagram and splits it into messages; a malformed one breaks the socket.
+Result<std::vector<Message>> ReceiveMessages(NetlinkSocket& socket) {
+  auto datagram = socket.Receive();
+  if (!datagram) return std::move(datagram.error());
+  auto messages = SplitMessages(*datagram);
+  if (!messages) socket.MarkBroken();
+  return messages;
+}
+}  // namespace
+
 Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
   std::vector<RequestOutcome> outcomes(requests.size());
   if (requests.empty()) return outcomes;
@@ -30,13 +41,8 @@ Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<
 
   size_t pending = requests.size();
   while (pending > 0) {
-    auto datagram = socket.Receive();
-    if (!datagram) return std::move(datagram.error());
-    auto messages = SplitMessages(*datagram);
-    if (!messages) {
-      socket.MarkBroken();
-      return std::move(messages.error());
-    }
+    auto messages = ReceiveMessages(socket);
+    if (!messages) return std::move(messages.error());
     for (const Message& m : *messages) {
       const uint32_t index = m.header.nlmsg_seq - first_seq;  // wraps to huge when stale
       if (m.header.nlmsg_seq < first_seq || index >= requests.size()) continue;
@@ -80,13 +86,8 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
     bool done = false;
     Status failure = OkStatus();
     while (!done) {
-      auto datagram = socket.Receive();
-      if (!datagram) return std::move(datagram.error());
-      auto messages = SplitMessages(*datagram);
-      if (!messages) {
-        socket.MarkBroken();
-        return std::move(messages.error());
-      }
+      auto messages = ReceiveMessages(socket);
+      if (!messages) return std::move(messages.error());
       for (const Message& m : *messages) {
         if (m.header.nlmsg_seq != seq) continue;
         if (m.header.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
