@@ -61,6 +61,8 @@ export interface NativeBinding {
   linkSet(req: { netns?: NativeNetns; link: string | number; changes: NativeLinkChanges }): Promise<Link>;
   /** Test hook: the RTM_NEWLINK bytes for a create request (references as ifindexes). */
   linkEncodeCreate(req: NativeLinkRequest): Buffer;
+  /** Test hook: decodes one RTM_NEWLINK message; throws on malformed input. */
+  linkDecode(message: Buffer): Link;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

@@ -39,6 +39,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
   static const Entry kEntries[] = {
       {"linkCreate", LinkCreate},   {"linkGet", LinkGet},           {"linkList", LinkList},
       {"linkDelete", LinkDelete},   {"linkSet", LinkSet},           {"linkEncodeCreate", LinkEncodeCreate},
+      {"linkDecode", LinkDecode},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},

@@ -48,6 +48,7 @@ Napi::Value LinkList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkSet(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkEncodeCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkDecode(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info);

@@ -95,8 +95,9 @@ void MessageBuilder::AddFlags(uint16_t add) {
 
 std::optional<Attr> AttrIterator::Next() {
   if (rest_.size() < NLA_HDRLEN) {
-    // Trailing bytes shorter than a header are padding only if they are all there is.
-    if (!rest_.empty() && rest_.size() >= sizeof(nlattr)) malformed_ = true;
+    // Bytes left over that cannot hold an attribute header: the area is malformed (the kernel
+    // pads inside each attribute's stride, never after the last one).
+    if (!rest_.empty()) malformed_ = true;
     rest_ = {};
     return std::nullopt;
   }

@@ -1,0 +1,113 @@
+// The reply decoder against malformed input: truncated, oversized lengths, garbage. Every case
+// must come back as a thrown error or a decoded link, never a crash (a crash kills the test run).
+import { describe, expect, it } from 'vitest';
+import { native } from '../lib/native';
+import { buildMessage } from './helpers/netlink-parse';
+
+const RTM_NEWLINK = 16;
+
+function ifinfomsg(index: number, flags: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeInt32LE(index, 4);
+  b.writeUInt32LE(flags, 8);
+  return b;
+}
+const str = (s: string) => Buffer.from(`${s}\0`);
+const u32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
+};
+
+// A well-formed reply: name, MTU, MAC, and IFLA_LINKINFO { kind "bridge" }.
+function goodMessage(): Buffer {
+  const kind = Buffer.concat([Buffer.from([11, 0, 1, 0]), str('bridge'), Buffer.alloc(1)]);
+  return buildMessage(RTM_NEWLINK, ifinfomsg(5, 1), [
+    { type: 3, payload: str('br-test') },
+    { type: 4, payload: u32(1500) },
+    { type: 1, payload: Buffer.from([2, 0, 0, 0, 0, 9]) },
+    { type: 18 | 0x8000, payload: kind },
+  ]);
+}
+
+function decodeOrError(buf: Buffer): 'ok' | 'error' {
+  try {
+    native.linkDecode(buf);
+    return 'ok';
+  } catch (e) {
+    expect((e as { code?: string }).code).toBe('ERR_NLKIT_PROTOCOL');
+    return 'error';
+  }
+}
+
+describe('link decoder', () => {
+  it('decodes a well-formed RTM_NEWLINK', () => {
+    const link = native.linkDecode(goodMessage());
+    expect(link).toMatchObject({ index: 5, name: 'br-test', mtu: 1500, mac: '02:00:00:00:00:09', kind: 'bridge', up: true });
+  });
+
+  it('a truncated message decodes only when it ends exactly after an attribute; otherwise it is an error', () => {
+    const good = goodMessage();
+    // Where each attribute ends, anywhere from its last byte to the end of its padding: a message
+    // cut there is a valid, shorter message, as the kernel's own nla_parse() reads it (it still
+    // has to carry IFLA_IFNAME, the first attribute).
+    const ends = new Set<number>();
+    for (let off = 32; off < good.length; ) {
+      const len = good.readUInt16LE(off);
+      const stride = (len + 3) & ~3;
+      for (let end = off + len; end <= off + stride; end++) ends.add(end);
+      off += stride;
+    }
+    const firstEnd = Math.min(...ends);
+    for (let n = 0; n < good.length; n++) {
+      const cut = Buffer.from(good.subarray(0, n));
+      if (n >= 4) cut.writeUInt32LE(n, 0); // claim the truncated length, as a short reply would
+      const expected = ends.has(n) && n >= firstEnd ? 'ok' : 'error';
+      expect(decodeOrError(cut), `truncated to ${n} bytes`).toBe(expected);
+    }
+  });
+
+  it('rejects an attribute whose length runs past the message', () => {
+    const bad = goodMessage();
+    bad.writeUInt16LE(0xfff0, 32); // the first attribute (IFLA_IFNAME) after nlmsghdr+ifinfomsg
+    expect(decodeOrError(bad)).toBe('error');
+  });
+
+  it('rejects an nlmsg_len larger than the buffer', () => {
+    const bad = goodMessage();
+    bad.writeUInt32LE(bad.length + 64, 0);
+    expect(decodeOrError(bad)).toBe('error');
+  });
+
+  it('ignores wrong-sized attribute payloads instead of reading past them', () => {
+    const msg = buildMessage(RTM_NEWLINK, ifinfomsg(2, 0), [
+      { type: 3, payload: str('x') },
+      { type: 4, payload: Buffer.from([1]) }, // MTU with 1 byte instead of 4
+      { type: 10, payload: Buffer.alloc(2) }, // master with 2 bytes
+    ]);
+    const link = native.linkDecode(msg);
+    expect(link.name).toBe('x');
+    expect(link.master).toBeUndefined();
+  });
+
+  it('survives 20,000 random mutations of a good message', () => {
+    const good = goodMessage();
+    let seed = 0x2545f491;
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 0x100000000;
+    };
+    const outcomes = { ok: 0, error: 0 };
+    for (let i = 0; i < 20_000; i++) {
+      const b = Buffer.from(good);
+      const flips = 1 + Math.floor(rand() * 4);
+      for (let f = 0; f < flips; f++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      const cut = rand() < 0.3 ? b.subarray(0, Math.floor(rand() * b.length)) : b;
+      outcomes[decodeOrError(Buffer.from(cut))] += 1;
+    }
+    expect(outcomes.ok + outcomes.error).toBe(20_000);
+    expect(outcomes.error).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,120 @@
+// What the native layer holds and where it runs: closing handles gives every fd back, calls by
+// path keep nothing open, and kernel work does not queue behind libuv's pool.
+import { pbkdf2 } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createBridge,
+  createNetns,
+  createVethPair,
+  deleteLink,
+  deleteNetns,
+  getLink,
+  listLinks,
+  openNetns,
+  setLink,
+} from '../lib/index';
+import { ipLinkOrThrow, slaveData } from './helpers/ip';
+import { namer } from './helpers/names';
+import { expectNoLeftovers } from './helpers/resources';
+
+const names = namer('qrt');
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+describe('resources', () => {
+  it('closing handles releases the namespace fds and their pooled sockets', async () => {
+    await getLink('lo'); // warm up: threads, the initial namespace's socket
+    const before = openFds();
+    const handles = await Promise.all(Array.from({ length: 20 }, () => createNetns()));
+    // Each handle gets pooled sockets opened inside it (several at once, concurrently).
+    await Promise.all(handles.flatMap((h) => [getLink('lo', { netns: h }), listLinks({ netns: h }), getLink(1, { netns: h })]));
+    expect(openFds()).toBeGreaterThan(before + 20);
+    for (const h of handles) h.close();
+    expect(openFds()).toBe(before);
+  });
+
+  it('a namespace named by path or name is opened for the call only', async () => {
+    const name = names.netns('p');
+    const h = await createNetns(name);
+    h.close();
+    try {
+      await getLink('lo');
+      const before = openFds();
+      for (let i = 0; i < 10; i++) {
+        await getLink('lo', { netns: name });
+        await listLinks({ netns: `/run/netns/${name}` });
+      }
+      expect(openFds()).toBe(before);
+    } finally {
+      await deleteNetns(name);
+    }
+  });
+
+  it('a second handle from openNetns(handle) outlives closing the first', async () => {
+    const a = await createNetns();
+    const b = await openNetns(a);
+    a.close();
+    expect((await getLink('lo', { netns: b })).name).toBe('lo');
+    b.close();
+    expect(b.closed).toBe(true);
+  });
+});
+
+describe('threads', () => {
+  it('kernel calls do not wait behind a saturated libuv pool (fs, dns, crypto share it)', async () => {
+    // Occupy every libuv pool thread (4 by default, more if UV_THREADPOOL_SIZE says so) with
+    // slow key derivations, then make nlkit calls: they must finish before any of those does.
+    const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const order: string[] = [];
+    const blockers = Array.from(
+      { length: poolSize * 2 },
+      () =>
+        new Promise<void>((resolve) =>
+          pbkdf2('x', 'salt', 1_000_000, 32, 'sha256', () => {
+            order.push('pool');
+            resolve();
+          }),
+        ),
+    );
+    await Promise.all(Array.from({ length: 10 }, () => getLink('lo')));
+    order.push('nlkit');
+    await Promise.all(blockers);
+    expect(order[0]).toBe('nlkit');
+  });
+});
+
+describe('bridge ports', () => {
+  it('enslaving and setting port flags in one setLink call works (two messages, one sendmsg)', async () => {
+    const ns = await createNetns();
+    try {
+      await createBridge('br0', { netns: ns });
+      await createVethPair({ name: 'v0', peer: { name: 'v1' }, netns: ns });
+      const link = await setLink('v0', { master: 'br0', hairpin: true, learning: false, isolated: true }, { netns: ns });
+      expect(link.master).toBeGreaterThan(0);
+      expect(link.bridgePort).toEqual({ hairpin: true, isolated: true, learning: false });
+      await deleteLink('v0', { netns: ns });
+    } finally {
+      ns.close();
+    }
+  });
+
+  it('the same through a named namespace, witnessed by ip -j', async () => {
+    const name = names.netns('bp');
+    const ns = await createNetns(name);
+    try {
+      await createBridge('br0', { netns: ns });
+      await createVethPair({ name: 'v0', peer: { name: 'v1' }, netns: ns });
+      await setLink('v0', { master: 'br0', hairpin: true }, { netns: ns });
+      const seen = ipLinkOrThrow('v0', name);
+      expect(seen.master).toBe('br0');
+      expect(slaveData(seen).hairpin).toBe(true);
+    } finally {
+      ns.close();
+      await deleteNetns(name);
+    }
+  });
+});
