@@ -69,16 +69,24 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
   std::unique_ptr<Job> job(raw);
   if (env == nullptr || job == nullptr) return;
   if (--pool->pending_ == 0) pool->delivery_.Unref(env);
-  Napi::HandleScope scope(env);
-  Result<Materializer>& outcome = *job->outcome;
-  if (!outcome.ok()) {
-    job->deferred.Reject(ErrorToJs(env, outcome.error()));
-    return;
-  }
+  // This is a C callback: nothing may escape it. While a worker_thread is being terminated, JS
+  // can no longer run and settling the promise throws; the promise is moot then.
   try {
-    job->deferred.Resolve(outcome.value()(env));
-  } catch (const Napi::Error& e) {
-    job->deferred.Reject(e.Value());
+    Napi::HandleScope scope(env);
+    Result<Materializer>& outcome = *job->outcome;
+    if (!outcome.ok()) {
+      job->deferred.Reject(ErrorToJs(env, outcome.error()));
+      return;
+    }
+    Napi::Value value;
+    try {
+      value = outcome.value()(env);
+    } catch (const Napi::Error& e) {
+      job->deferred.Reject(e.Value());
+      return;
+    }
+    job->deferred.Resolve(value);
+  } catch (...) {
   }
 }
 
