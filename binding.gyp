@@ -10,10 +10,14 @@
         "native/netns/netns_files.cc",
         "native/families/link.cc",
         "native/families/link_decode.cc",
+        "native/families/address.cc",
+        "native/families/route.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",
         "native/addon/netns_binding.cc",
+        "native/addon/address_binding.cc",
+        "native/addon/route_binding.cc",
         "native/addon/addon.cc"
       ],
       "include_dirs": [

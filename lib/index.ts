@@ -15,3 +15,5 @@ export {
   listLinks,
   LINK_KINDS,
 } from './links';
+export { addAddress, deleteAddress, listAddresses } from './addresses';
+export { addRoute, replaceRoute, deleteRoute, listRoutes, getRoute } from './routes';

@@ -31,15 +31,6 @@ const KIND_KEYS: Record<LinkKind, string[]> = {
   vxlan: ['vni', 'local', 'remote', 'group', 'port', 'device', 'ttl', 'learning'],
 };
 
-/** Rejects keys the call does not know, so a typo ('masterr') is an error, not a silent no-op. */
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], argument: string): void {
-  for (const key of Object.keys(o)) {
-    if (o[key] !== undefined && !allowed.includes(key)) {
-      throw new InvalidArgumentError(argument ? `${argument}.${key}` : key, 'is not an option of this call');
-    }
-  }
-}
-
 function netnsOf(o: Record<string, unknown>, argument: string): ReturnType<typeof toNative> {
   return toNative(o.netns as NetnsOption['netns'], argument);
 }
@@ -48,7 +39,7 @@ function netnsOf(o: Record<string, unknown>, argument: string): ReturnType<typeo
 export function toNativeLinkRequest(spec: CreateLinkSpec): NativeLinkRequest {
   const s = check.optionsObject(spec, 'spec');
   const kind = check.oneOf(s.kind, 'kind', LINK_KINDS);
-  onlyKeys(s, [...COMMON_KEYS, ...KIND_KEYS[kind]], '');
+  check.onlyKeys(s, [...COMMON_KEYS, ...KIND_KEYS[kind]], '');
   const req: NativeLinkRequest = { kind, name: check.ifname(s.name, 'name') };
   req.netns = netnsOf(s, 'netns');
   req.mtu = check.optional(s, 'mtu', '', check.mtu);
@@ -70,7 +61,7 @@ export function toNativeLinkRequest(spec: CreateLinkSpec): NativeLinkRequest {
     case 'veth': {
       const p = check.optionsObject(s.peer, 'peer');
       if (s.peer === undefined) throw new InvalidArgumentError('peer', 'a veth needs a peer: { name }');
-      onlyKeys(p, ['name', 'netns', 'mac', 'mtu', 'txQueueLen'], 'peer');
+      check.onlyKeys(p, ['name', 'netns', 'mac', 'mtu', 'txQueueLen'], 'peer');
       req.peer = {
         name: check.ifname(p.name, 'peer.name'),
         netns: netnsOf(p, 'peer.netns'),
@@ -161,7 +152,7 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
 
 function callOptions(opts: NetnsOption | undefined): { netns: ReturnType<typeof toNative> } {
   const o = check.optionsObject(opts, 'opts');
-  onlyKeys(o, ['netns'], 'opts');
+  check.onlyKeys(o, ['netns'], 'opts');
   return { netns: netnsOf(o, 'opts.netns') };
 }
 
@@ -172,7 +163,7 @@ function callOptions(opts: NetnsOption | undefined): { netns: ReturnType<typeof 
 export async function setLink(link: LinkRef, changes: LinkChanges, opts?: NetnsOption): Promise<Link> {
   const ref = check.linkRef(link, 'link');
   const c = check.optionsObject(changes, 'changes');
-  onlyKeys(
+  check.onlyKeys(
     c,
     ['up', 'mtu', 'mac', 'name', 'alias', 'txQueueLen', 'master', 'netns', 'hairpin', 'isolated', 'learning'],
     'changes',
@@ -222,7 +213,7 @@ export async function getLink(link: LinkRef, opts?: NetnsOption): Promise<Link> 
 /** Lists the links of a namespace; `kind` and `master` are filtered by the kernel. */
 export async function listLinks(opts?: ListLinksOptions): Promise<Link[]> {
   const o = check.optionsObject(opts, 'opts');
-  onlyKeys(o, ['netns', 'kind', 'master'], 'opts');
+  check.onlyKeys(o, ['netns', 'kind', 'master'], 'opts');
   const kind = check.optional(o, 'kind', 'opts', (v, a) => check.text(v, a, 63));
   const master = check.optional(o, 'master', 'opts', check.linkRef);
   return callNative(() =>

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
-import type { Link } from './types';
+import type { Address, Link, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
 export type NativeNetns = number | string | undefined;
@@ -52,6 +52,36 @@ export interface NativeLinkChanges {
   learning?: boolean;
 }
 
+export interface NativeAddressRequest {
+  netns?: NativeNetns;
+  link: string | number;
+  address: string;
+  prefixLength: number;
+  peer?: string;
+  broadcast?: string;
+  scope?: string;
+  label?: string;
+  validLifetime?: number;
+  preferredLifetime?: number;
+  noDad?: boolean;
+}
+
+export interface NativeRouteRequest {
+  netns?: NativeNetns;
+  family: 4 | 6;
+  to?: string;
+  toLength?: number;
+  via?: string;
+  dev?: string | number;
+  src?: string;
+  metric?: number;
+  table?: number;
+  scope?: string;
+  onlink?: boolean;
+  mtu?: number;
+  type?: string;
+}
+
 export interface NativeBinding {
   threads: number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
@@ -63,6 +93,14 @@ export interface NativeBinding {
   linkEncodeCreate(req: NativeLinkRequest): Buffer;
   /** Test hook: decodes one RTM_NEWLINK message; throws on malformed input. */
   linkDecode(message: Buffer): Link;
+  addressAdd(req: NativeAddressRequest): Promise<Address>;
+  addressDelete(req: NativeAddressRequest): Promise<void>;
+  addressList(req: { netns?: NativeNetns; link?: string | number; family?: 4 | 6 }): Promise<Address[]>;
+  routeAdd(req: NativeRouteRequest): Promise<void>;
+  routeReplace(req: NativeRouteRequest): Promise<void>;
+  routeDelete(req: NativeRouteRequest): Promise<void>;
+  routeList(req: { netns?: NativeNetns; family?: 4 | 6; table?: number; dev?: string | number }): Promise<Route[]>;
+  routeGet(req: { netns?: NativeNetns; to: string }): Promise<Route>;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

@@ -212,3 +212,99 @@ export interface ListLinksOptions extends NetnsOption {
   /** Only ports of this master, filtered by the kernel. */
   master?: LinkRef;
 }
+
+// --- addresses ----------------------------------------------------------------------------------
+
+export type Scope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+
+/** An address as the kernel reports it. */
+export interface Address {
+  /** ifindex of the link it is on. */
+  link: number;
+  family: 4 | 6;
+  address: string;
+  prefixLength: number;
+  /** `address/prefixLength`. */
+  cidr: string;
+  /** Point-to-point peer, when set. */
+  peer?: string;
+  broadcast?: string;
+  scope: Scope | number;
+  label?: string;
+  /** 'permanent', 'tentative' (IPv6 DAD running), 'nodad', 'dadfailed', 'secondary', 'deprecated'. */
+  flags: string[];
+  /** Seconds; absent when forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export interface AddAddressOptions extends NetnsOption {
+  /** Point-to-point peer address. */
+  peer?: string;
+  /** IPv4 broadcast address. */
+  broadcast?: string;
+  scope?: Scope;
+  /** IPv4 label (at most 15 bytes). */
+  label?: string;
+  /** Seconds; both default to forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** IPv6: skip duplicate address detection, so the address is usable at once. */
+  noDad?: boolean;
+}
+
+export interface ListAddressesOptions extends NetnsOption {
+  link?: LinkRef;
+  family?: 4 | 6;
+}
+
+// --- routes -------------------------------------------------------------------------------------
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+export interface RouteSpec extends NetnsOption {
+  /** Destination CIDR, or 'default'. */
+  to: string;
+  /** Gateway address. */
+  via?: string;
+  /** Output device. */
+  dev?: LinkRef;
+  /** Preferred source address. */
+  src?: string;
+  metric?: number;
+  /** Routing table id; default 254 (main). */
+  table?: number;
+  scope?: Scope;
+  /** Use the gateway even if it is not on a connected subnet. */
+  onlink?: boolean;
+  mtu?: number;
+  type?: RouteType;
+  /** Needed only for `to: 'default'` without `via` or `src` to tell the family. */
+  family?: 4 | 6;
+}
+
+/** A route as the kernel reports it. */
+export interface Route {
+  family: 4 | 6;
+  /** Destination CIDR or 'default'. */
+  to: string;
+  via?: string;
+  /** ifindex of the output device. */
+  dev?: number;
+  src?: string;
+  metric?: number;
+  table: number;
+  scope: Scope | number;
+  type: RouteType | number;
+  /** RTPROT_* number: 2 kernel, 3 boot (ip and nlkit), 4 static... */
+  protocol: number;
+  mtu?: number;
+  onlink?: boolean;
+}
+
+export interface ListRoutesOptions extends NetnsOption {
+  family?: 4 | 6;
+  /** Table id; default 254 (main); 0 for all tables. */
+  table?: number;
+  dev?: LinkRef;
+}

@@ -11,6 +11,20 @@ function fail(argument: string, problem: string): never {
   throw new InvalidArgumentError(argument, problem);
 }
 
+/** Rejects an argument for a reason the checks below cannot see alone (combinations). */
+export function reject(argument: string, problem: string): never {
+  return fail(argument, problem);
+}
+
+/** Rejects keys the call does not know, so a typo ('masterr') is an error, not a silent no-op. */
+export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], argument: string): void {
+  for (const key of Object.keys(o)) {
+    if (o[key] !== undefined && !allowed.includes(key)) {
+      fail(argument ? `${argument}.${key}` : key, 'is not an option of this call');
+    }
+  }
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -114,4 +128,28 @@ export function optional<T>(
   const v = from[key];
   if (v === undefined) return undefined;
   return check(v, argumentPrefix ? `${argumentPrefix}.${key}` : key);
+}
+
+/** An address with an optional prefix length: '10.88.0.2/16', 'fd00::2/64', '10.0.0.1' (a host). */
+export function cidr(v: unknown, argument: string): { address: string; prefixLength: number; family: 4 | 6 } {
+  if (typeof v !== 'string') fail(argument, `must be a CIDR string like 10.88.0.2/16, got ${typeof v}`);
+  const slash = v.indexOf('/');
+  const address = slash < 0 ? v : v.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) fail(argument, `'${v}' is not an IPv4 or IPv6 CIDR`);
+  const max = family === 4 ? 32 : 128;
+  let prefixLength = max;
+  if (slash >= 0) {
+    const len = v.slice(slash + 1);
+    if (!/^\d{1,3}$/u.test(len) || Number(len) > max) fail(argument, `'${v}' has a bad prefix length (0-${max})`);
+    prefixLength = Number(len);
+  }
+  return { address, prefixLength, family: family as 4 | 6 };
+}
+
+export const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'] as const;
+
+export function family(v: unknown, argument: string): 4 | 6 {
+  if (v !== 4 && v !== 6) fail(argument, `must be 4 or 6, got ${String(v)}`);
+  return v;
 }

@@ -15,6 +15,13 @@ Napi::Value Field(const Napi::Object& o, const char* key) {
 bool Absent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
 }  // namespace
 
+Napi::Object RequestArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a request object");
+  }
+  return info[0].As<Napi::Object>();
+}
+
 std::optional<uint32_t> OptU32(const Napi::Object& o, const char* key) {
   Napi::Value v = Field(o, key);
   if (Absent(v)) return std::nullopt;
@@ -119,6 +126,38 @@ std::string MacToString(const uint8_t* bytes, size_t len) {
     out.push_back(kHex[bytes[i] & 0xf]);
   }
   return out;
+}
+
+namespace {
+struct ScopeName {
+  const char* name;
+  uint8_t value;
+};
+constexpr ScopeName kScopes[] = {{"global", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255}};
+}  // namespace
+
+Napi::Value ScopeToJs(Napi::Env env, uint8_t scope) {
+  for (const ScopeName& s : kScopes) {
+    if (s.value == scope) return Napi::String::New(env, s.name);
+  }
+  return Napi::Number::New(env, scope);
+}
+
+std::optional<uint8_t> OptScope(const Napi::Object& o, const char* key) {
+  auto name = OptString(o, key);
+  if (!name) return std::nullopt;
+  for (const ScopeName& s : kScopes) {
+    if (*name == s.name) return s.value;
+  }
+  Bad(o, key, "a scope name (global, site, link, host, nowhere)");
+}
+
+int OptFamily(const Napi::Object& o, const char* key) {
+  auto f = OptU32(o, key);
+  if (!f) return 0;
+  if (*f == 4) return AF_INET;
+  if (*f == 6) return AF_INET6;
+  Bad(o, key, "4 or 6");
 }
 
 Result<NamespacePtr> OpenTarget(const NetnsTarget& target) {

@@ -213,12 +213,6 @@ Materializer LinkResult(LinkInfo info) {
   return [info = std::move(info)](Napi::Env env) { return LinkToJs(env, info); };
 }
 
-Napi::Object RequestArg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) {
-    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a request object");
-  }
-  return info[0].As<Napi::Object>();
-}
 
 }  // namespace
 

@@ -5,12 +5,6 @@
 namespace nlkit {
 
 namespace {
-Napi::Object RequestArg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) {
-    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a request object");
-  }
-  return info[0].As<Napi::Object>();
-}
 
 // Registers an opened namespace as a handle; runs on the JS thread, where the registry lives.
 Materializer HandleResult(NlkitAddon& addon, NamespacePtr ns) {

@@ -212,10 +212,6 @@ MessageBuilder EncodeListLinks(const std::optional<std::string>& kind, uint32_t 
 
 // --- operations ---------------------------------------------------------------------------------
 
-namespace {
-
-std::string CreateObject(const LinkSpec& s) { return s.kind + " " + s.name; }
-
 // Resolves the named links among `refs` to ifindexes in one round trip (one GET per name, all in
 // one sendmsg). Entries given by index are passed through.
 Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vector<const LinkRefArg*>& refs) {
@@ -245,6 +241,10 @@ Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vec
   }
   return out;
 }
+
+namespace {
+
+std::string CreateObject(const LinkSpec& s) { return s.kind + " " + s.name; }
 
 Result<LinkInfo> GetLinkOn(NetlinkSocket& sock, const LinkRefArg& ref) {
   auto out = TransactOne(sock, EncodeGetLink(ref));

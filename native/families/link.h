@@ -155,6 +155,10 @@ Mac RandomMac();
 
 // --- operations (worker thread) ----------------------------------------------------------------
 
+// Resolves the named links among `refs` (null entries skipped) to ifindexes in one round trip:
+// one RTM_GETLINK per name, all in one sendmsg. Other families use it for their `dev` fields.
+Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vector<const LinkRefArg*>& refs);
+
 Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec);
 Result<LinkInfo> GetLink(Namespace& ns, const LinkRefArg& ref);
 Result<std::vector<LinkInfo>> ListLinks(Namespace& ns, const std::optional<std::string>& kind,

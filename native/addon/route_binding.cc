@@ -1,0 +1,118 @@
+// JS glue for routes.
+#include <linux/rtnetlink.h>
+
+#include "addon/addon.h"
+#include "families/route.h"
+
+namespace nlkit {
+
+namespace {
+
+struct TypeName {
+  const char* name;
+  uint8_t value;
+};
+constexpr TypeName kTypes[] = {{"unicast", RTN_UNICAST},   {"local", RTN_LOCAL},           {"broadcast", RTN_BROADCAST},
+                               {"anycast", RTN_ANYCAST},   {"multicast", RTN_MULTICAST},   {"blackhole", RTN_BLACKHOLE},
+                               {"unreachable", RTN_UNREACHABLE}, {"prohibit", RTN_PROHIBIT}, {"throw", RTN_THROW}};
+
+RouteSpec ReadRouteSpec(const Napi::Object& o) {
+  RouteSpec s;
+  s.family = OptFamily(o, "family");
+  if (s.family == 0) throw Napi::TypeError::New(o.Env(), "nlkit native: 'family' is required");
+  s.dst = OptIp(o, "to");
+  s.dst_len = static_cast<uint8_t>(OptU32(o, "toLength").value_or(0));
+  s.gateway = OptIp(o, "via");
+  s.dev = OptLinkRef(o, "dev");
+  s.prefsrc = OptIp(o, "src");
+  s.metric = OptU32(o, "metric");
+  if (auto table = OptU32(o, "table")) s.table = *table;
+  s.scope = OptScope(o, "scope");
+  s.onlink = OptBool(o, "onlink").value_or(false);
+  s.mtu = OptU32(o, "mtu");
+  if (auto type = OptString(o, "type")) {
+    bool known = false;
+    for (const TypeName& t : kTypes) {
+      if (*type == t.name) {
+        s.type = t.value;
+        known = true;
+      }
+    }
+    if (!known) throw Napi::TypeError::New(o.Env(), "nlkit native: unknown route type " + *type);
+  }
+  return s;
+}
+
+Napi::Value RouteToJs(Napi::Env env, const RouteInfo& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", r.family == AF_INET ? 4 : 6);
+  o.Set("to", r.dst ? r.dst->ToString() + "/" + std::to_string(r.dst_len) : std::string("default"));
+  if (r.gateway) o.Set("via", r.gateway->ToString());
+  if (r.oif) o.Set("dev", *r.oif);
+  if (r.prefsrc) o.Set("src", r.prefsrc->ToString());
+  if (r.metric) o.Set("metric", *r.metric);
+  o.Set("table", r.table);
+  o.Set("scope", ScopeToJs(env, r.scope));
+  const char* type = nullptr;
+  for (const TypeName& t : kTypes) {
+    if (t.value == r.type) type = t.name;
+  }
+  if (type != nullptr) {
+    o.Set("type", type);
+  } else {
+    o.Set("type", r.type);
+  }
+  o.Set("protocol", r.protocol);
+  if (r.mtu) o.Set("mtu", *r.mtu);
+  if (r.flags & RTNH_F_ONLINK) o.Set("onlink", true);
+  return o;
+}
+
+Napi::Value WriteRouteBinding(NlkitAddon& addon, const Napi::CallbackInfo& info, RouteWrite how) {
+  Napi::Object req = RequestArg(info);
+  RouteSpec spec = ReadRouteSpec(req);
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, how](Namespace& ns) -> Result<Materializer> {
+    Status s = WriteRoute(ns, spec, how);
+    if (!s.ok()) return std::move(s.error());
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+}  // namespace
+
+Napi::Value RouteAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) { return WriteRouteBinding(addon, info, RouteWrite::kAdd); }
+Napi::Value RouteReplace(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  return WriteRouteBinding(addon, info, RouteWrite::kReplace);
+}
+Napi::Value RouteDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  return WriteRouteBinding(addon, info, RouteWrite::kDelete);
+}
+
+Napi::Value RouteList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  const int family = OptFamily(req, "family");
+  const uint32_t table = OptU32(req, "table").value_or(0);
+  auto dev = OptLinkRef(req, "dev");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [family, table, dev](Namespace& ns) -> Result<Materializer> {
+    auto list = ListRoutes(ns, family, table, dev);
+    if (!list) return std::move(list.error());
+    return Materializer([list = std::move(*list)](Napi::Env env) -> Napi::Value {
+      Napi::Array out = Napi::Array::New(env, list.size());
+      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), RouteToJs(env, list[i]));
+      return out;
+    });
+  });
+}
+
+Napi::Value RouteGet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  auto to = OptIp(req, "to");
+  if (!to) throw Napi::TypeError::New(info.Env(), "nlkit native: 'to' is required");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [dst = *to](Namespace& ns) -> Result<Materializer> {
+    auto r = GetRoute(ns, dst);
+    if (!r) return std::move(r.error());
+    return Materializer([r = std::move(*r)](Napi::Env env) { return RouteToJs(env, r); });
+  });
+}
+
+}  // namespace nlkit

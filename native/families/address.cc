@@ -1,0 +1,147 @@
+#include "families/address.h"
+
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include <cstring>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+namespace {
+
+size_t AddrLen(int family) { return family == AF_INET ? 4 : 16; }
+
+void PutIp(MessageBuilder& m, uint16_t type, const IpAddr& a) { m.PutAttr(type, a.bytes.data(), AddrLen(a.family)); }
+
+std::optional<IpAddr> ReadIp(int family, const std::optional<Bytes>& b) {
+  if (!b || b->size() != AddrLen(family)) return std::nullopt;
+  IpAddr a;
+  a.family = family;
+  std::memcpy(a.bytes.data(), b->data(), b->size());
+  return a;
+}
+
+std::string Describe(const AddressSpec& s) {
+  return "address " + s.local.ToString() + "/" + std::to_string(s.prefix_len) + " on " + s.link.Describe();
+}
+
+}  // namespace
+
+MessageBuilder EncodeAddress(uint16_t type, uint16_t flags, const AddressSpec& s, uint32_t index) {
+  MessageBuilder m(type, flags);
+  ifaddrmsg h{};
+  h.ifa_family = static_cast<uint8_t>(s.local.family);
+  h.ifa_prefixlen = s.prefix_len;
+  h.ifa_scope = s.scope.value_or(RT_SCOPE_UNIVERSE);
+  h.ifa_index = index;
+  m.PutHeader(h);
+  PutIp(m, IFA_LOCAL, s.local);
+  // IFA_ADDRESS is the peer on point-to-point links, else the local address again (as ip(8) sends).
+  PutIp(m, IFA_ADDRESS, s.peer ? *s.peer : s.local);
+  if (type != RTM_NEWADDR) return m;
+  if (s.broadcast) PutIp(m, IFA_BROADCAST, *s.broadcast);
+  if (s.label) m.PutString(IFA_LABEL, *s.label);
+  if (s.valid_lifetime || s.preferred_lifetime) {
+    ifa_cacheinfo ci{};
+    ci.ifa_valid = s.valid_lifetime.value_or(0xffffffffu);
+    ci.ifa_prefered = s.preferred_lifetime.value_or(ci.ifa_valid);
+    m.PutAttr(IFA_CACHEINFO, &ci, sizeof(ci));
+  }
+  if (s.no_dad) m.PutU32(IFA_FLAGS, IFA_F_NODAD);
+  return m;
+}
+
+Result<AddressInfo> DecodeAddress(const Message& m) {
+  auto h = ReadStruct<ifaddrmsg>(m.payload);
+  if (!h) return Error::Protocol("truncated ifaddrmsg in RTM_NEWADDR");
+  if (h->ifa_family != AF_INET && h->ifa_family != AF_INET6) return Error::Protocol("RTM_NEWADDR of unknown family");
+  AttrTable<IFA_MAX + 1> t;
+  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(ifaddrmsg))), t)) {
+    return Error::Protocol("malformed attributes in RTM_NEWADDR");
+  }
+  AddressInfo a;
+  a.family = h->ifa_family;
+  a.prefix_len = h->ifa_prefixlen;
+  a.index = h->ifa_index;
+  a.scope = h->ifa_scope;
+  a.flags = AttrU32(t[IFA_FLAGS]).value_or(h->ifa_flags);
+  a.local = ReadIp(a.family, t[IFA_LOCAL]);
+  a.address = ReadIp(a.family, t[IFA_ADDRESS]);
+  a.broadcast = ReadIp(a.family, t[IFA_BROADCAST]);
+  if (auto label = AttrString(t[IFA_LABEL])) a.label = label;
+  if (t[IFA_CACHEINFO] && t[IFA_CACHEINFO]->size() >= sizeof(ifa_cacheinfo)) {
+    auto ci = ReadStruct<ifa_cacheinfo>(*t[IFA_CACHEINFO]);
+    a.valid_lifetime = ci->ifa_valid;
+    a.preferred_lifetime = ci->ifa_prefered;
+  }
+  return a;
+}
+
+Result<AddressInfo> AddAddress(Namespace& ns, const AddressSpec& s) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  auto idx = ResolveIndexes(**sock, {&s.link});
+  if (!idx) return std::move(idx.error());
+  auto out = TransactOne(**sock, EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, s, (*idx)[0]));
+  if (!out) return std::move(out.error().In("addAddress", Describe(s)));
+  for (const auto& reply : out->replies) {
+    auto messages = SplitMessages(Bytes(reply));
+    if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == RTM_NEWADDR) {
+      return DecodeAddress((*messages)[0]);
+    }
+  }
+  // No echo (older kernels): report what was asked, which the kernel accepted as is.
+  AddressInfo a;
+  a.family = s.local.family;
+  a.prefix_len = s.prefix_len;
+  a.index = (*idx)[0];
+  a.scope = s.scope.value_or(RT_SCOPE_UNIVERSE);
+  a.local = s.local;
+  a.address = s.peer ? s.peer : s.local;
+  a.broadcast = s.broadcast;
+  a.label = s.label;
+  return a;
+}
+
+Status DeleteAddress(Namespace& ns, const AddressSpec& s) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  auto idx = ResolveIndexes(**sock, {&s.link});
+  if (!idx) return std::move(idx.error());
+  auto out = TransactOne(**sock, EncodeAddress(RTM_DELADDR, NLM_F_REQUEST, s, (*idx)[0]));
+  if (!out) return std::move(out.error().In("deleteAddress", Describe(s)));
+  return OkStatus();
+}
+
+Result<std::vector<AddressInfo>> ListAddresses(Namespace& ns, const std::optional<LinkRefArg>& link, int family) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  uint32_t index = 0;
+  if (link) {
+    auto idx = ResolveIndexes(**sock, {&*link});
+    if (!idx) return std::move(idx.error());
+    index = (*idx)[0];
+  }
+  MessageBuilder req(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+  ifaddrmsg h{};
+  h.ifa_family = static_cast<uint8_t>(family);
+  h.ifa_index = index;  // filtered by the kernel (strict dump checking)
+  req.PutHeader(h);
+  std::vector<AddressInfo> out;
+  Status s = Dump(
+      **sock, req,
+      [&](const Message& m) -> Status {
+        if (m.header.nlmsg_type != RTM_NEWADDR) return OkStatus();
+        auto a = DecodeAddress(m);
+        if (!a) return std::move(a.error());
+        if (index == 0 || a->index == index) out.push_back(std::move(*a));
+        return OkStatus();
+      },
+      [&] { out.clear(); });
+  if (!s.ok()) return std::move(s.error().In("listAddresses", link ? link->Describe() : "addresses"));
+  return out;
+}
+
+}  // namespace nlkit

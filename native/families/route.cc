@@ -1,0 +1,162 @@
+#include "families/route.h"
+
+#include <linux/rtnetlink.h>
+
+#include <cstring>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+namespace {
+
+size_t AddrLen(int family) { return family == AF_INET ? 4 : 16; }
+
+std::optional<IpAddr> ReadIp(int family, const std::optional<Bytes>& b) {
+  if (!b || b->size() != AddrLen(family)) return std::nullopt;
+  IpAddr a;
+  a.family = family;
+  std::memcpy(a.bytes.data(), b->data(), b->size());
+  return a;
+}
+
+std::string Describe(const RouteSpec& s) {
+  std::string to = s.dst ? s.dst->ToString() + "/" + std::to_string(s.dst_len) : "default";
+  if (s.gateway) to += " via " + s.gateway->ToString();
+  if (s.dev) to += " dev " + (s.dev->index > 0 ? "#" + std::to_string(s.dev->index) : s.dev->name);
+  return "route " + to;
+}
+
+// ip(8)'s scope rule: a route through a gateway is universe; a direct one (device only) is link;
+// local routes are host. Non-unicast types (blackhole...) are universe.
+uint8_t DefaultScope(const RouteSpec& s) {
+  if (s.type == RTN_LOCAL) return RT_SCOPE_HOST;
+  if (s.type == RTN_UNICAST && !s.gateway && s.dev) return RT_SCOPE_LINK;
+  return RT_SCOPE_UNIVERSE;
+}
+
+MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, uint32_t oif) {
+  MessageBuilder m(type, flags);
+  rtmsg h{};
+  h.rtm_family = static_cast<uint8_t>(s.family);
+  h.rtm_dst_len = s.dst ? s.dst_len : 0;
+  h.rtm_table = s.table < 256 ? static_cast<uint8_t>(s.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  h.rtm_protocol = static_cast<uint8_t>(type == RTM_DELROUTE ? RTPROT_UNSPEC : RTPROT_BOOT);
+  h.rtm_scope = type == RTM_DELROUTE ? static_cast<uint8_t>(RT_SCOPE_NOWHERE) : s.scope.value_or(DefaultScope(s));
+  h.rtm_type = s.type;
+  if (s.onlink) h.rtm_flags |= RTNH_F_ONLINK;
+  m.PutHeader(h);
+  m.PutU32(RTA_TABLE, s.table);
+  if (s.dst) m.PutAttr(RTA_DST, s.dst->bytes.data(), AddrLen(s.family));
+  if (s.gateway) m.PutAttr(RTA_GATEWAY, s.gateway->bytes.data(), AddrLen(s.family));
+  if (oif) m.PutU32(RTA_OIF, oif);
+  if (s.prefsrc) m.PutAttr(RTA_PREFSRC, s.prefsrc->bytes.data(), AddrLen(s.family));
+  if (s.metric) m.PutU32(RTA_PRIORITY, *s.metric);
+  if (s.mtu) {
+    const size_t metrics = m.BeginNest(RTA_METRICS);
+    m.PutU32(RTAX_MTU, *s.mtu);
+    m.EndNest(metrics);
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<RouteInfo> DecodeRoute(const Message& m) {
+  auto h = ReadStruct<rtmsg>(m.payload);
+  if (!h) return Error::Protocol("truncated rtmsg in RTM_NEWROUTE");
+  AttrTable<RTA_MAX + 1> t;
+  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(rtmsg))), t)) {
+    return Error::Protocol("malformed attributes in RTM_NEWROUTE");
+  }
+  RouteInfo r;
+  r.family = h->rtm_family;
+  r.dst_len = h->rtm_dst_len;
+  r.dst = ReadIp(r.family, t[RTA_DST]);
+  r.gateway = ReadIp(r.family, t[RTA_GATEWAY]);
+  r.prefsrc = ReadIp(r.family, t[RTA_PREFSRC]);
+  r.oif = AttrU32(t[RTA_OIF]);
+  r.metric = AttrU32(t[RTA_PRIORITY]);
+  r.table = AttrU32(t[RTA_TABLE]).value_or(h->rtm_table);
+  r.scope = h->rtm_scope;
+  r.type = h->rtm_type;
+  r.protocol = h->rtm_protocol;
+  r.flags = h->rtm_flags;
+  if (t[RTA_METRICS]) {
+    AttrTable<RTAX_MAX + 1> mt;
+    if (ParseAttrs(*t[RTA_METRICS], mt)) r.mtu = AttrU32(mt[RTAX_MTU]);
+  }
+  return r;
+}
+
+Status WriteRoute(Namespace& ns, const RouteSpec& s, RouteWrite how) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  auto idx = ResolveIndexes(**sock, {s.dev ? &*s.dev : nullptr});
+  if (!idx) return std::move(idx.error());
+  uint16_t type = RTM_NEWROUTE;
+  uint16_t flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+  const char* op = "addRoute";
+  if (how == RouteWrite::kReplace) {
+    flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+    op = "replaceRoute";
+  } else if (how == RouteWrite::kDelete) {
+    type = RTM_DELROUTE;
+    flags = NLM_F_REQUEST;
+    op = "deleteRoute";
+  }
+  auto out = TransactOne(**sock, EncodeRoute(type, flags, s, (*idx)[0]));
+  if (!out) return std::move(out.error().In(op, Describe(s)));
+  return OkStatus();
+}
+
+Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t table, const std::optional<LinkRefArg>& dev) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  uint32_t oif = 0;
+  if (dev) {
+    auto idx = ResolveIndexes(**sock, {&*dev});
+    if (!idx) return std::move(idx.error());
+    oif = (*idx)[0];
+  }
+  MessageBuilder req(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
+  rtmsg h{};
+  h.rtm_family = static_cast<uint8_t>(family);
+  h.rtm_table = table < 256 ? static_cast<uint8_t>(table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  req.PutHeader(h);
+  // With strict dump checking the kernel filters by table and output device itself.
+  if (table) req.PutU32(RTA_TABLE, table);
+  if (oif) req.PutU32(RTA_OIF, oif);
+  std::vector<RouteInfo> out;
+  Status s = Dump(
+      **sock, req,
+      [&](const Message& m) -> Status {
+        if (m.header.nlmsg_type != RTM_NEWROUTE) return OkStatus();
+        auto r = DecodeRoute(m);
+        if (!r) return std::move(r.error());
+        if ((table == 0 || r->table == table) && (oif == 0 || r->oif == oif)) out.push_back(std::move(*r));
+        return OkStatus();
+      },
+      [&] { out.clear(); });
+  if (!s.ok()) return std::move(s.error().In("listRoutes", "routes"));
+  return out;
+}
+
+Result<RouteInfo> GetRoute(Namespace& ns, const IpAddr& dst) {
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  MessageBuilder req(RTM_GETROUTE, NLM_F_REQUEST);
+  rtmsg h{};
+  h.rtm_family = static_cast<uint8_t>(dst.family);
+  h.rtm_dst_len = static_cast<uint8_t>(AddrLen(dst.family) * 8);
+  req.PutHeader(h);
+  req.PutAttr(RTA_DST, dst.bytes.data(), AddrLen(dst.family));
+  auto out = TransactOne(**sock, std::move(req));
+  if (!out) return std::move(out.error().In("getRoute", "route to " + dst.ToString()));
+  if (out->replies.empty()) return Error::Protocol("no answer to RTM_GETROUTE");
+  auto messages = SplitMessages(Bytes(out->replies[0]));
+  if (!messages || messages->size() != 1) return Error::Protocol("bad answer to RTM_GETROUTE");
+  return DecodeRoute((*messages)[0]);
+}
+
+}  // namespace nlkit
