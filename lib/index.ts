@@ -13,7 +13,12 @@ export {
   deleteLink,
   getLink,
   listLinks,
+  findPeer,
   LINK_KINDS,
 } from './links';
 export { addAddress, deleteAddress, listAddresses } from './addresses';
 export { addRoute, replaceRoute, deleteRoute, listRoutes, getRoute } from './routes';
+export { addNeighbor, deleteNeighbor, listNeighbors } from './neighbors';
+export { getSysctl, setSysctl } from './sysctl';
+export { attachContainer, detachContainer, ensureBridge } from './containers';
+export { openSocket, type OpenSocketOptions } from './sockets';

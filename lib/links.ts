@@ -3,7 +3,7 @@
 
 import { callNative, InvalidArgumentError } from './errors';
 import { native, type NativeLinkChanges, type NativeLinkRequest } from './native';
-import { toNative } from './netns';
+import { netnsDir, toNative } from './netns';
 import type {
   BridgeOptions,
   CreateLinkSpec,
@@ -13,6 +13,7 @@ import type {
   LinkRef,
   ListLinksOptions,
   NetnsOption,
+  Peer,
   VethPair,
   VethPairOptions,
 } from './types';
@@ -223,4 +224,20 @@ export async function listLinks(opts?: ListLinksOptions): Promise<Link[]> {
       ...(master !== undefined ? { master } : {}),
     }),
   );
+}
+
+/**
+ * The other end of a veth: its link (read in its own namespace) and which namespace that is —
+ * "which host vethXXXX is my container's eth0?" in one call, without dumping every link.
+ */
+export async function findPeer(link: LinkRef, opts?: NetnsOption): Promise<Peer> {
+  const ref = check.linkRef(link, 'link');
+  const where = callOptions(opts);
+  const dir = netnsDir();
+  const names = await callNative(() => native.netnsList({ dir }));
+  const found = await callNative(() =>
+    native.linkFindPeer({ ...where, link: ref, candidates: names.map((n) => `${dir}/${n}`) }),
+  );
+  const { netnsPath, ...rest } = found;
+  return netnsPath === undefined ? rest : { ...rest, netnsName: netnsPath.slice(dir.length + 1) };
 }

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
-import type { Address, Link, Route } from './types';
+import type { Address, AttachResult, Link, Neighbor, Peer, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
 export type NativeNetns = number | string | undefined;
@@ -82,6 +82,34 @@ export interface NativeRouteRequest {
   type?: string;
 }
 
+export interface NativeNeighborRequest {
+  netns?: NativeNetns;
+  family: '4' | '6' | 'bridge';
+  dev: string | number;
+  address?: string;
+  mac?: string;
+  dst?: string;
+  vlan?: number;
+  vni?: number;
+  state?: string[];
+  self?: boolean;
+  master?: boolean;
+  mode?: 'create' | 'replace' | 'append';
+}
+
+export interface NativeAttachRequest {
+  netns?: NativeNetns;
+  container: NativeNetns;
+  bridge: string | number;
+  ifname: string;
+  hostIfname?: string;
+  addresses: { address: string; prefixLength: number; noDad: boolean }[];
+  routes: NativeRouteRequest[];
+  mtu?: number;
+  mac?: string;
+  hairpin?: boolean;
+}
+
 export interface NativeBinding {
   threads: number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
@@ -101,6 +129,15 @@ export interface NativeBinding {
   routeDelete(req: NativeRouteRequest): Promise<void>;
   routeList(req: { netns?: NativeNetns; family?: 4 | 6; table?: number; dev?: string | number }): Promise<Route[]>;
   routeGet(req: { netns?: NativeNetns; to: string }): Promise<Route>;
+  linkFindPeer(req: { netns?: NativeNetns; link: string | number; candidates: string[] }): Promise<Omit<Peer, 'netnsName'> & { netnsPath?: string }>;
+  sysctlGet(req: { netns?: NativeNetns; segments: string[] }): Promise<string>;
+  sysctlSet(req: { netns?: NativeNetns; segments: string[]; value: string }): Promise<void>;
+  neighborAdd(req: NativeNeighborRequest): Promise<void>;
+  neighborDelete(req: NativeNeighborRequest): Promise<void>;
+  neighborList(req: { netns?: NativeNetns; dev?: string | number; family?: string }): Promise<Neighbor[]>;
+  containerAttach(req: NativeAttachRequest): Promise<AttachResult>;
+  containerDetach(req: { netns?: NativeNetns; ifname: string }): Promise<void>;
+  socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

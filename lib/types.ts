@@ -308,3 +308,142 @@ export interface ListRoutesOptions extends NetnsOption {
   table?: number;
   dev?: LinkRef;
 }
+
+// --- neighbours ---------------------------------------------------------------------------------
+
+export type NeighborState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'noarp' | 'permanent';
+
+/**
+ * An ARP/NDP entry (with `address`), or a bridge forwarding-database entry (`bridge: true`, or no
+ * `address`): `mac` on `dev`, and for a VXLAN device the remote endpoint `dst`.
+ */
+export interface NeighborSpec extends NetnsOption {
+  dev: LinkRef;
+  address?: string;
+  mac?: string;
+  /** Default 'permanent'. */
+  state?: NeighborState | NeighborState[];
+  bridge?: boolean;
+  dst?: string;
+  vlan?: number;
+  vni?: number;
+  /** FDB: the entry is the device's own (`bridge fdb ... self`, the default) or its master's. */
+  self?: boolean;
+  master?: boolean;
+  /** Replace an existing entry instead of failing with EEXIST. */
+  replace?: boolean;
+  /** FDB: add another entry for the same MAC (VXLAN default entries to several remotes). */
+  append?: boolean;
+}
+
+export interface Neighbor {
+  family: 4 | 6 | 'bridge';
+  /** ifindex of the device. */
+  dev: number;
+  address?: string;
+  mac?: string;
+  dst?: string;
+  state: NeighborState[];
+  flags: string[];
+  vlan?: number;
+  vni?: number;
+  master?: number;
+}
+
+export interface ListNeighborsOptions extends NetnsOption {
+  dev?: LinkRef;
+  family?: 4 | 6 | 'bridge';
+}
+
+// --- sysctls, peers ------------------------------------------------------------------------------
+
+/**
+ * A sysctl under net.: dotted ('net.ipv4.ip_forward') or, for names with dots in them such as
+ * 'eth0.10', as segments (['net', 'ipv4', 'conf', 'eth0.10', 'forwarding']).
+ */
+export type SysctlKey = string | readonly string[];
+
+/** The other end of a veth. */
+export interface Peer {
+  link: Link;
+  /** The peer namespace's id as the asking namespace numbers it; absent when it is the same one. */
+  netnsId?: number;
+  sameNetns: boolean;
+  /** The peer is in the namespace the process started in. */
+  initialNetns: boolean;
+  /** The named namespace (under the netns directory) the peer is in, when it is one. */
+  netnsName?: string;
+}
+
+// --- containers ---------------------------------------------------------------------------------
+
+export interface ContainerRoute {
+  /** CIDR or 'default'. */
+  to: string;
+  via?: string;
+  src?: string;
+  metric?: number;
+  mtu?: number;
+  table?: number;
+  onlink?: boolean;
+}
+
+export interface AttachSpec {
+  /** The container's namespace. */
+  netns: NetnsRef;
+  /** The bridge (name or ifindex) in the host namespace. An ifindex saves one round trip. */
+  bridge: LinkRef;
+  /** The container's interface name. Default 'eth0'. */
+  ifname?: string;
+  /** The host end's name; generated (veth + 7 hex digits) when absent. */
+  hostIfname?: string;
+  /** CIDRs for the container interface: ['10.88.0.2/16', 'fd00::2/64']. */
+  addresses?: string[];
+  /** The default gateway (its family's), which must lie in one of the addresses' subnets. */
+  gateway?: string;
+  /** Default gateways, one per family. */
+  gateways?: string[];
+  routes?: ContainerRoute[];
+  mtu?: number;
+  /** The container interface's MAC. */
+  mac?: string;
+  /** Hairpin mode on the host end's bridge port. */
+  hairpin?: boolean;
+  /** Where the bridge is; default the namespace the process started in. */
+  hostNetns?: NetnsRef;
+  /** Run IPv6 duplicate address detection on the container's addresses. Default false: IPAM
+   *  hands out unique addresses, and DAD would keep them unusable for a second or more. */
+  dad?: boolean;
+}
+
+export interface AttachResult {
+  host: { index: number; name: string; mac: string };
+  /** The container interface, read back after setup. */
+  container: Link;
+  addresses: string[];
+  routes: { family: 4 | 6; to: string; via?: string; dev: number; metric?: number }[];
+}
+
+export type DetachSpec =
+  | { netns: NetnsRef; ifname?: string }
+  | { hostIfname: string; hostNetns?: NetnsRef };
+
+export interface EnsureBridgeSpec {
+  name: string;
+  /** Gateway addresses of the network: ['172.17.0.1/16', 'fd00::1/64']. */
+  addresses?: string[];
+  mtu?: number;
+  /** Default true. */
+  up?: boolean;
+  /** Enable forwarding for the address families given. Default true. */
+  forwarding?: boolean;
+  netns?: NetnsRef;
+}
+
+export interface EnsureBridgeResult {
+  link: Link;
+  /** True when the bridge did not exist before. */
+  created: boolean;
+  /** The addresses this call added (those already present are not repeated). */
+  addedAddresses: string[];
+}

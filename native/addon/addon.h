@@ -10,6 +10,8 @@
 
 #include "addon/js_convert.h"
 #include "addon/worker_pool.h"
+#include "families/address.h"
+#include "families/route.h"
 #include "netns/namespace.h"
 
 namespace nlkit {
@@ -25,6 +27,8 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   // Reads a request's namespace field: undefined = the process's initial namespace, a number =
   // an open handle (a closed one throws), a string = a path opened for this call only.
   NetnsTarget TargetOf(const Napi::Object& request, const char* key);
+  // The namespace the process started in.
+  const NamespacePtr& initial() const { return initial_; }
 
   // Handles (JS thread only).
   uint32_t AddHandle(NamespacePtr ns);
@@ -40,6 +44,13 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   std::unordered_map<uint32_t, NamespacePtr> handles_;
   uint32_t next_handle_ = 1;
 };
+
+// Readers and writers shared between bindings (defined in the family's binding file).
+Napi::Value LinkToJs(Napi::Env env, const LinkInfo& link);
+AddressSpec ReadAddressSpec(const Napi::Object& o);
+Napi::Value AddressToJs(Napi::Env env, const AddressInfo& address);
+RouteSpec ReadRouteSpec(const Napi::Object& o);
+Napi::Value RouteToJs(Napi::Env env, const RouteInfo& route);
 
 // Binding entry points, one file per object family.
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
@@ -57,11 +68,20 @@ Napi::Value RouteReplace(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value RouteDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value RouteList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value RouteGet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value LinkFindPeer(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value SysctlGet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value SysctlSet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NeighborAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NeighborDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NeighborList(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value ContainerDetach(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsDup(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 
 }  // namespace nlkit

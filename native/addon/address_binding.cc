@@ -8,22 +8,9 @@ namespace nlkit {
 
 namespace {
 
-AddressSpec ReadAddressSpec(const Napi::Object& o) {
-  AddressSpec s;
-  s.link = ReqLinkRef(o, "link");
-  auto local = OptIp(o, "address");
-  if (!local) throw Napi::TypeError::New(o.Env(), "nlkit native: 'address' is required");
-  s.local = *local;
-  s.prefix_len = static_cast<uint8_t>(OptU32(o, "prefixLength").value_or(s.local.family == AF_INET ? 32 : 128));
-  s.peer = OptIp(o, "peer");
-  s.broadcast = OptIp(o, "broadcast");
-  s.scope = OptScope(o, "scope");
-  s.label = OptString(o, "label");
-  s.valid_lifetime = OptU32(o, "validLifetime");
-  s.preferred_lifetime = OptU32(o, "preferredLifetime");
-  s.no_dad = OptBool(o, "noDad").value_or(false);
-  return s;
-}
+
+
+}  // namespace
 
 Napi::Value AddressToJs(Napi::Env env, const AddressInfo& a) {
   Napi::Object o = Napi::Object::New(env);
@@ -55,7 +42,22 @@ Napi::Value AddressToJs(Napi::Env env, const AddressInfo& a) {
   return o;
 }
 
-}  // namespace
+AddressSpec ReadAddressSpec(const Napi::Object& o) {
+  AddressSpec s;
+  s.link = ReqLinkRef(o, "link");
+  auto local = OptIp(o, "address");
+  if (!local) throw Napi::TypeError::New(o.Env(), "nlkit native: 'address' is required");
+  s.local = *local;
+  s.prefix_len = static_cast<uint8_t>(OptU32(o, "prefixLength").value_or(s.local.family == AF_INET ? 32 : 128));
+  s.peer = OptIp(o, "peer");
+  s.broadcast = OptIp(o, "broadcast");
+  s.scope = OptScope(o, "scope");
+  s.label = OptString(o, "label");
+  s.valid_lifetime = OptU32(o, "validLifetime");
+  s.preferred_lifetime = OptU32(o, "preferredLifetime");
+  s.no_dad = OptBool(o, "noDad").value_or(false);
+  return s;
+}
 
 Napi::Value AddressAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

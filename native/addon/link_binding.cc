@@ -122,6 +122,14 @@ LinkChangesSpec ReadChanges(NlkitAddon& addon, const Napi::Object& o, PendingNet
 
 // --- C++ -> JS -----------------------------------------------------------------------------------
 
+
+Materializer LinkResult(LinkInfo info) {
+  return [info = std::move(info)](Napi::Env env) { return LinkToJs(env, info); };
+}
+
+
+}  // namespace
+
 Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("index", l.index);
@@ -208,13 +216,6 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   }
   return o;
 }
-
-Materializer LinkResult(LinkInfo info) {
-  return [info = std::move(info)](Napi::Env env) { return LinkToJs(env, info); };
-}
-
-
-}  // namespace
 
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

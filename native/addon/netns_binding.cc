@@ -1,6 +1,7 @@
 // JS glue for network namespaces: create (named or anonymous), open, close, delete, list.
 #include "addon/addon.h"
 #include "netns/netns_files.h"
+#include "netns/socket_in.h"
 
 namespace nlkit {
 
@@ -62,6 +63,30 @@ Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
     Status s = DeleteNamedNamespace(dir, name);
     if (!s.ok()) return std::move(s.error());
     return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+// A socket inside a namespace, as an fd for net.Socket / net.Server. The fd is created close-on-
+// exec and non-blocking; if the promise cannot be settled (environment teardown) it is closed.
+Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  SocketSpec spec;
+  spec.family = OptFamily(req, "family");
+  if (spec.family == 0) throw Napi::TypeError::New(info.Env(), "nlkit native: 'family' is required");
+  spec.tcp = ReqString(req, "type") == "tcp";
+  spec.bind_address = OptIp(req, "address");
+  spec.bind_port = static_cast<uint16_t>(OptU32(req, "port").value_or(0));
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec](Namespace& ns) -> Result<Materializer> {
+    auto s = OpenSocketIn(ns, spec);
+    if (!s) return std::move(s.error());
+    auto fd = std::make_shared<UniqueFd>(s->first);
+    const uint16_t port = s->second;
+    return Materializer([fd, port](Napi::Env env) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("port", port);
+      o.Set("fd", fd->release());
+      return o;
+    });
   });
 }
 

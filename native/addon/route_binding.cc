@@ -16,32 +16,19 @@ constexpr TypeName kTypes[] = {{"unicast", RTN_UNICAST},   {"local", RTN_LOCAL},
                                {"anycast", RTN_ANYCAST},   {"multicast", RTN_MULTICAST},   {"blackhole", RTN_BLACKHOLE},
                                {"unreachable", RTN_UNREACHABLE}, {"prohibit", RTN_PROHIBIT}, {"throw", RTN_THROW}};
 
-RouteSpec ReadRouteSpec(const Napi::Object& o) {
-  RouteSpec s;
-  s.family = OptFamily(o, "family");
-  if (s.family == 0) throw Napi::TypeError::New(o.Env(), "nlkit native: 'family' is required");
-  s.dst = OptIp(o, "to");
-  s.dst_len = static_cast<uint8_t>(OptU32(o, "toLength").value_or(0));
-  s.gateway = OptIp(o, "via");
-  s.dev = OptLinkRef(o, "dev");
-  s.prefsrc = OptIp(o, "src");
-  s.metric = OptU32(o, "metric");
-  if (auto table = OptU32(o, "table")) s.table = *table;
-  s.scope = OptScope(o, "scope");
-  s.onlink = OptBool(o, "onlink").value_or(false);
-  s.mtu = OptU32(o, "mtu");
-  if (auto type = OptString(o, "type")) {
-    bool known = false;
-    for (const TypeName& t : kTypes) {
-      if (*type == t.name) {
-        s.type = t.value;
-        known = true;
-      }
-    }
-    if (!known) throw Napi::TypeError::New(o.Env(), "nlkit native: unknown route type " + *type);
-  }
-  return s;
+
+
+Napi::Value WriteRouteBinding(NlkitAddon& addon, const Napi::CallbackInfo& info, RouteWrite how) {
+  Napi::Object req = RequestArg(info);
+  RouteSpec spec = ReadRouteSpec(req);
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, how](Namespace& ns) -> Result<Materializer> {
+    Status s = WriteRoute(ns, spec, how);
+    if (!s.ok()) return std::move(s.error());
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  });
 }
+
+}  // namespace
 
 Napi::Value RouteToJs(Napi::Env env, const RouteInfo& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -68,17 +55,32 @@ Napi::Value RouteToJs(Napi::Env env, const RouteInfo& r) {
   return o;
 }
 
-Napi::Value WriteRouteBinding(NlkitAddon& addon, const Napi::CallbackInfo& info, RouteWrite how) {
-  Napi::Object req = RequestArg(info);
-  RouteSpec spec = ReadRouteSpec(req);
-  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, how](Namespace& ns) -> Result<Materializer> {
-    Status s = WriteRoute(ns, spec, how);
-    if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
-  });
+RouteSpec ReadRouteSpec(const Napi::Object& o) {
+  RouteSpec s;
+  s.family = OptFamily(o, "family");
+  if (s.family == 0) throw Napi::TypeError::New(o.Env(), "nlkit native: 'family' is required");
+  s.dst = OptIp(o, "to");
+  s.dst_len = static_cast<uint8_t>(OptU32(o, "toLength").value_or(0));
+  s.gateway = OptIp(o, "via");
+  s.dev = OptLinkRef(o, "dev");
+  s.prefsrc = OptIp(o, "src");
+  s.metric = OptU32(o, "metric");
+  if (auto table = OptU32(o, "table")) s.table = *table;
+  s.scope = OptScope(o, "scope");
+  s.onlink = OptBool(o, "onlink").value_or(false);
+  s.mtu = OptU32(o, "mtu");
+  if (auto type = OptString(o, "type")) {
+    bool known = false;
+    for (const TypeName& t : kTypes) {
+      if (*type == t.name) {
+        s.type = t.value;
+        known = true;
+      }
+    }
+    if (!known) throw Napi::TypeError::New(o.Env(), "nlkit native: unknown route type " + *type);
+  }
+  return s;
 }
-
-}  // namespace
 
 Napi::Value RouteAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) { return WriteRouteBinding(addon, info, RouteWrite::kAdd); }
 Napi::Value RouteReplace(NlkitAddon& addon, const Napi::CallbackInfo& info) {

@@ -11,18 +11,6 @@ namespace nlkit {
 
 namespace {
 
-size_t AddrLen(int family) { return family == AF_INET ? 4 : 16; }
-
-void PutIp(MessageBuilder& m, uint16_t type, const IpAddr& a) { m.PutAttr(type, a.bytes.data(), AddrLen(a.family)); }
-
-std::optional<IpAddr> ReadIp(int family, const std::optional<Bytes>& b) {
-  if (!b || b->size() != AddrLen(family)) return std::nullopt;
-  IpAddr a;
-  a.family = family;
-  std::memcpy(a.bytes.data(), b->data(), b->size());
-  return a;
-}
-
 std::string Describe(const AddressSpec& s) {
   return "address " + s.local.ToString() + "/" + std::to_string(s.prefix_len) + " on " + s.link.Describe();
 }
@@ -67,9 +55,9 @@ Result<AddressInfo> DecodeAddress(const Message& m) {
   a.index = h->ifa_index;
   a.scope = h->ifa_scope;
   a.flags = AttrU32(t[IFA_FLAGS]).value_or(h->ifa_flags);
-  a.local = ReadIp(a.family, t[IFA_LOCAL]);
-  a.address = ReadIp(a.family, t[IFA_ADDRESS]);
-  a.broadcast = ReadIp(a.family, t[IFA_BROADCAST]);
+  a.local = IpAddr::FromBytes(a.family, t[IFA_LOCAL]);
+  a.address = IpAddr::FromBytes(a.family, t[IFA_ADDRESS]);
+  a.broadcast = IpAddr::FromBytes(a.family, t[IFA_BROADCAST]);
   if (auto label = AttrString(t[IFA_LABEL])) a.label = label;
   if (t[IFA_CACHEINFO] && t[IFA_CACHEINFO]->size() >= sizeof(ifa_cacheinfo)) {
     auto ci = ReadStruct<ifa_cacheinfo>(*t[IFA_CACHEINFO]);

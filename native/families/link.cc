@@ -42,6 +42,16 @@ std::optional<IpAddr> IpAddr::Parse(const std::string& text) {
   return std::nullopt;
 }
 
+std::optional<IpAddr> IpAddr::FromBytes(int family, const std::optional<Bytes>& b) {
+  if (!b) return std::nullopt;
+  if (family == 0) family = b->size() == 4 ? AF_INET : AF_INET6;
+  IpAddr a;
+  a.family = family;
+  if (b->size() != a.size()) return std::nullopt;
+  std::memcpy(a.bytes.data(), b->data(), b->size());
+  return a;
+}
+
 Mac RandomMac() {
   Mac mac{};
   size_t got = 0;
@@ -74,11 +84,7 @@ void PutCommon(MessageBuilder& m, const std::optional<uint32_t>& mtu, const std:
 }
 
 void PutAddr(MessageBuilder& m, uint16_t v4_type, uint16_t v6_type, const IpAddr& a) {
-  if (a.family == AF_INET) {
-    m.PutAttr(v4_type, a.bytes.data(), 4);
-  } else {
-    m.PutAttr(v6_type, a.bytes.data(), 16);
-  }
+  PutIp(m, a.family == AF_INET ? v4_type : v6_type, a);
 }
 
 void PutVethPeer(MessageBuilder& m, const VethPeerSpec& peer) {
@@ -162,6 +168,7 @@ MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& c,
 
 namespace {
 bool HasPortFlags(const LinkChangesSpec& c) { return c.hairpin || c.isolated || c.learning; }
+}  // namespace
 
 // Bridge-port flags go in a message of their own, after the main change: the kernel applies
 // IFLA_INFO_SLAVE_DATA before IFLA_MASTER, so a link enslaved in the same message would not yet
@@ -180,7 +187,6 @@ MessageBuilder EncodePortFlags(const LinkRefArg& ref, const LinkChangesSpec& c) 
   m.EndNest(info);
   return m;
 }
-}  // namespace
 
 MessageBuilder EncodeGetLink(const LinkRefArg& ref) {
   MessageBuilder m(RTM_GETLINK, NLM_F_REQUEST);

@@ -31,8 +31,15 @@ struct IpAddr {
   std::array<uint8_t, 16> bytes{};
   bool IsMulticast() const;
   std::string ToString() const;
+  size_t size() const { return family == AF_INET ? 4 : 16; }
   static std::optional<IpAddr> Parse(const std::string& text);
+  // From an attribute payload: 4 bytes for AF_INET, 16 for AF_INET6; family 0 infers it from the
+  // size. Anything else is nullopt.
+  static std::optional<IpAddr> FromBytes(int family, const std::optional<Bytes>& b);
 };
+
+// Appends an address attribute of the address's own size.
+inline void PutIp(MessageBuilder& m, uint16_t type, const IpAddr& a) { m.PutAttr(type, a.bytes.data(), a.size()); }
 
 struct VethPeerSpec {
   std::string name;
@@ -140,6 +147,8 @@ struct LinkInfo {
 MessageBuilder EncodeCreateLink(const LinkSpec& spec, const ResolvedRefs& refs);
 // RTM_NEWLINK changing an existing link identified by `index`.
 MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& changes, uint32_t master_index);
+// RTM_NEWLINK setting the bridge-port flags (hairpin, isolated, learning) of a port.
+MessageBuilder EncodePortFlags(const LinkRefArg& port, const LinkChangesSpec& changes);
 // RTM_GETLINK for one link by index or name.
 MessageBuilder EncodeGetLink(const LinkRefArg& ref);
 // RTM_DELLINK.

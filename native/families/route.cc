@@ -8,24 +8,14 @@
 
 namespace nlkit {
 
-namespace {
-
-size_t AddrLen(int family) { return family == AF_INET ? 4 : 16; }
-
-std::optional<IpAddr> ReadIp(int family, const std::optional<Bytes>& b) {
-  if (!b || b->size() != AddrLen(family)) return std::nullopt;
-  IpAddr a;
-  a.family = family;
-  std::memcpy(a.bytes.data(), b->data(), b->size());
-  return a;
-}
-
-std::string Describe(const RouteSpec& s) {
+std::string DescribeRoute(const RouteSpec& s) {
   std::string to = s.dst ? s.dst->ToString() + "/" + std::to_string(s.dst_len) : "default";
   if (s.gateway) to += " via " + s.gateway->ToString();
   if (s.dev) to += " dev " + (s.dev->index > 0 ? "#" + std::to_string(s.dev->index) : s.dev->name);
   return "route " + to;
 }
+
+namespace {
 
 // ip(8)'s scope rule: a route through a gateway is universe; a direct one (device only) is link;
 // local routes are host. Non-unicast types (blackhole...) are universe.
@@ -34,6 +24,8 @@ uint8_t DefaultScope(const RouteSpec& s) {
   if (s.type == RTN_UNICAST && !s.gateway && s.dev) return RT_SCOPE_LINK;
   return RT_SCOPE_UNIVERSE;
 }
+
+}  // namespace
 
 MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, uint32_t oif) {
   MessageBuilder m(type, flags);
@@ -47,10 +39,10 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
   if (s.onlink) h.rtm_flags |= RTNH_F_ONLINK;
   m.PutHeader(h);
   m.PutU32(RTA_TABLE, s.table);
-  if (s.dst) m.PutAttr(RTA_DST, s.dst->bytes.data(), AddrLen(s.family));
-  if (s.gateway) m.PutAttr(RTA_GATEWAY, s.gateway->bytes.data(), AddrLen(s.family));
+  if (s.dst) PutIp(m, RTA_DST, *s.dst);
+  if (s.gateway) PutIp(m, RTA_GATEWAY, *s.gateway);
   if (oif) m.PutU32(RTA_OIF, oif);
-  if (s.prefsrc) m.PutAttr(RTA_PREFSRC, s.prefsrc->bytes.data(), AddrLen(s.family));
+  if (s.prefsrc) PutIp(m, RTA_PREFSRC, *s.prefsrc);
   if (s.metric) m.PutU32(RTA_PRIORITY, *s.metric);
   if (s.mtu) {
     const size_t metrics = m.BeginNest(RTA_METRICS);
@@ -59,8 +51,6 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
   }
   return m;
 }
-
-}  // namespace
 
 Result<RouteInfo> DecodeRoute(const Message& m) {
   auto h = ReadStruct<rtmsg>(m.payload);
@@ -72,9 +62,9 @@ Result<RouteInfo> DecodeRoute(const Message& m) {
   RouteInfo r;
   r.family = h->rtm_family;
   r.dst_len = h->rtm_dst_len;
-  r.dst = ReadIp(r.family, t[RTA_DST]);
-  r.gateway = ReadIp(r.family, t[RTA_GATEWAY]);
-  r.prefsrc = ReadIp(r.family, t[RTA_PREFSRC]);
+  r.dst = IpAddr::FromBytes(r.family, t[RTA_DST]);
+  r.gateway = IpAddr::FromBytes(r.family, t[RTA_GATEWAY]);
+  r.prefsrc = IpAddr::FromBytes(r.family, t[RTA_PREFSRC]);
   r.oif = AttrU32(t[RTA_OIF]);
   r.metric = AttrU32(t[RTA_PRIORITY]);
   r.table = AttrU32(t[RTA_TABLE]).value_or(h->rtm_table);
@@ -106,7 +96,7 @@ Status WriteRoute(Namespace& ns, const RouteSpec& s, RouteWrite how) {
     op = "deleteRoute";
   }
   auto out = TransactOne(**sock, EncodeRoute(type, flags, s, (*idx)[0]));
-  if (!out) return std::move(out.error().In(op, Describe(s)));
+  if (!out) return std::move(out.error().In(op, DescribeRoute(s)));
   return OkStatus();
 }
 
@@ -148,9 +138,9 @@ Result<RouteInfo> GetRoute(Namespace& ns, const IpAddr& dst) {
   MessageBuilder req(RTM_GETROUTE, NLM_F_REQUEST);
   rtmsg h{};
   h.rtm_family = static_cast<uint8_t>(dst.family);
-  h.rtm_dst_len = static_cast<uint8_t>(AddrLen(dst.family) * 8);
+  h.rtm_dst_len = static_cast<uint8_t>(dst.size() * 8);
   req.PutHeader(h);
-  req.PutAttr(RTA_DST, dst.bytes.data(), AddrLen(dst.family));
+  PutIp(req, RTA_DST, dst);
   auto out = TransactOne(**sock, std::move(req));
   if (!out) return std::move(out.error().In("getRoute", "route to " + dst.ToString()));
   if (out->replies.empty()) return Error::Protocol("no answer to RTM_GETROUTE");

@@ -35,6 +35,9 @@ struct RouteInfo {
 };
 
 Result<RouteInfo> DecodeRoute(const Message& m);
+// RTM_NEWROUTE/RTM_DELROUTE for `spec`, out of device `oif` (0: none).
+MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& spec, uint32_t oif);
+std::string DescribeRoute(const RouteSpec& spec);
 
 enum class RouteWrite { kAdd, kReplace, kDelete };
 Status WriteRoute(Namespace& ns, const RouteSpec& spec, RouteWrite how);

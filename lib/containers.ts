@@ -1,0 +1,191 @@
+// The calls a container runtime makes: the per-host bridge network (ensureBridge), and the
+// per-container attach/detach that runs on every container start and stop.
+
+import { BlockList } from 'node:net';
+import { addAddress, deleteAddress, listAddresses } from './addresses';
+import { callNative, NetlinkError, NlkitError } from './errors';
+import { createBridge, deleteLink, getLink, setLink } from './links';
+import { native, type NativeRouteRequest } from './native';
+import { toNative } from './netns';
+import { setSysctl } from './sysctl';
+import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
+import * as check from './validate';
+
+const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'hostNetns', 'dad'];
+const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
+
+type Cidr = ReturnType<typeof check.cidr>;
+
+/** True when `ip` lies in the subnet of `c` (host bits of `c` ignored). */
+function inSubnet(ip: string, c: Cidr): boolean {
+  const type = c.family === 4 ? 'ipv4' : 'ipv6';
+  const list = new BlockList();
+  list.addSubnet(c.address, c.prefixLength, type);
+  return list.check(ip, type);
+}
+
+function arrayOf(v: unknown, argument: string): unknown[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) return check.reject(argument, 'must be an array');
+  return v;
+}
+
+function familyOf(ip: string): 4 | 6 {
+  return ip.includes(':') ? 6 : 4;
+}
+
+/** Validates an attach spec completely, before anything is sent. */
+function attachRequest(spec: AttachSpec) {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ATTACH_KEYS, '');
+  if (s.netns === undefined) check.reject('netns', "is required: the container's namespace");
+  const ifname = s.ifname === undefined ? 'eth0' : check.ifname(s.ifname, 'ifname');
+  const noDad = !(check.optional(s, 'dad', '', check.bool) ?? false);
+  const cidrs = arrayOf(s.addresses, 'addresses').map((a, i) => check.cidr(a, `addresses[${i}]`));
+  const seen = new Set<string>();
+  for (const [i, c] of cidrs.entries()) {
+    if (seen.has(c.address)) check.reject(`addresses[${i}]`, `${c.address} is given twice`);
+    seen.add(c.address);
+  }
+
+  const gateways: string[] = [];
+  if (s.gateway !== undefined && s.gateways !== undefined) check.reject('gateways', 'give gateway or gateways, not both');
+  if (s.gateway !== undefined) gateways.push(check.ipAddress(s.gateway, 'gateway'));
+  arrayOf(s.gateways, 'gateways').forEach((g, i) => gateways.push(check.ipAddress(g, `gateways[${i}]`)));
+  const routes: NativeRouteRequest[] = [];
+  for (const [i, gw] of gateways.entries()) {
+    const argument = s.gateway !== undefined ? 'gateway' : `gateways[${i}]`;
+    const fam = familyOf(gw);
+    if (gateways.slice(0, i).some((g) => familyOf(g) === fam)) check.reject(argument, `a second IPv${fam} gateway`);
+    if (!cidrs.some((c) => c.family === fam && inSubnet(gw, c))) {
+      check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
+    }
+    routes.push({ family: fam, via: gw });
+  }
+  for (const [i, r] of arrayOf(s.routes, 'routes').entries()) {
+    const arg = `routes[${i}]`;
+    const o = check.optionsObject(r, arg);
+    check.onlyKeys(o, ROUTE_KEYS, arg);
+    const via = check.optional(o, 'via', arg, check.ipAddress);
+    const src = check.optional(o, 'src', arg, check.ipAddress);
+    let family: 4 | 6;
+    const route: NativeRouteRequest = { family: 4 };
+    if (o.to === 'default') {
+      if (via === undefined && src === undefined) check.reject(`${arg}.to`, 'a default route needs via or src');
+      family = familyOf((via ?? src)!);
+    } else {
+      const c = check.cidr(o.to, `${arg}.to`);
+      family = c.family;
+      route.to = c.address;
+      route.toLength = c.prefixLength;
+    }
+    if (via !== undefined && familyOf(via) !== family) check.reject(`${arg}.via`, `must be IPv${family}`);
+    if (src !== undefined && familyOf(src) !== family) check.reject(`${arg}.src`, `must be IPv${family}`);
+    route.family = family;
+    route.via = via;
+    route.src = src;
+    route.metric = check.optional(o, 'metric', arg, (v, a) => check.integer(v, a, 0, 0xffffffff));
+    route.mtu = check.optional(o, 'mtu', arg, check.mtu);
+    route.table = check.optional(o, 'table', arg, (v, a) => check.integer(v, a, 1, 0xffffffff));
+    route.onlink = check.optional(o, 'onlink', arg, check.bool);
+    routes.push(route);
+  }
+  return {
+    netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'),
+    container: toNative(s.netns as NetnsRef, 'netns'),
+    bridge: check.linkRef(s.bridge, 'bridge'),
+    ifname,
+    hostIfname: check.optional(s, 'hostIfname', '', check.ifname),
+    addresses: cidrs.map((c) => ({ address: c.address, prefixLength: c.prefixLength, noDad: noDad && c.family === 6 })),
+    routes,
+    mtu: check.optional(s, 'mtu', '', check.mtu),
+    mac: check.optional(s, 'mac', '', check.mac),
+    hairpin: check.optional(s, 'hairpin', '', check.bool),
+  };
+}
+
+/**
+ * Connects a container to a bridge in one native operation: a veth whose peer is born inside the
+ * container namespace as `ifname`, the host end enslaved and up; then in the container `lo` and
+ * `ifname` up, the addresses and the routes. Two kernel round trips (three with a bridge named
+ * rather than given by ifindex). On any failure everything it made is removed, and the error's
+ * `operation` names the step ('attachContainer: add address 10.88.0.2/16').
+ */
+export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
+  const req = attachRequest(spec);
+  return callNative(() => native.containerAttach(req));
+}
+
+/**
+ * Removes a container's veth, from the container side (`{ netns, ifname }`) or the host side
+ * (`{ hostIfname }`). Succeeds when it, or the container's namespace, is already gone.
+ */
+export async function detachContainer(spec: DetachSpec): Promise<void> {
+  const s = check.optionsObject(spec, 'spec');
+  if ('hostIfname' in s && s.hostIfname !== undefined) {
+    check.onlyKeys(s, ['hostIfname', 'hostNetns'], '');
+    const ifname = check.ifname(s.hostIfname, 'hostIfname');
+    await callNative(() => native.containerDetach({ netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'), ifname }));
+    return;
+  }
+  check.onlyKeys(s, ['netns', 'ifname'], '');
+  if (s.netns === undefined) check.reject('netns', 'give { netns, ifname } or { hostIfname }');
+  const ifname = s.ifname === undefined ? 'eth0' : check.ifname(s.ifname, 'ifname');
+  await callNative(() => native.containerDetach({ netns: toNative(s.netns as NetnsRef, 'netns'), ifname }));
+}
+
+/**
+ * The per-host half of a bridge network ("docker0"), idempotent: creates the bridge if missing,
+ * adds the gateway addresses that are missing, sets it up, and enables forwarding for the
+ * families of the addresses. What it made is undone if a later step fails.
+ */
+export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridgeResult> {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ['name', 'addresses', 'mtu', 'up', 'forwarding', 'netns'], '');
+  const name = check.ifname(s.name, 'name');
+  const cidrs = arrayOf(s.addresses, 'addresses').map((a, i) => check.cidr(a, `addresses[${i}]`));
+  const mtu = check.optional(s, 'mtu', '', check.mtu);
+  const up = check.optional(s, 'up', '', check.bool) ?? true;
+  const forwarding = check.optional(s, 'forwarding', '', check.bool) ?? true;
+  const netns = s.netns as NetnsRef | undefined;
+  toNative(netns, 'netns'); // validate before anything is sent
+  const where = netns === undefined ? {} : { netns };
+
+  let link: Link | undefined;
+  let created = false;
+  const added: string[] = [];
+  try {
+    link = await getLink(name, where).catch((e: unknown) => {
+      if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+      throw e;
+    });
+    if (link === undefined) {
+      link = await createBridge(name, { ...where, ...(mtu !== undefined ? { mtu } : {}) });
+      created = true;
+    } else if (link.kind !== 'bridge') {
+      throw new NlkitError('ERR_NLKIT_NOT_A_BRIDGE', `ensureBridge: '${name}' exists and is ${link.kind ? `a ${link.kind}` : 'not a bridge'}`);
+    }
+    const present = new Set((await listAddresses({ ...where, link: link.index })).map((a) => `${a.address}/${a.prefixLength}`));
+    for (const c of cidrs) {
+      const text = `${c.address}/${c.prefixLength}`;
+      if (present.has(text)) continue;
+      await addAddress(link.index, text, { ...where, ...(c.family === 6 ? { noDad: true } : {}) });
+      added.push(text);
+    }
+    const changes = { ...(up ? { up: true } : {}), ...(mtu !== undefined && mtu !== link.mtu ? { mtu } : {}) };
+    if (Object.keys(changes).length > 0) link = await setLink(link.index, changes, where);
+    if (forwarding) {
+      if (cidrs.some((c) => c.family === 4)) await setSysctl('net.ipv4.ip_forward', 1, where);
+      if (cidrs.some((c) => c.family === 6)) await setSysctl('net.ipv6.conf.all.forwarding', 1, where);
+    }
+    return { link, created, addedAddresses: added };
+  } catch (e) {
+    // Undo what this call made, newest first; never what was there before.
+    if (created && link !== undefined) {
+      await deleteLink(link.index, where).catch(() => undefined);
+    } else if (link !== undefined) {
+      for (const a of added.reverse()) await deleteAddress(link.index, a, where).catch(() => undefined);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,160 @@
+#include "families/container.h"
+
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <sys/random.h>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+namespace {
+
+std::string GenerateHostName() {
+  uint8_t r[4];
+  size_t got = 0;
+  while (got < sizeof(r)) {
+    const ssize_t n = ::getrandom(r + got, sizeof(r) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char* const kHex = "0123456789abcdef";
+  std::string name = "veth";  // + 7 hex digits: 11 bytes, like Docker's
+  for (int i = 0; i < 7; ++i) name.push_back(kHex[(r[i / 2] >> ((i % 2) * 4)) & 0xf]);
+  return name;
+}
+
+MessageBuilder SetUp(const LinkRefArg& link) {
+  LinkChangesSpec up;
+  up.up = true;
+  return EncodeSetLink(link, up, 0);
+}
+
+// Step names for errors, one per message of the container batch.
+std::string AddressStep(const AddressSpec& a) {
+  return "add address " + a.local.ToString() + "/" + std::to_string(a.prefix_len);
+}
+
+}  // namespace
+
+Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& container, AttachSpec spec) {
+  auto hs = host.Acquire(NETLINK_ROUTE);
+  if (!hs) return std::move(hs.error());
+  auto bridge = ResolveIndexes(**hs, {&spec.bridge});
+  if (!bridge) return std::move(bridge.error().In("attachContainer: resolve bridge", spec.bridge.Describe()));
+
+  // Round trip 1, host side: the veth pair. A generated host name that happens to exist is
+  // replaced and retried; a given one is the caller's to fix.
+  LinkSpec veth;
+  veth.kind = "veth";
+  veth.mtu = spec.mtu;
+  veth.mac = RandomMac();
+  veth.up = true;
+  VethPeerSpec peer;
+  peer.name = spec.ifname;
+  peer.netns = container;
+  peer.mac = spec.mac ? *spec.mac : RandomMac();
+  peer.mtu = spec.mtu;
+  veth.peer = peer;
+  const ResolvedRefs refs{(*bridge)[0], 0, 0};
+
+  std::optional<LinkInfo> host_end;
+  for (int attempt = 0; attempt < 3 && !host_end; ++attempt) {
+    veth.name = spec.host_ifname ? *spec.host_ifname : GenerateHostName();
+    std::vector<MessageBuilder> batch;
+    batch.push_back(EncodeCreateLink(veth, refs));
+    batch[0].AddFlags(NLM_F_ECHO);
+    if (spec.hairpin) {
+      LinkChangesSpec port;
+      port.hairpin = spec.hairpin;
+      batch.push_back(EncodePortFlags(LinkRefArg{0, veth.name}, port));
+    }
+    auto outcomes = Transact(**hs, batch);
+    if (!outcomes) return std::move(outcomes.error());
+    const RequestOutcome& created = (*outcomes)[0];
+    if (created.ack.errnum == EEXIST && !spec.host_ifname) continue;
+    if (created.ack.errnum != 0) {
+      return RefusalError(created.ack, "attachContainer: create veth", veth.name + " <-> " + spec.ifname);
+    }
+    if (spec.hairpin && (*outcomes)[1].ack.errnum != 0) {
+      Error e = RefusalError((*outcomes)[1].ack, "attachContainer: set hairpin", "link " + veth.name);
+      (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{0, veth.name}));
+      return e;
+    }
+    for (const auto& reply : created.replies) {
+      auto info = DecodeLink(Bytes(reply));
+      if (info && info->name == veth.name) host_end = std::move(*info);
+    }
+    if (!host_end) {
+      // No echo (kernels before 6.1): one GET on the host side.
+      auto info = GetLink(host, LinkRefArg{0, veth.name});
+      if (!info) {
+        (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{0, veth.name}));
+        return std::move(info.error().In("attachContainer: read veth", "link " + veth.name));
+      }
+      host_end = std::move(*info);
+    }
+  }
+  if (!host_end) {
+    Error e = Error::Netlink(EEXIST, "attachContainer: create veth", "generated host names");
+    e.detail = "three generated names were all taken";
+    return e;
+  }
+  const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
+  auto rollback = [&](Error e) -> Error {
+    // Deleting the host end deletes the container end too.
+    (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
+    return e;
+  };
+  if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));
+
+  // Round trip 2, container side: lo up, addresses, ifname up, routes, read back.
+  auto cs = container->Acquire(NETLINK_ROUTE);
+  if (!cs) return rollback(std::move(cs.error()));
+  const LinkRefArg eth{peer_index, {}};
+  std::vector<MessageBuilder> batch;
+  std::vector<std::string> steps;
+  batch.push_back(SetUp(LinkRefArg{0, "lo"}));
+  steps.push_back("set lo up");
+  for (const AddressSpec& a : spec.addresses) {
+    batch.push_back(EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, a, static_cast<uint32_t>(peer_index)));
+    steps.push_back(AddressStep(a));
+  }
+  batch.push_back(SetUp(eth));
+  steps.push_back("set " + spec.ifname + " up");
+  for (const RouteSpec& r : spec.routes) {
+    batch.push_back(EncodeRoute(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, r, static_cast<uint32_t>(peer_index)));
+    steps.push_back("add " + DescribeRoute(r));
+  }
+  batch.push_back(EncodeGetLink(eth));
+  steps.push_back("read " + spec.ifname);
+
+  auto outcomes = Transact(**cs, batch);
+  if (!outcomes) return rollback(std::move(outcomes.error()));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const RequestOutcome& o = (*outcomes)[i];
+    if (o.ack.errnum != 0) {
+      return rollback(RefusalError(o.ack, "attachContainer: " + steps[i], spec.ifname + " in " + container->label()));
+    }
+  }
+  const RequestOutcome& read = outcomes->back();
+  if (read.replies.empty()) return rollback(Error::Protocol("no answer to RTM_GETLINK for " + spec.ifname));
+  auto eth_info = DecodeLink(Bytes(read.replies[0]));
+  if (!eth_info) return rollback(std::move(eth_info.error()));
+
+  AttachResult out;
+  out.host = std::move(*host_end);
+  out.host.master = refs.master;
+  out.container = std::move(*eth_info);
+  out.addresses = std::move(spec.addresses);
+  out.routes = std::move(spec.routes);
+  return out;
+}
+
+Status DetachLink(Namespace& ns, const std::string& ifname) {
+  Status s = DeleteLink(ns, LinkRefArg{0, ifname});
+  if (!s.ok() && s.error().kind == ErrorKind::kNetlink && s.error().errnum == ENODEV) return OkStatus();
+  return s;
+}
+
+}  // namespace nlkit

@@ -1,0 +1,43 @@
+// The per-container fast path: everything a runtime does at the link and IP layer for one
+// container start, in the fewest round trips the kernel allows, and undone on any failure.
+//
+//   [host, only if the bridge is named]  RTM_GETLINK bridge -> ifindex
+//   [host]       RTM_NEWLINK veth: peer born in the container netns as `ifname`, host end enslaved
+//                and up, MTU and MACs set (NLM_F_ECHO: its IFLA_LINK is the peer's ifindex)
+//                (+ bridge-port flags in the same sendmsg when hairpin is asked)
+//   [container]  one sendmsg: lo up, addresses, ifname up, routes, and a GET of ifname
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "families/address.h"
+#include "families/route.h"
+
+namespace nlkit {
+
+struct AttachSpec {
+  LinkRefArg bridge;
+  std::string ifname = "eth0";
+  std::optional<std::string> host_ifname;  // generated (veth + 7 hex digits) when absent
+  std::vector<AddressSpec> addresses;      // link fields ignored: they go on ifname
+  std::vector<RouteSpec> routes;           // dev ignored: out of ifname
+  std::optional<uint32_t> mtu;
+  std::optional<Mac> mac;                  // the container side's MAC
+  std::optional<bool> hairpin;
+};
+
+struct AttachResult {
+  LinkInfo host;       // index, name, MAC of the host end
+  LinkInfo container;  // the container end as read back after setup
+  std::vector<AddressSpec> addresses;
+  std::vector<RouteSpec> routes;
+};
+
+Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& container, AttachSpec spec);
+
+// Deletes a veth by either end; succeeds when it is already gone.
+Status DetachLink(Namespace& ns, const std::string& ifname);
+
+}  // namespace nlkit

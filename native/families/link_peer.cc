@@ -1,0 +1,103 @@
+#include "families/link_peer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+namespace {
+
+// RTM_GETNSID for the namespace behind `fd`, as the socket's namespace numbers it.
+MessageBuilder EncodeGetNsid(int fd) {
+  MessageBuilder m(RTM_GETNSID, NLM_F_REQUEST);
+  rtgenmsg h{};
+  h.rtgen_family = AF_UNSPEC;
+  m.PutHeader(h);
+  m.PutU32(NETNSA_FD, static_cast<uint32_t>(fd));
+  return m;
+}
+
+std::optional<int32_t> DecodeNsid(const std::vector<uint8_t>& reply) {
+  auto messages = SplitMessages(Bytes(reply));
+  if (!messages || messages->size() != 1) return std::nullopt;
+  const Message& m = (*messages)[0];
+  if (m.header.nlmsg_type != RTM_NEWNSID) return std::nullopt;
+  AttrTable<NETNSA_MAX + 1> t;
+  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(rtgenmsg))), t)) return std::nullopt;
+  return AttrS32(t[NETNSA_NSID]);
+}
+
+// RTM_GETLINK by index in the namespace the asking socket knows as `nsid`.
+MessageBuilder EncodeGetLinkIn(int32_t index, int32_t nsid) {
+  MessageBuilder m = EncodeGetLink(LinkRefArg{index, {}});
+  m.PutS32(IFLA_TARGET_NETNSID, nsid);
+  return m;
+}
+
+}  // namespace
+
+Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initial,
+                          const std::vector<std::string>& candidates) {
+  auto self = GetLink(ns, ref);
+  if (!self) return std::move(self.error());
+  if (self->kind != "veth" || !self->link || *self->link == 0) {
+    Error e = Error::Netlink(EINVAL, "findPeer", ref.Describe());
+    e.detail = "not a veth with a peer (kind '" + self->kind + "')";
+    return e;
+  }
+  auto sock = ns.Acquire(NETLINK_ROUTE);
+  if (!sock) return std::move(sock.error());
+  PeerInfo out;
+  const int32_t peer_index = static_cast<int32_t>(*self->link);
+  if (!self->link_netnsid || *self->link_netnsid < 0) {
+    out.same_netns = true;
+    out.initial_netns = ns.key() == initial.key();
+    auto peer = GetLink(ns, LinkRefArg{peer_index, {}});
+    if (!peer) return std::move(peer.error().In("findPeer", ref.Describe()));
+    out.link = std::move(*peer);
+    return out;
+  }
+  const int32_t nsid = *self->link_netnsid;
+  out.netns_id = nsid;
+
+  // One sendmsg: the peer read in its namespace, then the id of the initial namespace and of
+  // every candidate file, to name the namespace the peer is in.
+  struct Candidate {
+    const std::string* path;
+    UniqueFd fd;
+  };
+  std::vector<Candidate> opened;
+  for (const std::string& path : candidates) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.valid()) opened.push_back(Candidate{&path, std::move(fd)});
+  }
+  std::vector<MessageBuilder> batch;
+  batch.push_back(EncodeGetLinkIn(peer_index, nsid));
+  batch.push_back(EncodeGetNsid(initial.fd()));
+  for (const Candidate& c : opened) batch.push_back(EncodeGetNsid(c.fd.get()));
+  auto outcomes = Transact(**sock, batch);
+  if (!outcomes) return std::move(outcomes.error());
+  const RequestOutcome& read = (*outcomes)[0];
+  if (read.ack.errnum != 0) return RefusalError(read.ack, "findPeer", "peer #" + std::to_string(peer_index) + " of " + ref.Describe());
+  if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for the peer");
+  auto peer = DecodeLink(Bytes(read.replies[0]));
+  if (!peer) return std::move(peer.error());
+  out.link = std::move(*peer);
+  for (size_t i = 1; i < batch.size(); ++i) {
+    const RequestOutcome& o = (*outcomes)[i];
+    if (o.ack.errnum != 0 || o.replies.empty()) continue;
+    if (DecodeNsid(o.replies[0]) != nsid) continue;
+    if (i == 1) {
+      out.initial_netns = true;
+    } else if (!out.netns_path) {
+      out.netns_path = *opened[i - 2].path;
+    }
+  }
+  return out;
+}
+
+}  // namespace nlkit
