@@ -1,0 +1,296 @@
+// The seed topology of container-networking.md built with ensureBridge and attachContainer in
+// namespaces the test makes, proven with real TCP traffic over IPv4 and IPv6, and taken apart.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  attachContainer,
+  createNetns,
+  detachContainer,
+  ensureBridge,
+  findPeer,
+  getLink,
+  getSysctl,
+  setSysctl,
+  listAddresses,
+  listLinks,
+  listRoutes,
+  NetlinkError,
+  NlkitError,
+  type NetnsHandle,
+} from '../lib/index';
+import { expectInvalidArgument, rejectionOf } from './helpers/expect';
+import { ipLinkOrThrow } from './helpers/ip';
+import { namer } from './helpers/names';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+import { fetchFrom, serve } from './helpers/traffic';
+
+const names = namer('qct');
+const res = new Resources(names);
+afterEach(async () => {
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+interface IpAddrEntry {
+  ifname: string;
+  addr_info: { family: string; local: string; prefixlen: number }[];
+}
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev: string;
+}
+
+/** `ip -j [-6] -n ns <object> show ...`: the read-only witness of addresses and routes. */
+function ipShow(ns: string, object: 'addr' | 'route', rest: string[] = [], family?: '-6'): unknown[] {
+  const args = ['-j', ...(family ? [family] : []), '-n', ns, object, 'show', ...rest];
+  const out = execFileSync('ip', args, { encoding: 'utf8' }).trim();
+  return out === '' ? [] : (JSON.parse(out) as unknown[]);
+}
+
+/** A host namespace with the bridge network of the seed: br0 with 10.88.0.1/16 and fd00::1/64. */
+async function hostWithBridge(): Promise<{ host: NetnsHandle & { name: string }; bridgeIndex: number }> {
+  const host = await res.netns('h');
+  const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', 'fd00::1/64'], netns: host });
+  return { host, bridgeIndex: link.index };
+}
+
+describe('ensureBridge', () => {
+  it('creates the bridge, its addresses and forwarding, and a second call changes nothing', async () => {
+    const host = await res.netns('eb');
+    const first = await ensureBridge({ name: 'br0', addresses: ['172.17.0.1/16', 'fd01::1/64'], mtu: 1450, netns: host });
+    expect(first.created).toBe(true);
+    expect(first.addedAddresses).toEqual(['172.17.0.1/16', 'fd01::1/64']);
+    expect(first.link).toMatchObject({ name: 'br0', kind: 'bridge', up: true, mtu: 1450 });
+    expect(await getSysctl('net.ipv4.ip_forward', { netns: host })).toBe('1');
+    expect(await getSysctl('net.ipv6.conf.all.forwarding', { netns: host })).toBe('1');
+    const again = await ensureBridge({ name: 'br0', addresses: ['172.17.0.1/16', 'fd01::1/64'], mtu: 1450, netns: host });
+    expect(again).toMatchObject({ created: false, addedAddresses: [] });
+    const seen = ipShow(host.name, 'addr', ['dev', 'br0']) as IpAddrEntry[];
+    const locals = seen[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
+    expect(locals).toEqual(expect.arrayContaining(['172.17.0.1/16', 'fd01::1/64']));
+    expect(locals?.filter((l) => l === '172.17.0.1/16')).toHaveLength(1);
+  });
+
+  it('adds a missing address to an existing bridge and leaves its others alone', async () => {
+    const host = await res.netns('eb2');
+    await ensureBridge({ name: 'br0', addresses: ['172.18.0.1/16'], netns: host });
+    const r = await ensureBridge({ name: 'br0', addresses: ['172.18.0.1/16', '172.19.0.1/16'], netns: host, forwarding: false });
+    expect(r.addedAddresses).toEqual(['172.19.0.1/16']);
+    const addrs = await listAddresses({ netns: host, link: 'br0', family: 4 });
+    expect(addrs.map((a) => a.cidr).sort()).toEqual(['172.18.0.1/16', '172.19.0.1/16']);
+  });
+
+  it('refuses a name that is not a bridge, and removes what it created when a later step fails', async () => {
+    const host = await res.netns('eb3');
+    await attachContainer({ netns: await res.netns('eb3c'), hostNetns: host, bridge: (await ensureBridge({ name: 'br9', netns: host })).link.index, hostIfname: 'notbr' }).catch(() => undefined);
+    const err = await rejectionOf(() => ensureBridge({ name: 'notbr', netns: host }));
+    expect(err).toBeInstanceOf(NlkitError);
+    expect((err as NlkitError).code).toBe('ERR_NLKIT_NOT_A_BRIDGE');
+    // A duplicate address in the list fails at the second add: the bridge made by this call goes.
+    const failing = await rejectionOf(() => ensureBridge({ name: 'br1', addresses: ['10.1.0.1/16', '10.1.0.1/16'], netns: host }));
+    expect(failing).toBeInstanceOf(NetlinkError);
+    expect((await listLinks({ netns: host })).map((l) => l.name)).not.toContain('br1');
+  });
+});
+
+describe('attachContainer: the seed topology', () => {
+  it('two containers on br0 reach the gateway and each other over IPv4 and IPv6, with real TCP', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c1 = await res.netns('c1');
+    const c2 = await res.netns('c2');
+    const a1 = await attachContainer({
+      netns: c1, hostNetns: host, bridge: bridgeIndex,
+      addresses: ['10.88.0.2/16', 'fd00::2/64'], gateways: ['10.88.0.1', 'fd00::1'], mac: '02:42:0a:58:00:02',
+    });
+    const a2 = await attachContainer({
+      netns: c2, hostNetns: host, bridge: 'br0',
+      addresses: ['10.88.0.3/16', 'fd00::3/64'], gateways: ['10.88.0.1', 'fd00::1'],
+    });
+
+    // What attachContainer says it made...
+    expect(a1.container).toMatchObject({ name: 'eth0', up: true, mac: '02:42:0a:58:00:02' });
+    expect(a1.host.name).toMatch(/^veth[0-9a-f]{7}$/u);
+    expect(a1.addresses).toEqual(['10.88.0.2/16', 'fd00::2/64']);
+    expect(a1.routes.map((r) => `${r.to} via ${r.via}`)).toEqual(['default via 10.88.0.1', 'default via fd00::1']);
+    // ...is what ip sees in each namespace.
+    const hostEnd = ipLinkOrThrow(a1.host.name, host.name);
+    expect(hostEnd.master).toBe('br0');
+    expect(hostEnd.flags).toContain('UP');
+    const eth0 = ipLinkOrThrow('eth0', c1.name);
+    expect(eth0.link_index).toBe(a1.host.index);
+    expect(ipLinkOrThrow('lo', c1.name).flags).toContain('UP');
+    const addrs = (ipShow(c1.name, 'addr', ['dev', 'eth0']) as IpAddrEntry[])[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
+    expect(addrs).toEqual(expect.arrayContaining(['10.88.0.2/16', 'fd00::2/64']));
+    const routes4 = ipShow(c1.name, 'route') as IpRoute[];
+    expect(routes4).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.88.0.1', dev: 'eth0' }));
+    const routes6 = ipShow(c1.name, 'route', [], '-6') as IpRoute[];
+    expect(routes6).toContainEqual(expect.objectContaining({ dst: 'default', gateway: 'fd00::1', dev: 'eth0' }));
+
+    // Real packets: container -> gateway (host namespace) and container -> container, both families.
+    const servers = await Promise.all([
+      serve(host, '10.88.0.1', 'gw4'), serve(host, 'fd00::1', 'gw6'),
+      serve(c2, '10.88.0.3', 'c2-4'), serve(c2, 'fd00::3', 'c2-6'),
+      serve(c1, '10.88.0.2', 'c1-4'),
+    ]);
+    try {
+      const [gw4, gw6, c24, c26, c14] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]];
+      expect(await fetchFrom(c1, '10.88.0.1', gw4.port)).toBe('gw4');
+      expect(await fetchFrom(c1, 'fd00::1', gw6.port)).toBe('gw6');
+      expect(await fetchFrom(c1, '10.88.0.3', c24.port)).toBe('c2-4');
+      expect(await fetchFrom(c1, 'fd00::3', c26.port)).toBe('c2-6');
+      expect(await fetchFrom(c2, '10.88.0.2', c14.port)).toBe('c1-4');
+      expect(await fetchFrom(host, '10.88.0.2', c14.port)).toBe('c1-4');
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+
+    // findPeer: which host veth is c1's eth0?
+    const peer = await findPeer('eth0', { netns: c1 });
+    expect(peer.link.name).toBe(a1.host.name);
+    expect(peer.netnsName).toBe(host.name);
+
+    // detach from either side leaves no link behind, and is idempotent.
+    await detachContainer({ netns: c1 });
+    await detachContainer({ hostIfname: a2.host.name, hostNetns: host });
+    await detachContainer({ netns: c1 });
+    await detachContainer({ hostIfname: a2.host.name, hostNetns: host });
+    expect((await listLinks({ netns: host })).map((l) => l.name)).toEqual(['lo', 'br0']);
+    expect((await listLinks({ netns: c1 })).map((l) => l.name)).toEqual(['lo']);
+    expect((await listLinks({ netns: c2 })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('takes extra routes, an MTU, a given host name and hairpin mode', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('c3');
+    const r = await attachContainer({
+      netns: c, hostNetns: host, bridge: bridgeIndex, ifname: 'net0', hostIfname: names.link('hv'),
+      addresses: ['10.88.0.4/16'], gateway: '10.88.0.1', mtu: 1400, hairpin: true,
+      routes: [{ to: '192.168.50.0/24', via: '10.88.0.254', metric: 20 }, { to: '10.200.0.0/16', via: '10.88.0.1', mtu: 1300 }],
+    });
+    expect(r.container).toMatchObject({ name: 'net0', mtu: 1400 });
+    expect((await getLink(r.host.name, { netns: host })).bridgePort?.hairpin).toBe(true);
+    const routes = await listRoutes({ netns: c, family: 4 });
+    expect(routes).toContainEqual(expect.objectContaining({ to: '192.168.50.0/24', via: '10.88.0.254', metric: 20 }));
+    expect(routes).toContainEqual(expect.objectContaining({ to: '10.200.0.0/16', mtu: 1300 }));
+    expect(routes).toContainEqual(expect.objectContaining({ to: 'default', via: '10.88.0.1' }));
+  });
+});
+
+describe('attachContainer: rollback', () => {
+  async function linksOf(ns: NetnsHandle): Promise<string[]> {
+    return (await listLinks({ netns: ns })).map((l) => l.name).sort();
+  }
+
+  it('a route whose gateway the kernel cannot reach: nothing remains, and the error names the step', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('rb1');
+    const before = { host: await linksOf(host), c: await linksOf(c) };
+    const err = await rejectionOf(() =>
+      attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.5/16'], routes: [{ to: '10.99.0.0/16', via: '10.77.0.1' }] }),
+    );
+    expect(err).toBeInstanceOf(NetlinkError);
+    const e = err as NetlinkError;
+    expect(e.code).toBe('ENETUNREACH');
+    expect(e.operation).toBe('attachContainer: add route 10.99.0.0/16 via 10.77.0.1');
+    expect(e.extack).toMatch(/gateway/u);
+    expect({ host: await linksOf(host), c: await linksOf(c) }).toEqual(before);
+  });
+
+  it('an address the kernel refuses (IPv6 disabled in the container): nothing remains', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('rb2');
+    // New devices in this container get IPv6 disabled, so the IPv6 address step fails in the kernel.
+    await setSysctl('net.ipv6.conf.default.disable_ipv6', 1, { netns: c });
+    const err = await rejectionOf(() =>
+      attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.7/16', 'fd00::7/64'], gateway: '10.88.0.1' }),
+    );
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect((err as NetlinkError).operation).toBe('attachContainer: add address fd00::7/64');
+    expect(await linksOf(host)).toEqual(['br0', 'lo']);
+    expect(await linksOf(c)).toEqual(['lo']);
+  });
+
+  it('an interface name taken in the container, or a host name taken on the host: EEXIST, nothing made', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('rb3');
+    await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, hostIfname: names.link('ht'), addresses: ['10.88.0.8/16'] });
+    const hostsBefore = await linksOf(host);
+    const taken = await rejectionOf(() => attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.9/16'] }));
+    expect((taken as NetlinkError).code).toBe('EEXIST');
+    expect((taken as NetlinkError).operation).toBe('attachContainer: create veth');
+    const c2 = await res.netns('rb4');
+    const hostTaken = await rejectionOf(() =>
+      attachContainer({ netns: c2, hostNetns: host, bridge: bridgeIndex, hostIfname: hostsBefore.find((n) => n.startsWith(names.prefix))! }),
+    );
+    expect((hostTaken as NetlinkError).code).toBe('EEXIST');
+    expect(await linksOf(host)).toEqual(hostsBefore);
+    expect(await linksOf(c2)).toEqual(['lo']);
+  });
+
+  it('a bridge that does not exist: ENODEV before anything is made', async () => {
+    const { host } = await hostWithBridge();
+    const c = await res.netns('rb5');
+    const err = await rejectionOf(() => attachContainer({ netns: c, hostNetns: host, bridge: 'nobridge', addresses: ['10.88.0.10/16'] }));
+    expect((err as NetlinkError).code).toBe('ENODEV');
+    expect(await linksOf(c)).toEqual(['lo']);
+  });
+});
+
+describe('attachContainer: input checked before anything is sent', () => {
+  it('rejects bad specs with InvalidArgumentError naming the field', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('bad');
+    const base = { netns: c, hostNetns: host, bridge: bridgeIndex };
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/33'] }), /^addresses\[0\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['banana'] }), /^addresses\[0\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: '10.99.0.1' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateways: ['10.88.0.1', '10.88.0.254'] }), /^gateways\[1\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: 'fd00::1' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, ifname: 'a-name-far-too-long' }), /^ifname$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, hostIfname: 'bad/name' }), /^hostIfname$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, mac: '01:00:5e:00:00:01' }), /^mac$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, routes: [{ to: 'default' }] }), /^routes\[0\]\.to$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16', '10.88.0.2/24'] }), /^addresses\[1\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, netns: 'no/such' as string }), /^netns$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, gatewy: '10.88.0.1' } as never), /^gatewy$/u);
+    expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('an unknown namespace is a SystemError ENOENT, and nothing is made on the host', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const err = await rejectionOf(() => attachContainer({ netns: names.netns('missing'), hostNetns: host, bridge: bridgeIndex }));
+    expect((err as NlkitError).code).toBe('ENOENT');
+    expect((await listLinks({ netns: host })).map((l) => l.name)).toEqual(['lo', 'br0']);
+  });
+});
+
+describe('attachContainer: churn', () => {
+  it('1,000 attach/detach cycles leave the fd count and the link counts where they started', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('churn');
+    const countFds = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return /^(socket|net):/u.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      }).length;
+    const cycle = async (i: number): Promise<void> => {
+      const r = await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: [`10.88.${(i >> 8) & 255}.${(i & 255) || 1}/16`], gateway: '10.88.0.1' });
+      await detachContainer({ hostIfname: r.host.name, hostNetns: host });
+    };
+    for (let i = 0; i < 10; i++) await cycle(i); // warm: pooled sockets for both namespaces exist now
+    const fdsBefore = countFds();
+    const hostLinks = (await listLinks({ netns: host })).length;
+    const ctrLinks = (await listLinks({ netns: c })).length;
+    for (let i = 10; i < 1010; i++) await cycle(i);
+    expect(countFds()).toBe(fdsBefore);
+    expect((await listLinks({ netns: host })).length).toBe(hostLinks);
+    expect((await listLinks({ netns: c })).length).toBe(ctrLinks);
+  }, 120_000);
+});
