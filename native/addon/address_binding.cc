@@ -75,7 +75,7 @@ Napi::Value AddressDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec](Namespace& ns) -> Result<Materializer> {
     Status s = DeleteAddress(ns, spec);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 
@@ -86,11 +86,7 @@ Napi::Value AddressList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [link, family](Namespace& ns) -> Result<Materializer> {
     auto list = ListAddresses(ns, link, family);
     if (!list) return std::move(list.error());
-    return Materializer([list = std::move(*list)](Napi::Env env) -> Napi::Value {
-      Napi::Array out = Napi::Array::New(env, list.size());
-      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), AddressToJs(env, list[i]));
-      return out;
-    });
+    return ListOf(std::move(*list), AddressToJs);
   });
 }
 

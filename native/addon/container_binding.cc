@@ -88,7 +88,7 @@ Napi::Value ContainerDetach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   std::string ifname = ReqString(req, "ifname");
   NetnsTarget where = addon.TargetOf(req, "netns");
   return addon.pool().Submit(info.Env(), [where, ifname]() -> Result<Materializer> {
-    auto done = Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    auto done = Nothing();
     auto ns = OpenTarget(where);
     if (!ns) {
       if (ns.error().kind == ErrorKind::kSystem && ns.error().errnum == ENOENT) return done;

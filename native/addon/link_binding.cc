@@ -262,11 +262,7 @@ Napi::Value LinkList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), where, [kind, master](Namespace& ns) -> Result<Materializer> {
     auto links = ListLinks(ns, kind, master);
     if (!links) return std::move(links.error());
-    return Materializer([links = std::move(*links)](Napi::Env env) -> Napi::Value {
-      Napi::Array out = Napi::Array::New(env, links.size());
-      for (size_t i = 0; i < links.size(); ++i) out.Set(static_cast<uint32_t>(i), LinkToJs(env, links[i]));
-      return out;
-    });
+    return ListOf(std::move(*links), LinkToJs);
   });
 }
 
@@ -277,7 +273,7 @@ Napi::Value LinkDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), where, [ref](Namespace& ns) -> Result<Materializer> {
     Status s = DeleteLink(ns, ref);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 

@@ -85,7 +85,7 @@ Napi::Value Write(NlkitAddon& addon, const Napi::CallbackInfo& info, bool add) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, add](Namespace& ns) -> Result<Materializer> {
     Status s = add ? AddNeighbor(ns, spec) : DeleteNeighbor(ns, spec);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 
@@ -101,11 +101,7 @@ Napi::Value NeighborList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [family, dev](Namespace& ns) -> Result<Materializer> {
     auto list = ListNeighbors(ns, family, dev);
     if (!list) return std::move(list.error());
-    return Materializer([list = std::move(*list)](Napi::Env env) -> Napi::Value {
-      Napi::Array out = Napi::Array::New(env, list.size());
-      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), NeighborToJs(env, list[i]));
-      return out;
-    });
+    return ListOf(std::move(*list), NeighborToJs);
   });
 }
 

@@ -62,7 +62,7 @@ Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.pool().Submit(info.Env(), [dir, name]() -> Result<Materializer> {
     Status s = DeleteNamedNamespace(dir, name);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 

@@ -24,7 +24,7 @@ Napi::Value WriteRouteBinding(NlkitAddon& addon, const Napi::CallbackInfo& info,
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, how](Namespace& ns) -> Result<Materializer> {
     Status s = WriteRoute(ns, spec, how);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 
@@ -98,11 +98,7 @@ Napi::Value RouteList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [family, table, dev](Namespace& ns) -> Result<Materializer> {
     auto list = ListRoutes(ns, family, table, dev);
     if (!list) return std::move(list.error());
-    return Materializer([list = std::move(*list)](Napi::Env env) -> Napi::Value {
-      Napi::Array out = Napi::Array::New(env, list.size());
-      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), RouteToJs(env, list[i]));
-      return out;
-    });
+    return ListOf(std::move(*list), RouteToJs);
   });
 }
 

@@ -36,7 +36,7 @@ Napi::Value SysctlSet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [segments, value](Namespace& ns) -> Result<Materializer> {
     Status s = WriteSysctl(ns, segments, value);
     if (!s.ok()) return std::move(s.error());
-    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return Nothing();
   });
 }
 

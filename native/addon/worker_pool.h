@@ -62,6 +62,21 @@ class WorkerPool {
   bool stopped_ = false;
 };
 
+// A result with nothing in it: the promise resolves to undefined.
+inline Materializer Nothing() {
+  return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+}
+
+// A list of results, each turned into a JS value by `to_js` on the JS thread.
+template <typename T, typename ToJs>
+Materializer ListOf(std::vector<T> items, ToJs to_js) {
+  return [items = std::move(items), to_js](Napi::Env env) -> Napi::Value {
+    Napi::Array out = Napi::Array::New(env, items.size());
+    for (size_t i = 0; i < items.size(); ++i) out.Set(static_cast<uint32_t>(i), to_js(env, items[i]));
+    return out;
+  };
+}
+
 // Converts an Error to the plain object the TypeScript layer turns into a typed error class.
 Napi::Object ErrorToJs(Napi::Env env, const Error& e);
 

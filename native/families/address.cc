@@ -106,29 +106,17 @@ Status DeleteAddress(Namespace& ns, const AddressSpec& s) {
 Result<std::vector<AddressInfo>> ListAddresses(Namespace& ns, const std::optional<LinkRefArg>& link, int family) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
-  uint32_t index = 0;
-  if (link) {
-    auto idx = ResolveIndexes(**sock, {&*link});
-    if (!idx) return std::move(idx.error());
-    index = (*idx)[0];
-  }
+  auto index = ResolveOptional(**sock, link);
+  if (!index) return std::move(index.error());
   MessageBuilder req(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
   ifaddrmsg h{};
   h.ifa_family = static_cast<uint8_t>(family);
-  h.ifa_index = index;  // filtered by the kernel (strict dump checking)
+  h.ifa_index = *index;  // filtered by the kernel (strict dump checking)
   req.PutHeader(h);
-  std::vector<AddressInfo> out;
-  Status s = Dump(
-      **sock, req,
-      [&](const Message& m) -> Status {
-        if (m.header.nlmsg_type != RTM_NEWADDR) return OkStatus();
-        auto a = DecodeAddress(m);
-        if (!a) return std::move(a.error());
-        if (index == 0 || a->index == index) out.push_back(std::move(*a));
-        return OkStatus();
-      },
-      [&] { out.clear(); });
-  if (!s.ok()) return std::move(s.error().In("listAddresses", link ? link->Describe() : "addresses"));
+  const uint32_t want = *index;
+  auto out = DumpAll<AddressInfo>(**sock, req, RTM_NEWADDR, DecodeAddress,
+                                  [want](const AddressInfo& a) { return want == 0 || a.index == want; });
+  if (!out) return std::move(out.error().In("listAddresses", link ? link->Describe() : "addresses"));
   return out;
 }
 

@@ -261,6 +261,13 @@ Result<LinkInfo> GetLinkOn(NetlinkSocket& sock, const LinkRefArg& ref) {
 
 }  // namespace
 
+Result<uint32_t> ResolveOptional(NetlinkSocket& sock, const std::optional<LinkRefArg>& ref) {
+  if (!ref) return 0u;
+  auto idx = ResolveIndexes(sock, {&*ref});
+  if (!idx) return std::move(idx.error());
+  return (*idx)[0];
+}
+
 Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
@@ -308,25 +315,12 @@ Result<std::vector<LinkInfo>> ListLinks(Namespace& ns, const std::optional<std::
                                         const std::optional<LinkRefArg>& master) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
-  uint32_t master_index = 0;
-  if (master) {
-    auto idx = ResolveIndexes(**sock, {&*master});
-    if (!idx) return std::move(idx.error());
-    master_index = (*idx)[0];
-  }
-  std::vector<LinkInfo> links;
-  MessageBuilder req = EncodeListLinks(kind, master_index);
-  Status s = Dump(
-      **sock, req,
-      [&](const Message& m) -> Status {
-        if (m.header.nlmsg_type != RTM_NEWLINK) return OkStatus();
-        auto info = DecodeLink(m);
-        if (!info) return std::move(info.error());
-        links.push_back(std::move(*info));
-        return OkStatus();
-      },
-      [&] { links.clear(); });
-  if (!s.ok()) return std::move(s.error().In("listLinks", "links"));
+  auto master_index = ResolveOptional(**sock, master);
+  if (!master_index) return std::move(master_index.error());
+  MessageBuilder req = EncodeListLinks(kind, *master_index);
+  Result<LinkInfo> (*decode)(const Message&) = DecodeLink;
+  auto links = DumpAll<LinkInfo>(**sock, req, RTM_NEWLINK, decode);
+  if (!links) return std::move(links.error().In("listLinks", "links"));
   return links;
 }
 

@@ -167,6 +167,8 @@ Mac RandomMac();
 // Resolves the named links among `refs` (null entries skipped) to ifindexes in one round trip:
 // one RTM_GETLINK per name, all in one sendmsg. Other families use it for their `dev` fields.
 Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vector<const LinkRefArg*>& refs);
+// One optional link as an ifindex; 0 when absent (a dump filter that filters nothing).
+Result<uint32_t> ResolveOptional(NetlinkSocket& sock, const std::optional<LinkRefArg>& ref);
 
 Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec);
 Result<LinkInfo> GetLink(Namespace& ns, const LinkRefArg& ref);

@@ -56,49 +56,43 @@ Status DeleteNeighbor(Namespace& ns, const NeighborSpec& s) {
   return Write(ns, s, RTM_DELNEIGH, NLM_F_REQUEST, "deleteNeighbor");
 }
 
+Result<NeighborInfo> DecodeNeighbor(const Message& m) {
+  auto nh = ReadStruct<ndmsg>(m.payload);
+  if (!nh) return Error::Protocol("truncated ndmsg in RTM_NEWNEIGH");
+  AttrTable<NDA_MAX + 1> t;
+  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(ndmsg))), t)) {
+    return Error::Protocol("malformed attributes in RTM_NEWNEIGH");
+  }
+  NeighborInfo n;
+  n.family = nh->ndm_family;
+  n.index = static_cast<uint32_t>(nh->ndm_ifindex);
+  n.state = nh->ndm_state;
+  n.flags = nh->ndm_flags;
+  (n.family == AF_BRIDGE ? n.dst : n.address) = IpAddr::FromBytes(0, t[NDA_DST]);
+  if (t[NDA_LLADDR] && !t[NDA_LLADDR]->empty() && t[NDA_LLADDR]->size() <= 32) {
+    n.mac.emplace(t[NDA_LLADDR]->begin(), t[NDA_LLADDR]->end());
+  }
+  n.vlan = AttrU16(t[NDA_VLAN]);
+  n.vni = AttrU32(t[NDA_VNI]);
+  n.master = AttrU32(t[NDA_MASTER]);
+  return n;
+}
+
 Result<std::vector<NeighborInfo>> ListNeighbors(Namespace& ns, int family, const std::optional<LinkRefArg>& dev) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
-  uint32_t index = 0;
-  if (dev) {
-    auto idx = ResolveIndexes(**sock, {&*dev});
-    if (!idx) return std::move(idx.error());
-    index = (*idx)[0];
-  }
+  auto index = ResolveOptional(**sock, dev);
+  if (!index) return std::move(index.error());
   MessageBuilder req(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP);
   ndmsg h{};
   h.ndm_family = static_cast<uint8_t>(family);
   req.PutHeader(h);
   // Strict dump checking wants the device filter as NDA_IFINDEX, the header's ifindex zero.
-  if (index) req.PutU32(NDA_IFINDEX, index);
-  std::vector<NeighborInfo> out;
-  Status st = Dump(
-      **sock, req,
-      [&](const Message& m) -> Status {
-        if (m.header.nlmsg_type != RTM_NEWNEIGH) return OkStatus();
-        auto nh = ReadStruct<ndmsg>(m.payload);
-        if (!nh) return Error::Protocol("truncated ndmsg in RTM_NEWNEIGH");
-        AttrTable<NDA_MAX + 1> t;
-        if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(ndmsg))), t)) {
-          return Error::Protocol("malformed attributes in RTM_NEWNEIGH");
-        }
-        NeighborInfo n;
-        n.family = nh->ndm_family;
-        n.index = static_cast<uint32_t>(nh->ndm_ifindex);
-        n.state = nh->ndm_state;
-        n.flags = nh->ndm_flags;
-        (n.family == AF_BRIDGE ? n.dst : n.address) = IpAddr::FromBytes(0, t[NDA_DST]);
-        if (t[NDA_LLADDR] && !t[NDA_LLADDR]->empty() && t[NDA_LLADDR]->size() <= 32) {
-          n.mac.emplace(t[NDA_LLADDR]->begin(), t[NDA_LLADDR]->end());
-        }
-        n.vlan = AttrU16(t[NDA_VLAN]);
-        n.vni = AttrU32(t[NDA_VNI]);
-        n.master = AttrU32(t[NDA_MASTER]);
-        if (index == 0 || n.index == index) out.push_back(std::move(n));
-        return OkStatus();
-      },
-      [&] { out.clear(); });
-  if (!st.ok()) return std::move(st.error().In("listNeighbors", dev ? dev->Describe() : "neighbors"));
+  if (*index) req.PutU32(NDA_IFINDEX, *index);
+  const uint32_t want = *index;
+  auto out = DumpAll<NeighborInfo>(**sock, req, RTM_NEWNEIGH, DecodeNeighbor,
+                                   [want](const NeighborInfo& n) { return want == 0 || n.index == want; });
+  if (!out) return std::move(out.error().In("listNeighbors", dev ? dev->Describe() : "neighbors"));
   return out;
 }
 

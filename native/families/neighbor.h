@@ -33,6 +33,7 @@ struct NeighborInfo {
   std::optional<uint32_t> vni, master;
 };
 
+Result<NeighborInfo> DecodeNeighbor(const Message& m);
 Status AddNeighbor(Namespace& ns, const NeighborSpec& spec);
 Status DeleteNeighbor(Namespace& ns, const NeighborSpec& spec);
 Result<std::vector<NeighborInfo>> ListNeighbors(Namespace& ns, int family, const std::optional<LinkRefArg>& dev);

@@ -103,12 +103,8 @@ Status WriteRoute(Namespace& ns, const RouteSpec& s, RouteWrite how) {
 Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t table, const std::optional<LinkRefArg>& dev) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
-  uint32_t oif = 0;
-  if (dev) {
-    auto idx = ResolveIndexes(**sock, {&*dev});
-    if (!idx) return std::move(idx.error());
-    oif = (*idx)[0];
-  }
+  auto oif = ResolveOptional(**sock, dev);
+  if (!oif) return std::move(oif.error());
   MessageBuilder req(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
   rtmsg h{};
   h.rtm_family = static_cast<uint8_t>(family);
@@ -116,19 +112,12 @@ Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t ta
   req.PutHeader(h);
   // With strict dump checking the kernel filters by table and output device itself.
   if (table) req.PutU32(RTA_TABLE, table);
-  if (oif) req.PutU32(RTA_OIF, oif);
-  std::vector<RouteInfo> out;
-  Status s = Dump(
-      **sock, req,
-      [&](const Message& m) -> Status {
-        if (m.header.nlmsg_type != RTM_NEWROUTE) return OkStatus();
-        auto r = DecodeRoute(m);
-        if (!r) return std::move(r.error());
-        if ((table == 0 || r->table == table) && (oif == 0 || r->oif == oif)) out.push_back(std::move(*r));
-        return OkStatus();
-      },
-      [&] { out.clear(); });
-  if (!s.ok()) return std::move(s.error().In("listRoutes", "routes"));
+  if (*oif) req.PutU32(RTA_OIF, *oif);
+  const uint32_t want_oif = *oif;
+  auto out = DumpAll<RouteInfo>(**sock, req, RTM_NEWROUTE, DecodeRoute, [table, want_oif](const RouteInfo& r) {
+    return (table == 0 || r.table == table) && (want_oif == 0 || r.oif == want_oif);
+  });
+  if (!out) return std::move(out.error().In("listRoutes", "routes"));
   return out;
 }
 

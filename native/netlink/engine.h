@@ -38,4 +38,25 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
             const std::function<Status(const Message&)>& on_message,
             const std::function<void()>& on_restart, int max_attempts = 5);
 
+// A dump decoded into objects: every message of `type` goes through `decode`; those `keep`
+// accepts (all, without it) are returned. An interrupted dump restarts the collection.
+template <typename T>
+Result<std::vector<T>> DumpAll(NetlinkSocket& socket, MessageBuilder& request, uint16_t type,
+                               Result<T> (*decode)(const Message&),
+                               const std::function<bool(const T&)>& keep = {}) {
+  std::vector<T> out;
+  Status s = Dump(
+      socket, request,
+      [&](const Message& m) -> Status {
+        if (m.header.nlmsg_type != type) return OkStatus();
+        auto item = decode(m);
+        if (!item) return std::move(item.error());
+        if (!keep || keep(*item)) out.push_back(std::move(*item));
+        return OkStatus();
+      },
+      [&] { out.clear(); });
+  if (!s.ok()) return std::move(s.error());
+  return out;
+}
+
 }  // namespace nlkit
