@@ -31,20 +31,29 @@ export async function addAddress(link: LinkRef, cidr: string, opts?: AddAddressO
   req.broadcast = check.optional(o, 'broadcast', 'opts', (v, a) => check.ipAddress(v, a, 4));
   if (req.broadcast !== undefined && family !== 4) check.reject('opts.broadcast', 'is for IPv4 addresses only');
   req.scope = check.optional(o, 'scope', 'opts', (v, a) => check.oneOf(v, a, check.SCOPES));
+  if (req.scope !== undefined && family !== 4) check.reject('opts.scope', 'the kernel derives an IPv6 address\'s scope from the address itself');
   req.label = check.optional(o, 'label', 'opts', (v, a) => check.text(v, a, 15));
   if (req.label !== undefined && family !== 4) check.reject('opts.label', 'is for IPv4 addresses only');
   const lifetime = (v: unknown, a: string): number => check.integer(v, a, 0, 0xffffffff);
   req.validLifetime = check.optional(o, 'validLifetime', 'opts', lifetime);
   req.preferredLifetime = check.optional(o, 'preferredLifetime', 'opts', lifetime);
+  if (req.validLifetime === 0) check.reject('opts.validLifetime', 'must be at least 1 second (0 would expire it at once)');
+  if (req.preferredLifetime !== undefined && req.preferredLifetime > (req.validLifetime ?? 0xffffffff)) {
+    check.reject('opts.preferredLifetime', 'cannot be longer than validLifetime');
+  }
   req.noDad = check.optional(o, 'noDad', 'opts', check.bool);
   return callNative(() => native.addressAdd(req));
 }
 
-/** Removes an address from a link. A missing one rejects with EADDRNOTAVAIL. */
-export async function deleteAddress(link: LinkRef, cidr: string, opts?: NetnsOption): Promise<void> {
+/**
+ * Removes an address from a link. An IPv4 point-to-point address is matched by its peer too, so
+ * give the same `peer` it was added with. A missing address rejects with EADDRNOTAVAIL.
+ */
+export async function deleteAddress(link: LinkRef, cidr: string, opts?: NetnsOption & { peer?: string }): Promise<void> {
   const o = check.optionsObject(opts, 'opts');
-  check.onlyKeys(o, ['netns'], 'opts');
+  check.onlyKeys(o, ['netns', 'peer'], 'opts');
   const req = addressRequest(link, cidr, o);
+  req.peer = check.optional(o, 'peer', 'opts', (v, a) => check.ipAddress(v, a, check.cidr(cidr, 'cidr').family));
   await callNative(() => native.addressDelete(req));
 }
 

@@ -9,7 +9,7 @@ import * as check from './validate';
 const ROUTE_TYPES: readonly RouteType[] = ['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw'];
 const SPEC_KEYS = ['netns', 'to', 'via', 'dev', 'src', 'metric', 'table', 'scope', 'onlink', 'mtu', 'type', 'family'];
 
-function routeRequest(spec: RouteSpec): NativeRouteRequest {
+function routeRequest(spec: RouteSpec, forDelete = false): NativeRouteRequest {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, SPEC_KEYS, '');
   const via = check.optional(s, 'via', '', check.ipAddress);
@@ -22,6 +22,7 @@ function routeRequest(spec: RouteSpec): NativeRouteRequest {
     if (family === undefined) check.reject('family', "a default route without via or src needs family: 4 or 6");
   } else {
     const c = check.cidr(s.to, 'to');
+    if (!check.isNetworkAddress(c)) check.reject('to', `'${String(s.to)}' has host bits set past /${c.prefixLength}; give the network address`);
     family = c.family;
     req.to = c.address;
     req.toLength = c.prefixLength;
@@ -39,7 +40,7 @@ function routeRequest(spec: RouteSpec): NativeRouteRequest {
   req.onlink = check.optional(s, 'onlink', '', check.bool);
   req.mtu = check.optional(s, 'mtu', '', (v, a) => check.integer(v, a, 68, 65536));
   req.type = check.optional(s, 'type', '', (v, a) => check.oneOf(v, a, ROUTE_TYPES));
-  if (req.via === undefined && req.dev === undefined && (req.type ?? 'unicast') === 'unicast') {
+  if (!forDelete && req.via === undefined && req.dev === undefined && (req.type ?? 'unicast') === 'unicast') {
     check.reject('via', 'a unicast route needs a gateway (via) or a device (dev)');
   }
   return req;
@@ -57,9 +58,9 @@ export async function replaceRoute(spec: RouteSpec): Promise<void> {
   await callNative(() => native.routeReplace(req));
 }
 
-/** Deletes a route. A missing one rejects with ESRCH. */
+/** Deletes a route, matched by what `spec` gives (`to` and `table` suffice). A missing one rejects with ESRCH. */
 export async function deleteRoute(spec: RouteSpec): Promise<void> {
-  const req = routeRequest(spec);
+  const req = routeRequest(spec, true);
   await callNative(() => native.routeDelete(req));
 }
 

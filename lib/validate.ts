@@ -141,7 +141,7 @@ export function cidr(v: unknown, argument: string): { address: string; prefixLen
   let prefixLength = max;
   if (slash >= 0) {
     const len = v.slice(slash + 1);
-    if (!/^\d{1,3}$/u.test(len) || Number(len) > max) fail(argument, `'${v}' has a bad prefix length (0-${max})`);
+    if (!/^(0|[1-9]\d{0,2})$/u.test(len) || Number(len) > max) fail(argument, `'${v}' has a bad prefix length (0-${max})`);
     prefixLength = Number(len);
   }
   return { address, prefixLength, family: family as 4 | 6 };
@@ -152,4 +152,33 @@ export const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'] as const;
 export function family(v: unknown, argument: string): 4 | 6 {
   if (v !== 4 && v !== 6) fail(argument, `must be 4 or 6, got ${String(v)}`);
   return v;
+}
+
+/** True when the address has no bits set past its prefix (a network address such as 10.0.0.0/8). */
+export function isNetworkAddress(c: { address: string; prefixLength: number; family: 4 | 6 }): boolean {
+  const bytes =
+    c.family === 4
+      ? c.address.split('.').map(Number)
+      : expandIpv6(c.address);
+  for (let bit = c.prefixLength; bit < bytes.length * 8; bit++) {
+    if (((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) return false;
+  }
+  return true;
+}
+
+function expandIpv6(address: string): number[] {
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/u.exec(text);
+  if (v4?.[1]) {
+    const [a, b, c, d] = v4[1].split('.').map(Number) as [number, number, number, number];
+    text = text.slice(0, -v4[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
 }

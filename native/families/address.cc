@@ -72,25 +72,33 @@ Result<AddressInfo> AddAddress(Namespace& ns, const AddressSpec& s) {
   if (!sock) return std::move(sock.error());
   auto idx = ResolveIndexes(**sock, {&s.link});
   if (!idx) return std::move(idx.error());
-  auto out = TransactOne(**sock, EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, s, (*idx)[0]));
-  if (!out) return std::move(out.error().In("addAddress", Describe(s)));
-  for (const auto& reply : out->replies) {
-    auto messages = SplitMessages(Bytes(reply));
-    if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == RTM_NEWADDR) {
-      return DecodeAddress((*messages)[0]);
+  const uint32_t index = (*idx)[0];
+  // The kernel echoes a new IPv4 address (NLM_F_ECHO) but not an IPv6 one; IPv6 instead answers a
+  // non-dump RTM_GETADDR, sent in the same sendmsg. Either way: one round trip, the kernel's view
+  // (flags such as tentative, the scope it derived, lifetimes).
+  std::vector<MessageBuilder> batch;
+  batch.push_back(EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, s, index));
+  if (s.local.family == AF_INET6) {
+    MessageBuilder get(RTM_GETADDR, NLM_F_REQUEST);
+    ifaddrmsg h{};
+    h.ifa_family = AF_INET6;
+    h.ifa_index = index;
+    get.PutHeader(h);
+    PutIp(get, IFA_ADDRESS, s.local);
+    batch.push_back(std::move(get));
+  }
+  auto outcomes = Transact(**sock, batch);
+  if (!outcomes) return std::move(outcomes.error());
+  if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "addAddress", Describe(s));
+  for (const RequestOutcome& o : *outcomes) {
+    for (const auto& reply : o.replies) {
+      auto messages = SplitMessages(Bytes(reply));
+      if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == RTM_NEWADDR) {
+        return DecodeAddress((*messages)[0]);
+      }
     }
   }
-  // No echo (older kernels): report what was asked, which the kernel accepted as is.
-  AddressInfo a;
-  a.family = s.local.family;
-  a.prefix_len = s.prefix_len;
-  a.index = (*idx)[0];
-  a.scope = s.scope.value_or(RT_SCOPE_UNIVERSE);
-  a.local = s.local;
-  a.address = s.peer ? s.peer : s.local;
-  a.broadcast = s.broadcast;
-  a.label = s.label;
-  return a;
+  return Error::Protocol("no RTM_NEWADDR came back for " + Describe(s));
 }
 
 Status DeleteAddress(Namespace& ns, const AddressSpec& s) {

@@ -1,5 +1,6 @@
 #include "families/route.h"
 
+#include <errno.h>
 #include <linux/rtnetlink.h>
 
 #include <cstring>
@@ -117,7 +118,11 @@ Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t ta
   auto out = DumpAll<RouteInfo>(**sock, req, RTM_NEWROUTE, DecodeRoute, [table, want_oif](const RouteInfo& r) {
     return (table == 0 || r.table == table) && (want_oif == 0 || r.oif == want_oif);
   });
-  if (!out) return std::move(out.error().In("listRoutes", "routes"));
+  if (!out) {
+    // A family's table that the kernel has not created yet: no routes, not an error.
+    if (out.error().kind == ErrorKind::kNetlink && out.error().errnum == ENOENT) return std::vector<RouteInfo>{};
+    return std::move(out.error().In("listRoutes", "routes"));
+  }
   return out;
 }
 

@@ -111,3 +111,137 @@ export function slaveData(l: IpLink | undefined): Record<string, unknown> {
 export function ipOperState(l: IpLink): string {
   return l.operstate.toLowerCase();
 }
+
+// --- addresses and routes (`ip -j addr show`, `ip -j route show`, `ip -j route get`) --------------
+
+/** One entry of `addr_info` in `ip -j addr show`, as iproute2 prints it (flags present only when set). */
+export interface IpAddrInfo {
+  family: 'inet' | 'inet6';
+  local: string;
+  /** The peer, printed only when it differs from `local` (point-to-point). */
+  address?: string;
+  prefixlen: number;
+  broadcast?: string;
+  scope: string;
+  label?: string;
+  valid_life_time?: number;
+  preferred_life_time?: number;
+  /** Not permanent (has lifetimes). */
+  dynamic?: boolean;
+  secondary?: boolean;
+  tentative?: boolean;
+  nodad?: boolean;
+  dadfailed?: boolean;
+  deprecated?: boolean;
+}
+
+/** One link of `ip -j addr show`. */
+export interface IpAddrLink {
+  ifindex: number;
+  ifname: string;
+  addr_info: IpAddrInfo[];
+}
+
+/** One entry of `ip -j -d route show` / `ip -j -d route get`. */
+export interface IpRoute {
+  /** With -d: 'unicast', 'local', 'blackhole'... */
+  type?: string;
+  /** 'default', a CIDR, or a bare address for a host route (/32, /128). */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  /** Printed (with -d) when the listing spans tables: 'main', 'local', '100'... */
+  table?: string;
+  /** 'kernel', 'boot', 'static'... */
+  protocol?: string;
+  scope?: string;
+  prefsrc?: string;
+  metric?: number;
+  flags: string[];
+  metrics?: Record<string, number>[];
+}
+
+// The only subcommands these helpers run: `get` for routes asks the kernel a question and changes nothing.
+const READ_ONLY: Record<string, ReadonlySet<string>> = {
+  addr: new Set(['show', 'list']),
+  route: new Set(['show', 'list', 'get']),
+};
+
+/** Runs `ip -j -d [-4|-6] [-n NS] OBJECT VERB ...` for addresses and routes; throws (with ip's stderr) on failure. */
+function ipRead(object: 'addr' | 'route', verb: string, rest: readonly string[], ns?: string, family?: 4 | 6): unknown {
+  if (!READ_ONLY[object]?.has(verb)) throw new Error(`ip helper is read-only, refusing ${object} ${verb}`);
+  const args = ['-j', '-d'];
+  if (family !== undefined) args.push(family === 4 ? '-4' : '-6');
+  if (ns !== undefined) args.push('-n', ns);
+  args.push(object, verb, ...rest);
+  try {
+    const text = execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return text === '' ? [] : (JSON.parse(text) as unknown);
+  } catch (e) {
+    const err = stderrOf(e);
+    if (err !== '') throw new Error(`ip ${args.join(' ')}: ${err.trim()}`);
+    throw e;
+  }
+}
+
+/** `ip -j -d [-n ns] addr show [dev DEV]`, both families unless `family` is given. */
+export function ipAddrShow(ns?: string, dev?: string, family?: 4 | 6): IpAddrLink[] {
+  return ipRead('addr', 'show', dev !== undefined ? ['dev', dev] : [], ns, family) as IpAddrLink[];
+}
+
+/** The addr_info of one link (fails when the link is missing). */
+export function ipAddrsOf(dev: string, ns?: string, family?: 4 | 6): IpAddrInfo[] {
+  const links = ipAddrShow(ns, dev, family);
+  return links[0]?.addr_info ?? [];
+}
+
+/** One address of a link by its local address, or undefined. */
+export function ipAddrOf(dev: string, local: string, ns?: string): IpAddrInfo | undefined {
+  return ipAddrsOf(dev, ns).find((a) => a.local === local);
+}
+
+/**
+ * `ip -j -d -4|-6 [-n ns] route show [selector...]` (e.g. ['table', 'all'], ['table', '100'],
+ * ['dev', 'eth0']). ip shows one family per call for a table; this always names it.
+ */
+export function ipRoutes(ns: string | undefined, family: 4 | 6, selector: readonly string[] = []): IpRoute[] {
+  return ipRead('route', 'show', selector, ns, family) as IpRoute[];
+}
+
+/** `ip -j -d [-n ns] route get ADDRESS`: the route the kernel would use. Throws with ip's message. */
+export function ipRouteGet(destination: string, ns?: string): IpRoute {
+  const r = ipRead('route', 'get', [destination], ns) as IpRoute[];
+  if (r.length !== 1) throw new Error(`ip route get ${destination}: expected one answer, got ${r.length}`);
+  return r[0]!;
+}
+
+/** The message `ip route get` fails with (e.g. 'No route to host'), or undefined when it succeeds. */
+export function ipRouteGetError(destination: string, ns?: string): string | undefined {
+  try {
+    ipRouteGet(destination, ns);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** ip's `dst` as a CIDR: it prints host routes without the /32 or /128. */
+export function ipRouteCidr(r: IpRoute): string {
+  if (r.dst === 'default' || r.dst.includes('/')) return r.dst;
+  return `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
+}
+
+/** ip's table name as a number ('main' 254, 'local' 255, 'default' 253); `whenAbsent` if not printed. */
+export function ipRouteTable(r: IpRoute, whenAbsent: number): number {
+  if (r.table === undefined) return whenAbsent;
+  const named: Record<string, number> = { main: 254, local: 255, default: 253 };
+  const n = named[r.table] ?? Number(r.table);
+  if (!Number.isInteger(n)) throw new Error(`ip printed an unknown table ${r.table}`);
+  return n;
+}
+
+/** The RTAX_MTU metric ip prints in `metrics`, if any. */
+export function ipRouteMtu(r: IpRoute): number | undefined {
+  for (const m of r.metrics ?? []) if (typeof m.mtu === 'number') return m.mtu;
+  return undefined;
+}
