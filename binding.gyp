@@ -17,6 +17,9 @@
         "native/families/sysctl.cc",
         "native/families/link_peer.cc",
         "native/families/container.cc",
+        "native/families/nft_expr.cc",
+        "native/families/nftables.cc",
+        "native/families/nat.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",
@@ -26,6 +29,7 @@
         "native/addon/sysctl_binding.cc",
         "native/addon/neighbor_binding.cc",
         "native/addon/container_binding.cc",
+        "native/addon/nat_binding.cc",
         "native/addon/addon.cc"
       ],
       "include_dirs": [

@@ -2,7 +2,8 @@
 
 export * from './types';
 export { NlkitError, InvalidArgumentError, ErrnoError, NetlinkError, SystemError, ProtocolError } from './errors';
-export { NetnsHandle, configure, createNetns, openNetns, deleteNetns, listNetns, type NlkitConfig } from './netns';
+export { configure, type NlkitConfig } from './config';
+export { NetnsHandle, createNetns, openNetns, deleteNetns, listNetns } from './netns';
 export {
   createLink,
   createBridge,
@@ -22,3 +23,4 @@ export { addNeighbor, deleteNeighbor, listNeighbors } from './neighbors';
 export { getSysctl, setSysctl } from './sysctl';
 export { attachContainer, detachContainer, ensureBridge } from './containers';
 export { openSocket, type OpenSocketOptions } from './sockets';
+export { addMasquerade, removeMasquerade, listNat, flushNat } from './nat';

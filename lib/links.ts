@@ -3,7 +3,8 @@
 
 import { callNative, InvalidArgumentError } from './errors';
 import { native, type NativeLinkChanges, type NativeLinkRequest } from './native';
-import { netnsDir, toNative } from './netns';
+import { netnsDir } from './config';
+import { toNative } from './netns';
 import type {
   BridgeOptions,
   CreateLinkSpec,

@@ -110,6 +110,15 @@ export interface NativeAttachRequest {
   hairpin?: boolean;
 }
 
+export interface NativeMasqueradeRequest {
+  netns?: NativeNetns;
+  table: string;
+  source: string;
+  prefixLength: number;
+  outInterface?: string;
+  excludeInterface?: string;
+}
+
 export interface NativeBinding {
   threads: number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
@@ -138,6 +147,10 @@ export interface NativeBinding {
   containerAttach(req: NativeAttachRequest): Promise<AttachResult>;
   containerDetach(req: { netns?: NativeNetns; ifname: string }): Promise<void>;
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
+  natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; comment: string }>;
+  natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;
+  natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
+  natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

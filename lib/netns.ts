@@ -4,29 +4,8 @@
 import { callNative, InvalidArgumentError } from './errors';
 import { native, type NativeNetns } from './native';
 import type { NetnsRef } from './types';
+import { netnsDir } from './config';
 import * as check from './validate';
-
-const settings = { netnsDir: '/run/netns' };
-
-export interface NlkitConfig {
-  /** Where named namespaces live (`ip netns` uses /run/netns). */
-  netnsDir?: string;
-}
-
-/** Process-wide settings. */
-export function configure(config: NlkitConfig): void {
-  const c = check.optionsObject(config, 'config');
-  if (c.netnsDir !== undefined) {
-    if (typeof c.netnsDir !== 'string' || !c.netnsDir.startsWith('/')) {
-      throw new InvalidArgumentError('config.netnsDir', 'must be an absolute path');
-    }
-    settings.netnsDir = c.netnsDir.replace(/\/+$/u, '') || '/';
-  }
-}
-
-export function netnsDir(): string {
-  return settings.netnsDir;
-}
 
 /**
  * An open network namespace. Calls given a handle reuse its netlink sockets; `close()` releases
@@ -76,7 +55,7 @@ function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: 
       return { path: ref };
     }
     const name = check.netnsName(ref, argument);
-    return { path: `${settings.netnsDir}/${name}`, name };
+    return { path: `${netnsDir()}/${name}`, name };
   }
   if (!check.isObject(ref)) throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
   if ('pid' in ref) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
@@ -87,7 +66,7 @@ function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: 
   }
   if ('name' in ref) {
     const name = check.netnsName(ref.name, `${argument}.name`);
-    return { path: `${settings.netnsDir}/${name}`, name };
+    return { path: `${netnsDir()}/${name}`, name };
   }
   throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
 }
@@ -106,12 +85,12 @@ export function toNative(ref: NetnsRef | undefined, argument = 'netns'): NativeN
  */
 export async function createNetns(name?: string): Promise<NetnsHandle> {
   if (name === undefined) {
-    const id = await callNative(() => native.netnsCreate({ dir: settings.netnsDir }));
+    const id = await callNative(() => native.netnsCreate({ dir: netnsDir() }));
     return new NetnsHandle(id, '');
   }
   const n = check.netnsName(name, 'name');
-  const id = await callNative(() => native.netnsCreate({ dir: settings.netnsDir, name: n }));
-  return new NetnsHandle(id, `${settings.netnsDir}/${n}`, n);
+  const id = await callNative(() => native.netnsCreate({ dir: netnsDir(), name: n }));
+  return new NetnsHandle(id, `${netnsDir()}/${n}`, n);
 }
 
 /**
@@ -130,10 +109,10 @@ export async function openNetns(ref: NetnsRef): Promise<NetnsHandle> {
 /** Unmounts and removes a named namespace. Handles still open keep it alive until closed. */
 export async function deleteNetns(name: string): Promise<void> {
   const n = check.netnsName(name, 'name');
-  await callNative(() => native.netnsDelete({ dir: settings.netnsDir, name: n }));
+  await callNative(() => native.netnsDelete({ dir: netnsDir(), name: n }));
 }
 
 /** Names of the namespaces under the netns directory, sorted. */
 export async function listNetns(): Promise<string[]> {
-  return callNative(() => native.netnsList({ dir: settings.netnsDir }));
+  return callNative(() => native.netnsList({ dir: netnsDir() }));
 }

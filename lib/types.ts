@@ -447,3 +447,29 @@ export interface EnsureBridgeResult {
   /** The addresses this call added (those already present are not repeated). */
   addedAddresses: string[];
 }
+
+// --- NAT ----------------------------------------------------------------------------------------
+
+export interface MasqueradeSpec extends NetnsOption {
+  /** The subnet whose traffic is masqueraded: '172.17.0.0/16', 'fd00::/64'. */
+  source: string;
+  /** Only traffic leaving through this interface. */
+  outInterface?: string;
+  /** Not traffic leaving through this interface (the bridge itself, as Docker's `! -o docker0`). */
+  excludeInterface?: string;
+}
+
+/** A rule in nlkit's NAT table, as read back from the kernel. */
+export type NatRule =
+  | {
+      kind: 'masquerade';
+      chain: string;
+      /** The kernel's rule handle. */
+      handle: number;
+      /** The rule comment (`nft list ruleset` shows it). */
+      comment: string;
+      source: string;
+      outInterface?: string;
+      excludeInterface?: string;
+    }
+  | { kind: 'other'; chain: string; handle: number; comment: string };

@@ -48,6 +48,8 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"neighborAdd", NeighborAdd}, {"neighborDelete", NeighborDelete}, {"neighborList", NeighborList},
       {"containerAttach", ContainerAttach}, {"containerDetach", ContainerDetach},
       {"socketOpen", SocketOpen},
+      {"natMasqueradeAdd", NatMasqueradeAdd}, {"natMasqueradeRemove", NatMasqueradeRemove},
+      {"natList", NatList},         {"natFlush", NatFlush},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},

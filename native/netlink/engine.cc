@@ -24,22 +24,27 @@ Result<std::vector<Message>> ReceiveMessages(NetlinkSocket& socket) {
 }
 }  // namespace
 
-Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
+Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector<MessageBuilder>& requests,
+                                              const std::vector<bool>& wait_for) {
   std::vector<RequestOutcome> outcomes(requests.size());
   if (requests.empty()) return outcomes;
 
   std::vector<const MessageBuilder*> ptrs;
   ptrs.reserve(requests.size());
   const uint32_t first_seq = socket.NextSeq();
+  size_t pending = 0;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (i > 0) socket.NextSeq();
     requests[i].SetSeq(first_seq + static_cast<uint32_t>(i));
-    requests[i].AddFlags(NLM_F_REQUEST | NLM_F_ACK);
+    requests[i].AddFlags(NLM_F_REQUEST);
+    if (wait_for[i]) {
+      requests[i].AddFlags(NLM_F_ACK);
+      ++pending;
+    }
     ptrs.push_back(&requests[i]);
   }
   NLKIT_TRY(socket.Send(ptrs));
 
-  size_t pending = requests.size();
   while (pending > 0) {
     auto messages = ReceiveMessages(socket);
     if (!messages) return std::move(messages.error());
@@ -54,13 +59,21 @@ Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<
           return std::move(ack.error());
         }
         out.ack = std::move(*ack);
-        --pending;
+        if (wait_for[index]) {
+          --pending;
+        } else if (out.ack.errnum != 0) {
+          pending = 0;  // the batch as a whole was refused: nothing more will come
+        }
       } else if (m.header.nlmsg_type != NLMSG_NOOP && m.header.nlmsg_type != NLMSG_DONE) {
         out.replies.emplace_back(m.whole.begin(), m.whole.end());
       }
     }
   }
   return outcomes;
+}
+
+Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
+  return SendBatch(socket, requests, std::vector<bool>(requests.size(), true));
 }
 
 Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request) {

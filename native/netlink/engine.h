@@ -19,6 +19,13 @@ struct RequestOutcome {
   std::vector<std::vector<uint8_t>> replies;
 };
 
+// Sends `requests` in one sendmsg, each with its own sequence number. Those marked in `wait_for`
+// get NLM_F_ACK and are waited for; the others (an nftables batch's BEGIN/END) are not, but a
+// refusal of one of them ends the wait (the kernel then answers nothing else). Outcomes are in
+// request order.
+Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector<MessageBuilder>& requests,
+                                              const std::vector<bool>& wait_for);
+
 // Sends `requests` in one sendmsg, each with NLM_F_ACK and its own sequence number, and waits
 // for every ACK. The kernel handles rtnetlink requests one by one, so a failure of one does not
 // undo the others: the caller reads each outcome. A transport failure (timeout, malformed reply)

@@ -1,0 +1,163 @@
+#include "families/nat.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "families/nft_expr.h"
+
+namespace nlkit {
+
+namespace {
+
+constexpr int kMaxAttempts = 5;  // generation races with other writers are retried this often
+
+// The base chains nlkit's table holds (priorities as the nft tool names them).
+std::vector<MessageBuilder> TableAndChains(const std::string& table) {
+  std::vector<MessageBuilder> out;
+  out.push_back(nft::NewTable(nft::kFamilyInet, table));
+  out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "postrouting", "nat", NF_INET_POST_ROUTING, 100));
+  out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100));
+  out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "output", "nat", NF_INET_LOCAL_OUT, -100));
+  out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "forward", "filter", NF_INET_FORWARD, 0));
+  return out;
+}
+
+MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s) {
+  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
+  nft::Expressions e(m);
+  const bool v4 = s.source.family == AF_INET;
+  // In an inet table every rule first pins the family.
+  e.MetaLoad(NFT_META_NFPROTO);
+  e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(v4 ? NFPROTO_IPV4 : NFPROTO_IPV6)});
+  if (s.prefix_len > 0) {
+    // As the nft tool does (so `nft list` prints "ip saddr 10.90.0.0/20"): a byte-aligned prefix
+    // loads only its bytes; any other loads the whole address and masks it.
+    const uint32_t size = static_cast<uint32_t>(s.source.size());
+    const bool aligned = s.prefix_len % 8 == 0;
+    const uint32_t bytes = aligned ? s.prefix_len / 8u : size;
+    e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, bytes);
+    std::vector<uint8_t> value(s.source.bytes.begin(), s.source.bytes.begin() + bytes);
+    if (!aligned) {
+      std::vector<uint8_t> mask(bytes, 0);
+      for (uint32_t bit = 0; bit < s.prefix_len; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+      e.Bitwise(bytes, mask);
+    }
+    e.Cmp(NFT_CMP_EQ, value);
+  }
+  if (s.exclude_interface) {
+    e.MetaLoad(NFT_META_OIFNAME);
+    e.Cmp(NFT_CMP_NEQ, nft::IfnameValue(*s.exclude_interface));
+  }
+  if (s.out_interface) {
+    e.MetaLoad(NFT_META_OIFNAME);
+    e.Cmp(NFT_CMP_EQ, nft::IfnameValue(*s.out_interface));
+  }
+  e.Masq();
+  e.Close();
+  const auto userdata = nft::CommentUserdata(MasqueradeComment(s));
+  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  return m;
+}
+
+// Runs `attempt` until the kernel accepts its generation-guarded batch, or the retries run out.
+template <typename T, typename Attempt>
+Result<T> WithGenerationRetry(Attempt attempt) {
+  for (int i = 1;; ++i) {
+    Result<T> r = attempt();
+    if (r.ok() || r.error().errnum != ERESTART || i >= kMaxAttempts) return r;
+  }
+}
+
+Error BatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object) {
+  for (const RequestOutcome& o : outcomes) {
+    if (o.ack.errnum != 0) return RefusalError(o.ack, op, object);
+  }
+  return Error::Protocol("nftables batch failed without an error");
+}
+
+}  // namespace
+
+std::string MasqueradeComment(const MasqueradeSpec& s) {
+  std::string c = "nlkit masquerade saddr " + s.source.ToString() + "/" + std::to_string(s.prefix_len);
+  if (s.out_interface) c += " oifname " + *s.out_interface;
+  if (s.exclude_interface) c += " oifname != " + *s.exclude_interface;
+  return c;
+}
+
+Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  const std::string comment = MasqueradeComment(spec);
+  return WithGenerationRetry<bool>([&]() -> Result<bool> {
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error());
+    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
+    if (!rules) return std::move(rules.error());
+    for (const auto& r : *rules) {
+      if (r.comment == comment) return false;
+    }
+    std::vector<MessageBuilder> batch = TableAndChains(table);
+    batch.push_back(MasqueradeRule(table, spec));
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
+    if (!outcomes) return std::move(outcomes.error().In("addMasquerade", comment));
+    for (const auto& o : *outcomes) {
+      if (o.ack.errnum != 0) return BatchError(*outcomes, "addMasquerade", comment);
+    }
+    return true;
+  });
+}
+
+Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  const std::string comment = MasqueradeComment(spec);
+  return WithGenerationRetry<size_t>([&]() -> Result<size_t> {
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error());
+    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
+    if (!rules) return std::move(rules.error());
+    std::vector<MessageBuilder> batch;
+    for (const auto& r : *rules) {
+      if (r.comment == comment) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+    }
+    if (batch.empty()) return size_t{0};
+    const size_t n = batch.size();
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
+    if (!outcomes) return std::move(outcomes.error().In("removeMasquerade", comment));
+    for (const auto& o : *outcomes) {
+      if (o.ack.errnum != 0) return BatchError(*outcomes, "removeMasquerade", comment);
+    }
+    return n;
+  });
+}
+
+Result<std::vector<nft::RuleInfo>> ListNatRules(Namespace& ns, const std::string& table) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  return nft::DumpRules(**sock, nft::kFamilyInet, table);
+}
+
+Status FlushNat(Namespace& ns, const std::string& table) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  std::vector<MessageBuilder> batch;
+  batch.push_back(nft::DelTable(nft::kFamilyInet, table, true));
+  auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
+  if (!outcomes) return std::move(outcomes.error().In("flushNat", "table " + table));
+  const int err = (*outcomes)[0].ack.errnum;
+  if (err == 0 || err == ENOENT) return OkStatus();
+  if (err == EINVAL || err == EOPNOTSUPP) {
+    // Kernels before 6.3 have no NFT_MSG_DESTROYTABLE: delete, and a missing table is fine.
+    std::vector<MessageBuilder> del;
+    del.push_back(nft::DelTable(nft::kFamilyInet, table, false));
+    auto again = nft::CommitBatch(**sock, std::move(del), 0);
+    if (!again) return std::move(again.error().In("flushNat", "table " + table));
+    const int e2 = (*again)[0].ack.errnum;
+    if (e2 == 0 || e2 == ENOENT) return OkStatus();
+    return RefusalError((*again)[0].ack, "flushNat", "table " + table);
+  }
+  return RefusalError((*outcomes)[0].ack, "flushNat", "table " + table);
+}
+
+}  // namespace nlkit

@@ -1,0 +1,34 @@
+// NAT in nlkit's own inet table: the base chains it needs, created on first use in the same
+// batch as the first rule, and masquerade rules identified by their comment. The table is never
+// owned by a socket (NFT_TABLE_F_OWNER): a runtime's NAT must outlive the process that set it up.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "families/link.h"
+#include "families/nftables.h"
+
+namespace nlkit {
+
+struct MasqueradeSpec {
+  IpAddr source;  // network address (host bits clear)
+  uint8_t prefix_len = 0;
+  std::optional<std::string> out_interface;      // oifname == X
+  std::optional<std::string> exclude_interface;  // oifname != X (Docker: ! -o docker0)
+};
+
+// The comment that identifies the rule, readable in `nft list ruleset`.
+std::string MasqueradeComment(const MasqueradeSpec& spec);
+
+// Adds the rule unless one with the same comment exists (idempotent, generation-guarded).
+// Returns true when it added one.
+Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec);
+// Removes every rule with that comment; none is fine. Returns how many it removed.
+Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec);
+Result<std::vector<nft::RuleInfo>> ListNatRules(Namespace& ns, const std::string& table);
+// Removes nlkit's table with everything in it; a missing table is fine.
+Status FlushNat(Namespace& ns, const std::string& table);
+
+}  // namespace nlkit

@@ -1,0 +1,141 @@
+#include "families/nftables.h"
+
+#include "families/nft_expr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+namespace nlkit::nft {
+
+namespace {
+
+// Linux 6.3 added the DESTROY messages; the uapi headers this builds against may predate them.
+constexpr uint16_t kMsgDestroyTable = 26;
+
+uint16_t Type(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+
+MessageBuilder NftMessage(uint16_t msg, uint16_t flags, uint8_t family) {
+  MessageBuilder m(Type(msg), NLM_F_REQUEST | flags);
+  nfgenmsg h{};
+  h.nfgen_family = family;
+  h.version = NFNETLINK_V0;
+  h.res_id = htons(0);
+  m.PutHeader(h);
+  return m;
+}
+
+MessageBuilder BatchMarker(uint16_t type, uint32_t generation) {
+  MessageBuilder m(type, NLM_F_REQUEST);
+  nfgenmsg h{};
+  h.nfgen_family = AF_UNSPEC;
+  h.version = NFNETLINK_V0;
+  h.res_id = htons(NFNL_SUBSYS_NFTABLES);
+  m.PutHeader(h);
+  if (generation) m.PutBe32(NFNL_BATCH_GENID, generation);
+  return m;
+}
+
+}  // namespace
+
+MessageBuilder NewTable(uint8_t family, const std::string& table) {
+  // NLM_F_CREATE without NLM_F_EXCL: succeeds when the table exists.
+  MessageBuilder m = NftMessage(NFT_MSG_NEWTABLE, NLM_F_CREATE, family);
+  m.PutString(NFTA_TABLE_NAME, table);
+  return m;
+}
+
+MessageBuilder NewBaseChain(uint8_t family, const std::string& table, const std::string& chain, const char* type,
+                            uint32_t hook, int32_t priority) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWCHAIN, NLM_F_CREATE, family);
+  m.PutString(NFTA_CHAIN_TABLE, table);
+  m.PutString(NFTA_CHAIN_NAME, chain);
+  const size_t h = m.BeginNest(NFTA_CHAIN_HOOK);
+  m.PutBe32(NFTA_HOOK_HOOKNUM, hook);
+  m.PutBe32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(priority));
+  m.EndNest(h);
+  m.PutBe32(NFTA_CHAIN_POLICY, NF_ACCEPT);
+  m.PutString(NFTA_CHAIN_TYPE, type);
+  return m;
+}
+
+MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ECHO, family);
+  m.PutString(NFTA_RULE_TABLE, table);
+  m.PutString(NFTA_RULE_CHAIN, chain);
+  return m;
+}
+
+MessageBuilder DelRule(uint8_t family, const std::string& table, const std::string& chain, uint64_t handle) {
+  MessageBuilder m = NftMessage(NFT_MSG_DELRULE, 0, family);
+  m.PutString(NFTA_RULE_TABLE, table);
+  m.PutString(NFTA_RULE_CHAIN, chain);
+  m.PutU64(NFTA_RULE_HANDLE, htobe64(handle));
+  return m;
+}
+
+MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy) {
+  MessageBuilder m = NftMessage(destroy ? kMsgDestroyTable : static_cast<uint16_t>(NFT_MSG_DELTABLE), 0, family);
+  m.PutString(NFTA_TABLE_NAME, table);
+  return m;
+}
+
+Result<uint32_t> GetGeneration(NetlinkSocket& sock) {
+  auto out = TransactOne(sock, NftMessage(NFT_MSG_GETGEN, 0, AF_UNSPEC));
+  if (!out) return std::move(out.error().In("nftables", "generation"));
+  for (const auto& reply : out->replies) {
+    auto messages = SplitMessages(Bytes(reply));
+    if (!messages || messages->size() != 1) continue;
+    const auto& msg = (*messages)[0];
+    AttrTable<NFTA_GEN_MAX + 1> t;
+    if (!ParseAttrs(msg.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) continue;
+    if (auto id = AttrBe32(t[NFTA_GEN_ID])) return *id;
+  }
+  return Error::Protocol("NFT_MSG_GETGEN without NFTA_GEN_ID");
+}
+
+namespace {
+Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
+  AttrTable<NFTA_RULE_MAX + 1> t;
+  if (m.payload.size() < sizeof(nfgenmsg) || !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
+    return Error::Protocol("malformed NFT_MSG_NEWRULE");
+  }
+  RuleInfo r;
+  r.chain = AttrString(t[NFTA_RULE_CHAIN]).value_or("");
+  if (auto h = AttrU64(t[NFTA_RULE_HANDLE])) r.handle = be64toh(*h);
+  if (t[NFTA_RULE_USERDATA]) r.comment = CommentFromUserdata(*t[NFTA_RULE_USERDATA]);
+  return r;
+}
+}  // namespace
+
+Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table) {
+  MessageBuilder req = NftMessage(NFT_MSG_GETRULE, NLM_F_DUMP, family);
+  req.PutString(NFTA_RULE_TABLE, table);
+  auto rules = DumpAll<RuleInfo>(sock, req, Type(NFT_MSG_NEWRULE), DecodeRule);
+  if (!rules && rules.error().kind == ErrorKind::kNetlink && rules.error().errnum == ENOENT) {
+    return std::vector<RuleInfo>{};
+  }
+  if (!rules) return std::move(rules.error().In("listRules", "table " + table));
+  return rules;
+}
+
+Result<std::vector<RequestOutcome>> CommitBatch(NetlinkSocket& sock, std::vector<MessageBuilder> messages,
+                                                uint32_t generation) {
+  std::vector<MessageBuilder> batch;
+  batch.reserve(messages.size() + 2);
+  batch.push_back(BatchMarker(NFNL_MSG_BATCH_BEGIN, generation));
+  for (auto& m : messages) batch.push_back(std::move(m));
+  batch.push_back(BatchMarker(NFNL_MSG_BATCH_END, 0));
+  std::vector<bool> wait(batch.size(), true);
+  wait.front() = false;
+  wait.back() = false;
+  auto outcomes = SendBatch(sock, batch, wait);
+  if (!outcomes) return std::move(outcomes.error());
+  const RequestOutcome& begin = outcomes->front();
+  if (begin.ack.errnum != 0) return RefusalError(begin.ack, "nftables batch", "");
+  return std::vector<RequestOutcome>(outcomes->begin() + 1, outcomes->end() - 1);
+}
+
+}  // namespace nlkit::nft

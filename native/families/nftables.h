@@ -1,0 +1,42 @@
+// nftables over NETLINK_NETFILTER: the messages nlkit sends (tables, base chains, rules,
+// deletions), the atomic batch that carries them with a generation-id guard, and rule dumps.
+// Expressions are in nft_expr.h; what the rules mean (NAT) is in nat.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "netlink/engine.h"
+
+namespace nlkit::nft {
+
+constexpr uint8_t kFamilyInet = 1;  // NFPROTO_INET: one table for IPv4 and IPv6
+
+MessageBuilder NewTable(uint8_t family, const std::string& table);
+MessageBuilder NewBaseChain(uint8_t family, const std::string& table, const std::string& chain, const char* type,
+                            uint32_t hook, int32_t priority);
+// A NEWRULE (appended, echoed so its handle comes back) with table and chain set; the caller adds
+// the expressions and the userdata.
+MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain);
+MessageBuilder DelRule(uint8_t family, const std::string& table, const std::string& chain, uint64_t handle);
+// Removes a table with everything in it; with `destroy`, a missing table is no error (6.3+).
+MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy);
+
+struct RuleInfo {
+  std::string chain;
+  uint64_t handle = 0;
+  std::string comment;
+};
+
+Result<uint32_t> GetGeneration(NetlinkSocket& sock);
+// The rules of one table; a missing table has none.
+Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table);
+
+// Sends `messages` as one atomic batch (BATCH_BEGIN ... BATCH_END). With `generation` non-zero
+// the kernel refuses the whole batch with ERESTART if the ruleset changed since it was read.
+// Every message gets its own outcome; the batch committed only if all of them succeeded.
+Result<std::vector<RequestOutcome>> CommitBatch(NetlinkSocket& sock, std::vector<MessageBuilder> messages,
+                                                uint32_t generation);
+
+}  // namespace nlkit::nft
