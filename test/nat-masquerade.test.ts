@@ -1,0 +1,228 @@
+// Masquerade in nlkit's nftables table, proven with real traffic: a container behind a bridge in
+// a "host" namespace connects to a server in an "outside" namespace that has no route back to the
+// container subnet. Without the rule the connection cannot complete; with it the server sees the
+// host's uplink address; after removal it fails again.
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  addAddress,
+  addMasquerade,
+  attachContainer,
+  configure,
+  createVethPair,
+  ensureBridge,
+  flushNat,
+  listNat,
+  openSocket,
+  removeMasquerade,
+  setLink,
+  type NetnsHandle,
+} from '../lib/index';
+import { expectInvalidArgument } from './helpers/expect';
+import { namer } from './helpers/names';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+
+const names = namer('qnm');
+const res = new Resources(names);
+afterEach(async () => {
+  configure({ natTable: 'nlkit' });
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+type Ns = NetnsHandle & { name: string };
+
+interface Topology {
+  host: Ns;
+  outside: Ns;
+  container: Ns;
+}
+
+/** host <-(up0 | wan0)-> outside; br0 in host with a container attached. Both families. */
+async function topology(): Promise<Topology> {
+  const host = await res.netns('h');
+  const outside = await res.netns('o');
+  const container = await res.netns('c');
+  await createVethPair({ name: 'up0', up: true, netns: host, peer: { name: 'wan0', netns: outside } });
+  await setLink('wan0', { up: true }, { netns: outside });
+  await addAddress('up0', '192.0.2.2/24', { netns: host });
+  await addAddress('up0', '2001:db8::2/64', { netns: host, noDad: true });
+  await addAddress('wan0', '192.0.2.1/24', { netns: outside });
+  await addAddress('wan0', '2001:db8::1/64', { netns: outside, noDad: true });
+  const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', 'fd00::1/64'], netns: host });
+  await attachContainer({
+    netns: container, hostNetns: host, bridge: link.index,
+    addresses: ['10.88.0.2/16', 'fd00::2/64'], gateways: ['10.88.0.1', 'fd00::1'],
+  });
+  return { host, outside, container };
+}
+
+/** A server in `netns` that answers each connection with the source address it saw. */
+async function whoAmIServer(netns: Ns, address: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const { fd, port } = await openSocket(netns, { type: 'tcp', address, port: 0 });
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.end(s.remoteAddress ?? '?');
+  });
+  await new Promise<void>((ok) => server.listen({ fd }, ok));
+  return { port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+/** What the server saw as our source, or 'timeout' / an error code when no answer came. */
+async function sourceSeenBy(from: Ns, host: string, port: number, timeoutMs = 1500): Promise<string> {
+  const { fd } = await openSocket(from, { type: 'tcp', family: host.includes(':') ? 6 : 4 });
+  return new Promise<string>((ok) => {
+    const s = new net.Socket({ fd });
+    let data = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      ok('timeout');
+    }, timeoutMs);
+    s.on('data', (d) => (data += d.toString()));
+    s.on('end', () => {
+      clearTimeout(timer);
+      ok(data);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      ok(e.code ?? e.message);
+    });
+    s.connect(port, host);
+  });
+}
+
+interface NftRuleset {
+  nftables: Record<string, { family?: string; name?: string; table?: string; chain?: string; comment?: string; handle?: number; expr?: unknown[] }>[];
+}
+/** `nft -j list ruleset` inside a named namespace: the independent witness of what the kernel holds. */
+function nftRuleset(ns: string): NftRuleset {
+  return JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })) as NftRuleset;
+}
+function nftRules(ns: string, table = 'nlkit'): { chain: string; comment?: string; handle: number; expr: unknown[] }[] {
+  return nftRuleset(ns)
+    .nftables.filter((e) => e.rule?.table === table)
+    .map((e) => e.rule as { chain: string; comment?: string; handle: number; expr: unknown[] });
+}
+
+describe('addMasquerade', () => {
+  it('IPv4: the outside sees the host uplink address only while the rule exists', async () => {
+    const t = await topology();
+    const server = await whoAmIServer(t.outside, '192.0.2.1');
+    try {
+      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+      const r = await addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host });
+      expect(r.added).toBe(true);
+      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
+      expect(await removeMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host })).toEqual({ removed: 1 });
+      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('IPv6: the same with fd00::/64 behind 2001:db8::2', async () => {
+    const t = await topology();
+    const server = await whoAmIServer(t.outside, '2001:db8::1');
+    try {
+      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('timeout');
+      await addMasquerade({ source: 'fd00::/64', excludeInterface: 'br0', netns: t.host });
+      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('2001:db8::2');
+      await removeMasquerade({ source: 'fd00::/64', excludeInterface: 'br0', netns: t.host });
+      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('timeout');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('outInterface restricts the rule to one exit, and traffic through it is masqueraded', async () => {
+    const t = await topology();
+    const server = await whoAmIServer(t.outside, '192.0.2.1');
+    try {
+      await addMasquerade({ source: '10.88.0.0/16', outInterface: 'br0', netns: t.host });
+      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+      await addMasquerade({ source: '10.88.0.0/16', outInterface: 'up0', netns: t.host });
+      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is idempotent, also under concurrent adds; removing a missing rule succeeds', async () => {
+    const host = await res.netns('idem');
+    const spec = { source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host };
+    const results = await Promise.all(Array.from({ length: 8 }, () => addMasquerade(spec)));
+    expect(results.filter((r) => r.added)).toHaveLength(1);
+    expect(await listNat({ netns: host })).toHaveLength(1);
+    expect(nftRules(host.name)).toHaveLength(1);
+    // Different specs added at once all land (generation-guarded batches retried on ERESTART).
+    await Promise.all(Array.from({ length: 12 }, (_, i) => addMasquerade({ source: `10.${i}.0.0/16`, netns: host })));
+    expect(await listNat({ netns: host })).toHaveLength(13);
+    await removeMasquerade(spec);
+    expect(await removeMasquerade(spec)).toEqual({ removed: 0 });
+    expect(nftRules(host.name)).toHaveLength(12);
+  });
+
+  it('nft lists the table, its base chains and readable rules with comments', async () => {
+    const host = await res.netns('nft');
+    await addMasquerade({ source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host });
+    await addMasquerade({ source: '10.90.0.0/20', outInterface: 'eth0', netns: host });
+    const ruleset = nftRuleset(host.name).nftables;
+    expect(ruleset).toContainEqual({ table: expect.objectContaining({ family: 'inet', name: 'nlkit' }) });
+    const chains = ruleset.filter((e) => e.chain?.table === 'nlkit').map((e) => e.chain);
+    expect(chains).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100 }),
+        expect.objectContaining({ name: 'prerouting', type: 'nat', hook: 'prerouting', prio: -100 }),
+        expect.objectContaining({ name: 'output', type: 'nat', hook: 'output', prio: -100 }),
+        expect.objectContaining({ name: 'forward', type: 'filter', hook: 'forward', prio: 0 }),
+      ]),
+    );
+    const rules = nftRules(host.name);
+    expect(rules.map((r) => r.comment)).toEqual([
+      'nlkit masquerade saddr 172.17.0.0/16 oifname != docker0',
+      'nlkit masquerade saddr 10.90.0.0/20 oifname eth0',
+    ]);
+    // nft decodes every expression back into its own syntax: ip saddr PREFIX, oifname, masquerade.
+    const text = JSON.stringify(rules.map((r) => r.expr));
+    expect(text).toContain('{"prefix":{"addr":"172.17.0.0","len":16}}');
+    expect(text).toContain('{"prefix":{"addr":"10.90.0.0","len":20}}');
+    expect(text).toContain('"op":"!="');
+    expect(text).toContain('"masquerade"');
+    const listed = await listNat({ netns: host });
+    expect(listed.map((r) => r.handle).sort()).toEqual(rules.map((r) => r.handle).sort());
+    expect(listed[0]).toMatchObject({ kind: 'masquerade', source: '172.17.0.0/16', excludeInterface: 'docker0' });
+    expect(listed[1]).toMatchObject({ kind: 'masquerade', source: '10.90.0.0/20', outInterface: 'eth0' });
+  });
+});
+
+describe('flushNat and the table nlkit owns', () => {
+  it('removes only nlkit\'s table, and is fine when it is already gone', async () => {
+    const host = await res.netns('fl');
+    configure({ natTable: 'someone_else' });
+    await addMasquerade({ source: '10.1.0.0/16', netns: host });
+    configure({ natTable: 'nlkit' });
+    await addMasquerade({ source: '10.2.0.0/16', netns: host });
+    await flushNat({ netns: host });
+    await flushNat({ netns: host });
+    const tables = nftRuleset(host.name).nftables.filter((e) => e.table).map((e) => e.table?.name);
+    expect(tables).toEqual(['someone_else']);
+    expect(await listNat({ netns: host })).toEqual([]);
+  });
+});
+
+describe('input checked before anything is sent', () => {
+  it('rejects bad sources, interface names and options', async () => {
+    const host = await res.netns('bad');
+    await expectInvalidArgument(() => addMasquerade({ source: '10.88.0.0/33', netns: host }), /^source$/u);
+    await expectInvalidArgument(() => addMasquerade({ source: '10.88.0.1/16', netns: host }), /^source$/u);
+    await expectInvalidArgument(() => addMasquerade({ source: 'banana', netns: host }), /^source$/u);
+    await expectInvalidArgument(() => addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'x'.repeat(16), netns: host }), /^excludeInterface$/u);
+    await expectInvalidArgument(() => addMasquerade({ source: '10.88.0.0/16', outIface: 'eth0' } as never), /^outIface$/u);
+    await expectInvalidArgument(() => removeMasquerade({ source: 'fd00::1/64', netns: host }), /^source$/u);
+    expect(() => configure({ natTable: 'bad name' })).toThrow(/natTable/u);
+    expect(nftRuleset(host.name).nftables.filter((e) => e.table)).toEqual([]);
+  });
+});
