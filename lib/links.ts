@@ -185,6 +185,10 @@ export async function setLink(link: LinkRef, changes: LinkChanges, opts?: NetnsO
   if (c.master === null) out.master = null;
   else if (c.master !== undefined) out.master = check.linkRef(c.master, 'changes.master');
   if (c.netns !== undefined) out.moveTo = toNative(c.netns as NetnsOption['netns'], 'changes.netns');
+  if (out.moveTo !== undefined && (out.hairpin !== undefined || out.isolated !== undefined || out.learning !== undefined)) {
+    // A link that leaves the namespace leaves its bridge too: its port flags would have no port.
+    check.reject('changes.netns', 'cannot be combined with bridge-port flags (hairpin, isolated, learning)');
+  }
   return callNative(() => native.linkSet({ ...where, link: ref, changes: out }));
 }
 
@@ -240,5 +244,15 @@ export async function findPeer(link: LinkRef, opts?: NetnsOption): Promise<Peer>
     native.linkFindPeer({ ...where, link: ref, candidates: names.map((n) => `${dir}/${n}`) }),
   );
   const { netnsPath, ...rest } = found;
-  return netnsPath === undefined ? rest : { ...rest, netnsName: netnsPath.slice(dir.length + 1) };
+  const name = netnsPath !== undefined ? netnsPath.slice(dir.length + 1) : found.sameNetns ? nameOf(opts?.netns, dir) : undefined;
+  return name === undefined ? rest : { ...rest, netnsName: name };
+}
+
+/** The name under the netns directory a NetnsRef refers to, when it names one. */
+function nameOf(ref: NetnsOption['netns'], dir: string): string | undefined {
+  if (ref === undefined) return undefined;
+  if (typeof ref === 'string') return ref.includes('/') ? (ref.startsWith(`${dir}/`) ? ref.slice(dir.length + 1) : undefined) : ref;
+  if ('name' in ref && typeof ref.name === 'string') return ref.name;
+  if ('path' in ref && typeof ref.path === 'string' && ref.path.startsWith(`${dir}/`)) return ref.path.slice(dir.length + 1);
+  return undefined;
 }

@@ -40,7 +40,8 @@ function neighborRequest(spec: NeighborSpec, adding: boolean): NativeNeighborReq
     req.state = states.map((st, i) => check.oneOf(st, `state[${i}]`, STATES));
   }
   if (bridge && req.self === undefined && req.master === undefined) req.self = true; // `bridge fdb add` default
-  if (!bridge && (req.dst !== undefined || req.vni !== undefined)) check.reject('dst', 'dst and vni belong to FDB entries');
+  if (!bridge && req.dst !== undefined) check.reject('dst', 'belongs to FDB entries (bridge: true)');
+  if (!bridge && req.vni !== undefined) check.reject('vni', 'belongs to FDB entries (bridge: true)');
   if (adding && req.mac === undefined) check.reject('mac', 'is needed to add an entry');
   const replace = check.optional(s, 'replace', '', check.bool);
   const append = check.optional(s, 'append', '', check.bool);

@@ -365,6 +365,11 @@ export type SysctlKey = string | readonly string[];
 
 /** The other end of a veth. */
 export interface Peer {
+  /**
+   * The peer, read inside its own namespace when nlkit can name that namespace (the initial one,
+   * or one under the netns directory). Otherwise it is read from the asking namespace, and its
+   * `linkNetnsId`/`peer.netnsId` are left out (they would be numbered from the wrong side).
+   */
   link: Link;
   /** The peer namespace's id as the asking namespace numbers it; absent when it is the same one. */
   netnsId?: number;

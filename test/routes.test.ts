@@ -523,10 +523,8 @@ describe('listing a table that holds nothing', () => {
     expect(await listRoutes({ netns: ns, table: 0 })).toEqual([]);
   });
 
-  // KNOWN BUG (reported): a dump for one family of a table the kernel has not created answers
-  // ENOENT "FIB table does not exist" (ip route show fails the same way), and listRoutes passes it
-  // on, so even listRoutes({ family: 4 }) rejects in a fresh namespace. Expected: []. Remove
-  // `.fails` once fixed.
+  // A dump for one family of a table the kernel has not created answers ENOENT "FIB table does not
+  // exist" (ip route show fails the same way); listRoutes reports it as the empty list it is.
   it('one family: [] too (IPv4 main in a fresh namespace, IPv6 table 100)', async () => {
     const ns = await res.netns();
     expect(await listRoutes({ netns: ns, family: 4 })).toEqual([]);

@@ -308,6 +308,7 @@ Napi::Value LinkEncodeCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) 
   if (spec.parent) refs.parent = static_cast<uint32_t>(spec.parent->index);
   if (spec.vxlan && spec.vxlan->device) refs.vxlan_device = static_cast<uint32_t>(spec.vxlan->device->index);
   MessageBuilder m = EncodeCreateLink(spec, refs);
+  if (m.overflowed()) throw Napi::RangeError::New(info.Env(), "nlkit native: an attribute longer than netlink allows");
   return Napi::Buffer<uint8_t>::Copy(info.Env(), m.data(), m.size());
 }
 

@@ -75,7 +75,9 @@ Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   if (spec.family == 0) throw Napi::TypeError::New(info.Env(), "nlkit native: 'family' is required");
   spec.tcp = ReqString(req, "type") == "tcp";
   spec.bind_address = OptIp(req, "address");
-  spec.bind_port = static_cast<uint16_t>(OptU32(req, "port").value_or(0));
+  const auto port = OptU32(req, "port");
+  spec.bind_port = static_cast<uint16_t>(port.value_or(0));
+  spec.bind = spec.bind_address.has_value() || port.has_value();
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec](Namespace& ns) -> Result<Materializer> {
     auto s = OpenSocketIn(ns, spec);
     if (!s) return std::move(s.error());

@@ -19,15 +19,18 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
   if (pending_++ == 0) delivery_.Ref(env);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (threads_.empty()) StartThreadsLocked();
+    TopUpThreadsLocked();
     queue_.push_back(std::move(job));
   }
   cv_.notify_one();
   return promise;
 }
 
-void WorkerPool::StartThreadsLocked() {
-  for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { Loop(); });
+void WorkerPool::TopUpThreadsLocked() {
+  while (live_ < thread_count_) {
+    ++live_;
+    threads_.emplace_back([this] { Loop(); });
+  }
 }
 
 void WorkerPool::Loop() {
@@ -56,10 +59,10 @@ void WorkerPool::Loop() {
       std::unique_ptr<Job> dropped(raw);  // env is going away; nobody is waiting
     }
     if (ThreadHome::poisoned()) {
-      // This thread could not return to its own namespace: it must run nothing else. Hand its
-      // place to a fresh thread and end.
+      // This thread could not return to its own namespace: it must run nothing else. It ends;
+      // the next Submit, on the JS thread, starts a replacement that begins at home.
       std::lock_guard<std::mutex> lock(mu_);
-      if (!stopping_) threads_.emplace_back([this] { Loop(); });
+      --live_;
       return;
     }
   }

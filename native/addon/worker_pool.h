@@ -48,11 +48,15 @@ class WorkerPool {
  private:
   static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
   void Loop();
-  void StartThreadsLocked();
+  // Starts threads until `thread_count_` are live. Only ever called on the JS thread, which is in
+  // the namespace the process started in: a new thread inherits the creating thread's namespace,
+  // and must start at home.
+  void TopUpThreadsLocked();
 
   using Delivery = Napi::TypedThreadSafeFunction<WorkerPool, Job, &WorkerPool::CallJs>;
   Delivery delivery_;
   size_t thread_count_;
+  size_t live_ = 0;     // threads running Loop(), under mu_
   size_t pending_ = 0;  // JS thread only
   std::mutex mu_;
   std::condition_variable cv_;

@@ -61,32 +61,30 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   std::optional<LinkInfo> host_end;
   for (int attempt = 0; attempt < 3 && !host_end; ++attempt) {
     veth.name = spec.host_ifname ? *spec.host_ifname : GenerateHostName();
-    std::vector<MessageBuilder> batch;
-    batch.push_back(EncodeCreateLink(veth, refs));
-    batch[0].AddFlags(NLM_F_ECHO);
-    if (spec.hairpin) {
-      LinkChangesSpec port;
-      port.hairpin = spec.hairpin;
-      batch.push_back(EncodePortFlags(LinkRefArg{0, veth.name}, port));
+    MessageBuilder create = EncodeCreateLink(veth, refs);
+    create.AddFlags(NLM_F_ECHO);
+    auto created = TransactOne(**hs, std::move(create));
+    if (!created) {
+      Error& e = created.error();
+      if (e.kind == ErrorKind::kNetlink && e.errnum == EEXIST) {
+        // Which name is taken? If the host name is free, it is the container's interface name,
+        // and another host name would not help.
+        auto host_taken = GetLink(host, LinkRefArg{0, veth.name});
+        if (!host_taken) {
+          e.In("attachContainer: create veth", spec.ifname + " in " + container->label());
+          e.detail = "an interface named " + spec.ifname + " already exists in the container";
+          return std::move(e);
+        }
+        if (!spec.host_ifname) continue;
+      }
+      return std::move(e.In("attachContainer: create veth", veth.name + " <-> " + spec.ifname));
     }
-    auto outcomes = Transact(**hs, batch);
-    if (!outcomes) return std::move(outcomes.error());
-    const RequestOutcome& created = (*outcomes)[0];
-    if (created.ack.errnum == EEXIST && !spec.host_ifname) continue;
-    if (created.ack.errnum != 0) {
-      return RefusalError(created.ack, "attachContainer: create veth", veth.name + " <-> " + spec.ifname);
-    }
-    if (spec.hairpin && (*outcomes)[1].ack.errnum != 0) {
-      Error e = RefusalError((*outcomes)[1].ack, "attachContainer: set hairpin", "link " + veth.name);
-      (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{0, veth.name}));
-      return e;
-    }
-    for (const auto& reply : created.replies) {
+    for (const auto& reply : created->replies) {
       auto info = DecodeLink(Bytes(reply));
       if (info && info->name == veth.name) host_end = std::move(*info);
     }
     if (!host_end) {
-      // No echo (kernels before 6.1): one GET on the host side.
+      // No echo (older kernels): one GET on the host side.
       auto info = GetLink(host, LinkRefArg{0, veth.name});
       if (!info) {
         (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{0, veth.name}));
@@ -100,12 +98,20 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     e.detail = "three generated names were all taken";
     return e;
   }
-  const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
   auto rollback = [&](Error e) -> Error {
     // Deleting the host end deletes the container end too.
     (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
     return e;
   };
+  if (spec.hairpin) {
+    // Port flags only once the veth is ours, by its index (never by a name that might belong to
+    // another link if the create had failed).
+    LinkChangesSpec port;
+    port.hairpin = spec.hairpin;
+    auto set = TransactOne(**hs, EncodePortFlags(LinkRefArg{host_end->index, {}}, port));
+    if (!set) return rollback(std::move(set.error().In("attachContainer: set hairpin", "link " + veth.name)));
+  }
+  const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
   if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));
 
   // Round trip 2, container side: lo up, addresses, ifname up, routes, read back.

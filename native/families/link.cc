@@ -280,29 +280,39 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
 
   // The create and a GET of the new link go in one sendmsg: one round trip, and the GET sees the
   // final state. (An NLM_F_ECHO reply would not: the kernel sends it before applying IFLA_MASTER.)
-  // The kernel ignores IFLA_IFALIAS on creation, so an alias is set by a third message between.
+  // The GET only reads, so it is harmless when the create fails.
   std::vector<MessageBuilder> batch;
   batch.push_back(EncodeCreateLink(spec, refs));
-  if (spec.alias) {
-    LinkChangesSpec alias;
-    alias.alias = spec.alias;
-    batch.push_back(EncodeSetLink(LinkRefArg{0, spec.name}, alias, 0));
-  }
   batch.push_back(EncodeGetLink(LinkRefArg{0, spec.name}));
   auto outcomes = Transact(**sock, batch);
   if (!outcomes) return std::move(outcomes.error());
   const RequestOutcome& created = (*outcomes)[0];
   if (created.ack.errnum != 0) return RefusalError(created.ack, "createLink", CreateObject(spec));
-  if (spec.alias && (*outcomes)[1].ack.errnum != 0) {
-    // Nothing half-made: the link goes again when its alias could not be set.
-    Error e = RefusalError((*outcomes)[1].ack, "setLink", "alias of link " + spec.name);
-    (void)TransactOne(**sock, EncodeDeleteLink(LinkRefArg{0, spec.name}));
-    return e;
-  }
-  const RequestOutcome& read = outcomes->back();
+  const RequestOutcome& read = (*outcomes)[1];
   if (read.ack.errnum != 0) return RefusalError(read.ack, "getLink", "link " + spec.name);
   if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
-  return DecodeLink(Bytes(read.replies[0]));
+  auto info = DecodeLink(Bytes(read.replies[0]));
+  if (!info || !spec.alias) return info;
+
+  // The kernel ignores IFLA_IFALIAS on creation, so the alias is a change of its own. It goes only
+  // after the create succeeded, and by the new link's index: sent in the first batch by name, it
+  // would have renamed the alias of another link of that name whenever the create failed.
+  const LinkRefArg created_ref{info->index, {}};
+  LinkChangesSpec alias;
+  alias.alias = spec.alias;
+  std::vector<MessageBuilder> second;
+  second.push_back(EncodeSetLink(created_ref, alias, 0));
+  second.push_back(EncodeGetLink(created_ref));
+  auto after = Transact(**sock, second);
+  if (!after || (*after)[0].ack.errnum != 0 || (*after)[1].replies.empty()) {
+    // Nothing half-made: the link goes again when its alias could not be set.
+    Error e = !after ? std::move(after.error())
+                     : (*after)[0].ack.errnum != 0 ? RefusalError((*after)[0].ack, "setLink", "alias of link " + spec.name)
+                                                   : Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
+    (void)TransactOne(**sock, EncodeDeleteLink(created_ref));
+    return e;
+  }
+  return DecodeLink(Bytes((*after)[1].replies[0]));
 }
 
 Result<LinkInfo> GetLink(Namespace& ns, const LinkRefArg& ref) {

@@ -27,6 +27,7 @@ std::optional<int32_t> DecodeNsid(const std::vector<uint8_t>& reply) {
   const Message& m = (*messages)[0];
   if (m.header.nlmsg_type != RTM_NEWNSID) return std::nullopt;
   AttrTable<NETNSA_MAX + 1> t;
+  if (m.payload.size() < NLMSG_ALIGN(sizeof(rtgenmsg))) return std::nullopt;
   if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(rtgenmsg))), t)) return std::nullopt;
   return AttrS32(t[NETNSA_NSID]);
 }
@@ -64,8 +65,8 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   const int32_t nsid = *self->link_netnsid;
   out.netns_id = nsid;
 
-  // One sendmsg: the peer read in its namespace, then the id of the initial namespace and of
-  // every candidate file, to name the namespace the peer is in.
+  // First name the peer's namespace: one sendmsg of RTM_GETNSID for the initial namespace and for
+  // every candidate file; the one whose id matches is it.
   struct Candidate {
     const std::string* path;
     UniqueFd fd;
@@ -75,28 +76,44 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.valid()) opened.push_back(Candidate{&path, std::move(fd)});
   }
-  std::vector<MessageBuilder> batch;
-  batch.push_back(EncodeGetLinkIn(peer_index, nsid));
-  batch.push_back(EncodeGetNsid(initial.fd()));
-  for (const Candidate& c : opened) batch.push_back(EncodeGetNsid(c.fd.get()));
-  auto outcomes = Transact(**sock, batch);
+  std::vector<MessageBuilder> ids;
+  ids.push_back(EncodeGetNsid(initial.fd()));
+  for (const Candidate& c : opened) ids.push_back(EncodeGetNsid(c.fd.get()));
+  auto outcomes = Transact(**sock, ids);
   if (!outcomes) return std::move(outcomes.error());
-  const RequestOutcome& read = (*outcomes)[0];
-  if (read.ack.errnum != 0) return RefusalError(read.ack, "findPeer", "peer #" + std::to_string(peer_index) + " of " + ref.Describe());
-  if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for the peer");
-  auto peer = DecodeLink(Bytes(read.replies[0]));
-  if (!peer) return std::move(peer.error());
-  out.link = std::move(*peer);
-  for (size_t i = 1; i < batch.size(); ++i) {
+  for (size_t i = 0; i < ids.size(); ++i) {
     const RequestOutcome& o = (*outcomes)[i];
-    if (o.ack.errnum != 0 || o.replies.empty()) continue;
-    if (DecodeNsid(o.replies[0]) != nsid) continue;
-    if (i == 1) {
+    if (o.ack.errnum != 0 || o.replies.empty() || DecodeNsid(o.replies[0]) != nsid) continue;
+    if (i == 0) {
       out.initial_netns = true;
     } else if (!out.netns_path) {
-      out.netns_path = *opened[i - 2].path;
+      out.netns_path = *opened[i - 1].path;
     }
   }
+
+  // Then read the peer inside its own namespace, so its fields (linkNetnsId...) are numbered as
+  // that namespace numbers them, as every Link is.
+  const LinkRefArg peer_ref{peer_index, {}};
+  if (out.initial_netns || out.netns_path) {
+    Result<LinkInfo> peer = out.initial_netns ? GetLink(initial, peer_ref) : [&]() -> Result<LinkInfo> {
+      auto there = Namespace::Open(*out.netns_path, *out.netns_path);
+      if (!there) return std::move(there.error());
+      return GetLink(**there, peer_ref);
+    }();
+    if (!peer) return std::move(peer.error().In("findPeer", "peer #" + std::to_string(peer_index) + " of " + ref.Describe()));
+    out.link = std::move(*peer);
+    return out;
+  }
+  // A namespace nlkit cannot open by name (anonymous, or outside the netns directory): read the
+  // peer from here through IFLA_TARGET_NETNSID. Its own ids would then be numbered as this
+  // namespace numbers them, so they are left out rather than reported wrong.
+  auto read = TransactOne(**sock, EncodeGetLinkIn(peer_index, nsid));
+  if (!read) return std::move(read.error().In("findPeer", "peer #" + std::to_string(peer_index) + " of " + ref.Describe()));
+  if (read->replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for the peer");
+  auto peer = DecodeLink(Bytes(read->replies[0]));
+  if (!peer) return std::move(peer.error());
+  out.link = std::move(*peer);
+  out.link.link_netnsid.reset();
   return out;
 }
 

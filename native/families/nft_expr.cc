@@ -147,7 +147,8 @@ std::vector<uint8_t> HostU32(uint32_t v) {
 }
 
 std::vector<uint8_t> CommentUserdata(const std::string& text) {
-  const size_t n = std::min<size_t>(text.size(), 254);
+  // NFT_USERDATA_MAXLEN is 256 bytes for the whole TLV: type, length, text, NUL.
+  const size_t n = std::min<size_t>(text.size(), 253);
   std::vector<uint8_t> out(n + 3, 0);
   out[0] = 0;                                // NFTNL_UDATA_RULE_COMMENT
   out[1] = static_cast<uint8_t>(n + 1);      // length including the NUL

@@ -90,6 +90,7 @@ Result<uint32_t> GetGeneration(NetlinkSocket& sock) {
     if (!messages || messages->size() != 1) continue;
     const auto& msg = (*messages)[0];
     AttrTable<NFTA_GEN_MAX + 1> t;
+    if (msg.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg))) continue;
     if (!ParseAttrs(msg.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) continue;
     if (auto id = AttrBe32(t[NFTA_GEN_ID])) return *id;
   }

@@ -28,12 +28,8 @@ std::string KeyOf(const std::vector<std::string>& segments) {
 
 // Opens the sysctl file from inside `ns` (a no-op visit when the worker already lives there).
 Result<UniqueFd> OpenIn(Namespace& ns, const std::string& path, int flags, const std::string& key) {
-  std::optional<NetnsVisit> visit;
-  if (!(ns.key() == ThreadHome::key())) {
-    auto v = NetnsVisit::Enter(ns.fd(), ns.label());
-    if (!v) return std::move(v.error());
-    visit.emplace(std::move(*v));
-  }
+  auto visit = EnterUnlessHome(ns);
+  if (!visit) return std::move(visit.error());
   UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) return Error::System(errno, flags == O_RDONLY ? "getSysctl" : "setSysctl", key);
   return fd;

@@ -29,6 +29,10 @@ void MessageBuilder::SetLength() {
 }
 
 void MessageBuilder::PutAttr(uint16_t type, const void* data, size_t len) {
+  if (len > 0xffff - NLA_HDRLEN) {
+    overflowed_ = true;
+    return;
+  }
   nlattr a{};
   a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
   a.nla_type = type;
@@ -44,6 +48,10 @@ void MessageBuilder::PutBe16(uint16_t type, uint16_t v) { PutU16(type, htons(v))
 void MessageBuilder::PutBe32(uint16_t type, uint32_t v) { PutU32(type, htonl(v)); }
 
 void MessageBuilder::PutString(uint16_t type, std::string_view s) {
+  if (s.size() + 1 > 0xffff - NLA_HDRLEN) {
+    overflowed_ = true;
+    return;
+  }
   const size_t at = buf_.size();
   nlattr a{};
   a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + s.size() + 1);
@@ -62,6 +70,10 @@ size_t MessageBuilder::BeginNest(uint16_t type) {
 }
 
 void MessageBuilder::EndNest(size_t offset) {
+  if (buf_.size() - offset > 0xffff) {
+    overflowed_ = true;
+    return;
+  }
   const uint16_t len = static_cast<uint16_t>(buf_.size() - offset);
   std::memcpy(buf_.data() + offset + offsetof(nlattr, nla_len), &len, sizeof(len));
 }

@@ -64,6 +64,9 @@ class MessageBuilder {
   uint16_t type() const;
   void AddFlags(uint16_t flags);
   size_t size() const { return buf_.size(); }
+  // An attribute or nest longer than netlink's 16-bit length field can say: the message is
+  // unusable (its lengths would wrap), and the socket refuses to send it.
+  bool overflowed() const { return overflowed_; }
   const uint8_t* data() const { return buf_.data(); }
   Bytes bytes() const { return Bytes(buf_.data(), buf_.size()); }
 
@@ -72,6 +75,7 @@ class MessageBuilder {
   void Pad();
   void SetLength();
   std::vector<uint8_t> buf_;
+  bool overflowed_ = false;
 };
 
 // One attribute as found in a reply.

@@ -58,6 +58,7 @@ Status NetlinkSocket::Send(const std::vector<const MessageBuilder*>& messages) {
   std::vector<iovec> iov;
   iov.reserve(messages.size());
   for (const auto* m : messages) {
+    if (m->overflowed()) return Error::Invalid("a netlink attribute longer than 65531 bytes");
     iov.push_back(iovec{const_cast<uint8_t*>(m->data()), m->size()});
   }
   sockaddr_nl kernel{};

@@ -36,7 +36,18 @@ const NetnsKey& ThreadHome::key() { return t_home_key; }
 bool ThreadHome::poisoned() { return t_poisoned; }
 void ThreadHome::Poison() { t_poisoned = true; }
 
+namespace {
+// A thread that could not get home is in a namespace it does not know: nothing more may be done
+// on it, not even the rest of the current job.
+Error PoisonedError() {
+  Error e = Error::System(EIO, "setns", "worker thread");
+  e.detail = "the thread could not return to its own network namespace earlier in this call";
+  return e;
+}
+}  // namespace
+
 Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
+  if (t_poisoned) return PoisonedError();
   if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
   if (::setns(ns_fd, CLONE_NEWNET) != 0) return Error::System(errno, "setns", "netns " + label);
   return NetnsVisit();
@@ -45,6 +56,15 @@ Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
 NetnsVisit::~NetnsVisit() {
   if (!active_) return;
   if (::setns(t_home_fd.get(), CLONE_NEWNET) != 0) ThreadHome::Poison();
+}
+
+Result<std::optional<NetnsVisit>> EnterUnlessHome(const Namespace& ns) {
+  if (t_poisoned) return PoisonedError();
+  if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
+  if (ns.key() == t_home_key) return std::optional<NetnsVisit>{};
+  auto visit = NetnsVisit::Enter(ns.fd(), ns.label());
+  if (!visit) return std::move(visit.error());
+  return std::optional<NetnsVisit>{std::move(*visit)};
 }
 
 SocketLease::~SocketLease() {
@@ -70,6 +90,7 @@ Result<std::shared_ptr<Namespace>> Namespace::Adopt(UniqueFd fd, std::string lab
 }
 
 Result<SocketLease> Namespace::Acquire(int protocol) {
+  if (t_poisoned) return PoisonedError();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
@@ -80,13 +101,7 @@ Result<SocketLease> Namespace::Acquire(int protocol) {
       }
     }
   }
-  if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
-  if (key_ == t_home_key) {
-    auto s = NetlinkSocket::Open(protocol);
-    if (!s) return std::move(s.error());
-    return SocketLease(shared_from_this(), std::move(*s));
-  }
-  auto visit = NetnsVisit::Enter(fd_.get(), label_);
+  auto visit = EnterUnlessHome(*this);
   if (!visit) return std::move(visit.error());
   auto s = NetlinkSocket::Open(protocol);
   if (!s) return std::move(s.error());

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ class NetnsVisit {
 };
 
 class Namespace;
+
+// Puts the calling thread inside `ns` for as long as the returned value lives: a visit when `ns`
+// is not the thread's home, nothing when it is. Refused on a thread that could not get home
+// earlier (it would act in whatever namespace it is stuck in).
+Result<std::optional<NetnsVisit>> EnterUnlessHome(const Namespace& ns);
 
 // A pooled socket on loan; it goes back to its namespace's pool when the lease ends, unless the
 // conversation broke it (then it is closed: it may still hold stale replies).

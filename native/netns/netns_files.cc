@@ -82,6 +82,11 @@ Result<NamespacePtr> CreateNamespace(const std::string& dir, const std::optional
     }
   }  // back in the thread's home namespace here
   if (ThreadHome::poisoned()) {
+    // Nothing half-made: the mount and the file go (neither depends on the thread's namespace).
+    if (name) {
+      ::umount2(path.c_str(), MNT_DETACH);
+      ::unlink(path.c_str());
+    }
     return Error::System(EIO, "setns", "returning a worker thread to its namespace");
   }
   return Namespace::Adopt(std::move(fd), name ? path : std::string("anonymous netns"));

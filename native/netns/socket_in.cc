@@ -11,12 +11,8 @@ namespace nlkit {
 Result<std::pair<int, uint16_t>> OpenSocketIn(Namespace& ns, const SocketSpec& spec) {
   UniqueFd fd;
   {
-    std::optional<NetnsVisit> visit;
-    if (!(ns.key() == ThreadHome::key())) {
-      auto v = NetnsVisit::Enter(ns.fd(), ns.label());
-      if (!v) return std::move(v.error());
-      visit.emplace(std::move(*v));
-    }
+    auto visit = EnterUnlessHome(ns);
+    if (!visit) return std::move(visit.error());
     fd.reset(::socket(spec.family, (spec.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd.valid()) return Error::System(errno, "openSocket", "socket in " + ns.label());
   }  // back home: the socket stays in the namespace it was made in
@@ -36,7 +32,7 @@ Result<std::pair<int, uint16_t>> OpenSocketIn(Namespace& ns, const SocketSpec& s
     len = sizeof(sockaddr_in6);
   }
   uint16_t port = 0;
-  if (spec.bind_address || spec.bind_port) {
+  if (spec.bind) {
     const int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {

@@ -12,6 +12,7 @@ namespace nlkit {
 struct SocketSpec {
   int family = 0;      // AF_INET, AF_INET6
   bool tcp = true;     // else UDP
+  bool bind = false;  // bind to bind_address (or any) and bind_port (0: a free one)
   std::optional<IpAddr> bind_address;
   uint16_t bind_port = 0;
 };

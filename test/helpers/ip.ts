@@ -245,3 +245,85 @@ export function ipRouteMtu(r: IpRoute): number | undefined {
   for (const m of r.metrics ?? []) if (typeof m.mtu === 'number') return m.mtu;
   return undefined;
 }
+
+// --- neighbours, FDB, netconf (`ip -j neigh show`, `bridge -j fdb show`, `ip -j netconf show`) --
+
+/** One entry of `ip -j neigh show nud all`, as iproute2 prints it. */
+export interface IpNeigh {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  /** Upper-case NUD names: 'PERMANENT', 'NOARP', 'REACHABLE', 'STALE'... */
+  state: string[];
+  router?: null;
+}
+
+/** One entry of `bridge -j fdb show`; `ifname` is printed only without a `dev` selector. */
+export interface BridgeFdbEntry {
+  mac: string;
+  ifname?: string;
+  dst?: string;
+  vlan?: number;
+  vni?: number;
+  port?: number;
+  /** 'self', 'master', 'extern_learn'... */
+  flags: string[];
+  /** The master's name, for entries in a bridge's own table. */
+  master?: string;
+  /** 'permanent', 'static' (NOARP), '' (dynamic)... */
+  state: string;
+}
+
+/** One entry of `ip -j netconf show`. */
+export interface IpNetconf {
+  family: 'inet' | 'inet6';
+  interface: string;
+  forwarding?: boolean;
+  rp_filter?: string;
+  mc_forwarding?: boolean;
+  proxy_neigh?: boolean;
+  ignore_routes_with_linkdown?: boolean;
+}
+
+function runJson(tool: 'ip' | 'bridge', args: readonly string[]): unknown {
+  try {
+    const text = execFileSync(tool, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return text === '' ? [] : (JSON.parse(text) as unknown);
+  } catch (e) {
+    const err = stderrOf(e);
+    if (err !== '') throw new Error(`${tool} ${args.join(' ')}: ${err.trim()}`);
+    throw e;
+  }
+}
+
+/** `ip -j [-4|-6] [-n ns] neigh show nud all [dev DEV]`: every entry, NOARP ones included. */
+export function ipNeighbors(ns: string | undefined, opts: { family?: 4 | 6; dev?: string } = {}): IpNeigh[] {
+  const args = ['-j'];
+  if (opts.family !== undefined) args.push(opts.family === 4 ? '-4' : '-6');
+  if (ns !== undefined) args.push('-n', ns);
+  args.push('neigh', 'show', 'nud', 'all');
+  if (opts.dev !== undefined) args.push('dev', opts.dev);
+  return runJson('ip', args) as IpNeigh[];
+}
+
+/** `bridge -j [-n ns] fdb show [dev DEV]` (read-only). */
+export function bridgeFdb(ns: string | undefined, dev?: string): BridgeFdbEntry[] {
+  const args = ['-j'];
+  if (ns !== undefined) args.push('-n', ns);
+  args.push('fdb', 'show');
+  if (dev !== undefined) args.push('dev', dev);
+  return runJson('bridge', args) as BridgeFdbEntry[];
+}
+
+/**
+ * `ip -j [-n ns] netconf show [dev DEV]`: per-interface forwarding and rp_filter, filtered to one
+ * family here (iproute2 6.1 prints plain text for `ip -j -6 netconf show dev DEV`).
+ */
+export function ipNetconf(ns: string | undefined, dev?: string, family?: 4 | 6): IpNetconf[] {
+  const args = ['-j'];
+  if (ns !== undefined) args.push('-n', ns);
+  args.push('netconf', 'show');
+  if (dev !== undefined) args.push('dev', dev);
+  const all = runJson('ip', args) as IpNetconf[];
+  return family === undefined ? all : all.filter((c) => c.family === (family === 4 ? 'inet' : 'inet6'));
+}
