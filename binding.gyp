@@ -20,6 +20,7 @@
         "native/families/nft_expr.cc",
         "native/families/nftables.cc",
         "native/families/nat.cc",
+        "native/families/portmap.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",

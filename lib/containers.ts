@@ -3,7 +3,7 @@
 
 import { BlockList } from 'node:net';
 import { addAddress, deleteAddress, listAddresses } from './addresses';
-import { callNative, NetlinkError, NlkitError } from './errors';
+import { callNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
 import { native, type NativeRouteRequest } from './native';
 import { toNative } from './netns';
@@ -162,6 +162,13 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
     if (link === undefined) {
       link = await createBridge(name, { ...where, ...(mtu !== undefined ? { mtu } : {}) });
       created = true;
+      // The bridge is the network's router. With DAD, its IPv6 link-local address stays tentative
+      // for a second or more after it comes up, and until then the kernel sends no neighbour
+      // solicitation for packets it forwards into the network: IPv6 to containers (published
+      // ports included) would be dead for that long. Set before the bridge is up, it never starts.
+      await setSysctl(['net', 'ipv6', 'conf', name, 'accept_dad'], 0, where).catch((e: unknown) => {
+        if (!(e instanceof SystemError && e.code === 'ENOENT')) throw e; // a kernel without IPv6
+      });
     } else if (link.kind !== 'bridge') {
       throw new NlkitError('ERR_NLKIT_NOT_A_BRIDGE', `ensureBridge: '${name}' exists and is ${link.kind ? `a ${link.kind}` : 'not a bridge'}`);
     }

@@ -4,9 +4,9 @@
 
 import { callNative } from './errors';
 import { natTable } from './config';
-import { native, type NativeMasqueradeRequest } from './native';
+import { native, type NativeMasqueradeRequest, type NativePortMappingRequest } from './native';
 import { toNative } from './netns';
-import type { MasqueradeSpec, NatRule, NetnsOption } from './types';
+import type { MasqueradeSpec, NatRule, NetnsOption, PortMapping, PortMappingSpec } from './types';
 import * as check from './validate';
 
 function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
@@ -68,4 +68,55 @@ export async function flushNat(opts?: NetnsOption): Promise<void> {
   const o = check.optionsObject(opts, 'opts');
   check.onlyKeys(o, ['netns'], 'opts');
   await callNative(() => native.natFlush({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
+}
+
+function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativePortMappingRequest {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ['protocol', 'hostIp', 'hostPort', 'containerIp', 'containerPort', 'netns'], '');
+  const protocol = check.oneOf(s.protocol, 'protocol', ['tcp', 'udp'] as const);
+  const containerIp = check.ipAddress(s.containerIp, 'containerIp');
+  const family: 4 | 6 = containerIp.includes(':') ? 6 : 4;
+  const hostIp = check.optional(s, 'hostIp', '', (v, a) => check.ipAddress(v, a));
+  if (hostIp !== undefined && (hostIp.includes(':') ? 6 : 4) !== family) {
+    check.reject('hostIp', `is IPv${family === 4 ? 6 : 4} but containerIp is IPv${family}: one mapping is one family`);
+  }
+  const port = (v: unknown, a: string): number => check.integer(v, a, 1, 65535);
+  const hostPort = check.optional(s, 'hostPort', '', port);
+  if (forRemoval && hostPort === undefined) check.reject('hostPort', 'is needed to say which mapping to remove');
+  return {
+    netns: toNative(s.netns as NetnsOption['netns'], 'netns'),
+    table: natTable(),
+    protocol,
+    family,
+    ...(hostIp !== undefined ? { hostIp } : {}),
+    ...(hostPort !== undefined ? { hostPort } : {}),
+    containerIp,
+    containerPort: port(s.containerPort, 'containerPort'),
+  };
+}
+
+/**
+ * Publishes a port: traffic to `hostIp:hostPort` (every local address when `hostIp` is absent),
+ * from outside and from the host itself, goes to `containerIp:containerPort`. Only traffic
+ * addressed to this host is captured, never traffic passing through to other machines. Without
+ * `hostPort` nlkit picks a free one in 32768-60999 and returns it. The same protocol and host
+ * port (on the same host address) twice is a NetlinkError EEXIST ("already mapped"). One map
+ * element per mapping: the cost does not grow with the number of mappings.
+ */
+export async function addPortMapping(spec: PortMappingSpec): Promise<PortMapping> {
+  const req = portMappingRequest(spec, false);
+  return callNative(() => native.natPortMappingAdd(req));
+}
+
+/** Removes a mapping (protocol, hostIp and hostPort identify it); a missing one is fine. */
+export async function removePortMapping(spec: PortMappingSpec): Promise<{ removed: boolean }> {
+  const req = portMappingRequest(spec, true);
+  return callNative(() => native.natPortMappingRemove(req));
+}
+
+/** Every port mapping in nlkit's table, read back from the kernel's maps. */
+export async function listPortMappings(opts?: NetnsOption): Promise<PortMapping[]> {
+  const o = check.optionsObject(opts, 'opts');
+  check.onlyKeys(o, ['netns'], 'opts');
+  return callNative(() => native.natPortMappingList({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
 }

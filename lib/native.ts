@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
-import type { Address, AttachResult, Link, Neighbor, Peer, Route } from './types';
+import type { Address, AttachResult, Link, Neighbor, Peer, PortMapping, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
 export type NativeNetns = number | string | undefined;
@@ -119,6 +119,17 @@ export interface NativeMasqueradeRequest {
   excludeInterface?: string;
 }
 
+export interface NativePortMappingRequest {
+  netns?: NativeNetns;
+  table: string;
+  protocol: 'tcp' | 'udp';
+  family: 4 | 6;
+  hostIp?: string;
+  hostPort?: number;
+  containerIp: string;
+  containerPort: number;
+}
+
 export interface NativeBinding {
   threads: number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
@@ -149,6 +160,9 @@ export interface NativeBinding {
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
   natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; comment: string }>;
   natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;
+  natPortMappingAdd(req: NativePortMappingRequest): Promise<PortMapping>;
+  natPortMappingRemove(req: NativePortMappingRequest): Promise<{ removed: boolean }>;
+  natPortMappingList(req: { netns?: NativeNetns; table: string }): Promise<PortMapping[]>;
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;

@@ -478,3 +478,24 @@ export type NatRule =
       excludeInterface?: string;
     }
   | { kind: 'other'; chain: string; handle: number; comment: string };
+
+/**
+ * A published port (`docker run -p`): `hostPort` on `hostIp` (every local address when absent)
+ * forwarded to `containerIp:containerPort`. Omit `hostPort` to have nlkit pick a free one.
+ */
+export interface PortMappingSpec extends NetnsOption {
+  protocol: 'tcp' | 'udp';
+  hostIp?: string;
+  hostPort?: number;
+  containerIp: string;
+  containerPort: number;
+}
+
+export interface PortMapping {
+  protocol: 'tcp' | 'udp';
+  family: 4 | 6;
+  hostIp?: string;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
+}

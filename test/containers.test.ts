@@ -67,6 +67,8 @@ describe('ensureBridge', () => {
     expect(first.link).toMatchObject({ name: 'br0', kind: 'bridge', up: true, mtu: 1450 });
     expect(await getSysctl('net.ipv4.ip_forward', { netns: host })).toBe('1');
     expect(await getSysctl('net.ipv6.conf.all.forwarding', { netns: host })).toBe('1');
+    // No DAD on the bridge: its link-local address is usable (for forwarding) the moment it is up.
+    expect(await getSysctl('net.ipv6.conf.br0.accept_dad', { netns: host })).toBe('0');
     const again = await ensureBridge({ name: 'br0', addresses: ['172.17.0.1/16', 'fd01::1/64'], mtu: 1450, netns: host });
     expect(again).toMatchObject({ created: false, addedAddresses: [] });
     const seen = ipShow(host.name, 'addr', ['dev', 'br0']) as IpAddrEntry[];

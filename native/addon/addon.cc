@@ -49,6 +49,8 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"containerAttach", ContainerAttach}, {"containerDetach", ContainerDetach},
       {"socketOpen", SocketOpen},
       {"natMasqueradeAdd", NatMasqueradeAdd}, {"natMasqueradeRemove", NatMasqueradeRemove},
+      {"natPortMappingAdd", NatPortMappingAdd}, {"natPortMappingRemove", NatPortMappingRemove},
+      {"natPortMappingList", NatPortMappingList},
       {"natList", NatList},         {"natFlush", NatFlush},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},

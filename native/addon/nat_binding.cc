@@ -1,6 +1,7 @@
 // JS glue for nlkit's NAT table: masquerade rules, listing, flushing.
 #include "addon/addon.h"
 #include "families/nat.h"
+#include "families/portmap.h"
 
 namespace nlkit {
 
@@ -15,7 +16,66 @@ MasqueradeSpec ReadMasquerade(const Napi::Object& o) {
   s.exclude_interface = OptString(o, "excludeInterface");
   return s;
 }
+PortMappingSpec ReadPortMapping(const Napi::Object& o) {
+  PortMappingSpec s;
+  s.tcp = ReqString(o, "protocol") == "tcp";
+  s.family = OptFamily(o, "family");
+  s.host_ip = OptIp(o, "hostIp");
+  s.host_port = static_cast<uint16_t>(OptU32(o, "hostPort").value_or(0));
+  auto ip = OptIp(o, "containerIp");
+  if (!ip || s.family == 0) throw Napi::TypeError::New(o.Env(), "nlkit native: 'containerIp' and 'family' are required");
+  s.container_ip = *ip;
+  s.container_port = static_cast<uint16_t>(OptU32(o, "containerPort").value_or(0));
+  return s;
+}
+
+Napi::Value PortMappingToJs(Napi::Env env, const PortMappingSpec& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("protocol", s.tcp ? "tcp" : "udp");
+  o.Set("family", s.family == AF_INET ? 4 : 6);
+  if (s.host_ip) o.Set("hostIp", s.host_ip->ToString());
+  o.Set("hostPort", s.host_port);
+  o.Set("containerIp", s.container_ip.ToString());
+  o.Set("containerPort", s.container_port);
+  return o;
+}
 }  // namespace
+
+Napi::Value NatPortMappingAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  PortMappingSpec spec = ReadPortMapping(req);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, table](Namespace& ns) -> Result<Materializer> {
+    auto made = AddPortMapping(ns, table, spec);
+    if (!made) return std::move(made.error());
+    return Materializer([m = *made](Napi::Env env) { return PortMappingToJs(env, m); });
+  });
+}
+
+Napi::Value NatPortMappingRemove(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  PortMappingSpec spec = ReadPortMapping(req);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, table](Namespace& ns) -> Result<Materializer> {
+    auto removed = RemovePortMapping(ns, table, spec);
+    if (!removed) return std::move(removed.error());
+    return Materializer([r = *removed](Napi::Env env) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("removed", r);
+      return o;
+    });
+  });
+}
+
+Napi::Value NatPortMappingList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table](Namespace& ns) -> Result<Materializer> {
+    auto list = ListPortMappings(ns, table);
+    if (!list) return std::move(list.error());
+    return ListOf(std::move(*list), PortMappingToJs);
+  });
+}
 
 Napi::Value NatMasqueradeAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

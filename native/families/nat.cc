@@ -8,12 +8,8 @@
 
 namespace nlkit {
 
-namespace {
-
-constexpr int kMaxAttempts = 5;  // generation races with other writers are retried this often
-
 // The base chains nlkit's table holds (priorities as the nft tool names them).
-std::vector<MessageBuilder> TableAndChains(const std::string& table) {
+std::vector<MessageBuilder> NatTableAndChains(const std::string& table) {
   std::vector<MessageBuilder> out;
   out.push_back(nft::NewTable(nft::kFamilyInet, table));
   out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "postrouting", "nat", NF_INET_POST_ROUTING, 100));
@@ -22,6 +18,15 @@ std::vector<MessageBuilder> TableAndChains(const std::string& table) {
   out.push_back(nft::NewBaseChain(nft::kFamilyInet, table, "forward", "filter", NF_INET_FORWARD, 0));
   return out;
 }
+
+Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object) {
+  for (const RequestOutcome& o : outcomes) {
+    if (o.ack.errnum != 0) return RefusalError(o.ack, op, object);
+  }
+  return Error::Protocol("nftables batch failed without an error");
+}
+
+namespace {
 
 MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s) {
   MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
@@ -60,22 +65,6 @@ MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s)
   return m;
 }
 
-// Runs `attempt` until the kernel accepts its generation-guarded batch, or the retries run out.
-template <typename T, typename Attempt>
-Result<T> WithGenerationRetry(Attempt attempt) {
-  for (int i = 1;; ++i) {
-    Result<T> r = attempt();
-    if (r.ok() || r.error().errnum != ERESTART || i >= kMaxAttempts) return r;
-  }
-}
-
-Error BatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object) {
-  for (const RequestOutcome& o : outcomes) {
-    if (o.ack.errnum != 0) return RefusalError(o.ack, op, object);
-  }
-  return Error::Protocol("nftables batch failed without an error");
-}
-
 }  // namespace
 
 std::string MasqueradeComment(const MasqueradeSpec& s) {
@@ -97,12 +86,12 @@ Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const Masque
     for (const auto& r : *rules) {
       if (r.comment == comment) return false;
     }
-    std::vector<MessageBuilder> batch = TableAndChains(table);
+    std::vector<MessageBuilder> batch = NatTableAndChains(table);
     batch.push_back(MasqueradeRule(table, spec));
     auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
     if (!outcomes) return std::move(outcomes.error().In("addMasquerade", comment));
     for (const auto& o : *outcomes) {
-      if (o.ack.errnum != 0) return BatchError(*outcomes, "addMasquerade", comment);
+      if (o.ack.errnum != 0) return NatBatchError(*outcomes, "addMasquerade", comment);
     }
     return true;
   });
@@ -126,7 +115,7 @@ Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const M
     auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
     if (!outcomes) return std::move(outcomes.error().In("removeMasquerade", comment));
     for (const auto& o : *outcomes) {
-      if (o.ack.errnum != 0) return BatchError(*outcomes, "removeMasquerade", comment);
+      if (o.ack.errnum != 0) return NatBatchError(*outcomes, "removeMasquerade", comment);
     }
     return n;
   });

@@ -3,6 +3,8 @@
 // owned by a socket (NFT_TABLE_F_OWNER): a runtime's NAT must outlive the process that set it up.
 #pragma once
 
+#include <errno.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +13,22 @@
 #include "families/nftables.h"
 
 namespace nlkit {
+
+// Shared by the NAT features (masquerade here, port mappings in portmap.h) -------------------
+
+// NEWTABLE and the four base chains: idempotent, sent in every batch that may be the first.
+std::vector<MessageBuilder> NatTableAndChains(const std::string& table);
+// The first refused message of a committed batch, as an Error naming the step.
+Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object);
+// Runs `attempt` until its generation-guarded batch is accepted, or retries run out (ERESTART:
+// another writer committed between our read and our batch).
+template <typename T, typename Attempt>
+Result<T> WithGenerationRetry(Attempt attempt) {
+  for (int i = 1;; ++i) {
+    Result<T> r = attempt();
+    if (r.ok() || r.error().errnum != ERESTART || i >= 5) return r;
+  }
+}
 
 struct MasqueradeSpec {
   IpAddr source;  // network address (host bits clear)

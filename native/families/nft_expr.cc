@@ -115,10 +115,11 @@ void Expressions::FibDaddrType(uint32_t dreg) {
   End(e, d);
 }
 
-void Expressions::Lookup(const std::string& set, uint32_t sreg, uint32_t dreg) {
+void Expressions::Lookup(const std::string& set, uint32_t set_id, uint32_t sreg, uint32_t dreg) {
   const size_t e = Begin("lookup");
   const size_t d = m_.BeginNest(NFTA_EXPR_DATA);
   m_.PutString(NFTA_LOOKUP_SET, set);
+  if (set_id) m_.PutBe32(NFTA_LOOKUP_SET_ID, set_id);
   m_.PutBe32(NFTA_LOOKUP_SREG, sreg);
   m_.PutBe32(NFTA_LOOKUP_DREG, dreg);
   End(e, d);

@@ -15,6 +15,7 @@ namespace nlkit::nft {
 // Registers as the nft tool numbers them: NFT_REG_1 (16 bytes), NFT_REG32_01 for a 32-bit
 // slot that follows a 4-byte value in a concatenation.
 constexpr uint32_t kReg1 = 1;
+constexpr uint32_t kReg2 = 2;
 constexpr uint32_t kReg32_01 = 9;
 
 class Expressions {
@@ -31,7 +32,8 @@ class Expressions {
   void Masq();
   void Nat(uint32_t type, uint32_t family, uint32_t addr_reg, uint32_t proto_reg, uint32_t flags);
   void FibDaddrType(uint32_t dreg = kReg1);
-  void Lookup(const std::string& set, uint32_t sreg, uint32_t dreg);
+  // `set_id` names a set created earlier in the same batch (0: an existing one).
+  void Lookup(const std::string& set, uint32_t set_id, uint32_t sreg, uint32_t dreg);
   void CtStatus(uint32_t dreg = kReg1);
 
  private:

@@ -82,6 +82,98 @@ MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy) 
   return m;
 }
 
+MessageBuilder NewMap(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
+                      uint32_t key_type, uint32_t key_len, uint32_t data_type, uint32_t data_len) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWSET, NLM_F_CREATE, family);
+  m.PutString(NFTA_SET_TABLE, table);
+  m.PutString(NFTA_SET_NAME, name);
+  m.PutBe32(NFTA_SET_FLAGS, NFT_SET_MAP);
+  m.PutBe32(NFTA_SET_KEY_TYPE, key_type);
+  m.PutBe32(NFTA_SET_KEY_LEN, key_len);
+  m.PutBe32(NFTA_SET_DATA_TYPE, data_type);
+  m.PutBe32(NFTA_SET_DATA_LEN, data_len);
+  m.PutBe32(NFTA_SET_ID, id);
+  return m;
+}
+
+namespace {
+void PutElementList(MessageBuilder& m, const std::string& table, const std::string& map, uint32_t set_id) {
+  m.PutString(NFTA_SET_ELEM_LIST_TABLE, table);
+  m.PutString(NFTA_SET_ELEM_LIST_SET, map);
+  if (set_id) m.PutBe32(NFTA_SET_ELEM_LIST_SET_ID, set_id);
+}
+void PutData(MessageBuilder& m, uint16_t type, const std::vector<uint8_t>& value) {
+  const size_t n = m.BeginNest(type);
+  m.PutAttr(NFTA_DATA_VALUE, value.data(), value.size());
+  m.EndNest(n);
+}
+}  // namespace
+
+MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
+                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, family);
+  PutElementList(m, table, map, set_id);
+  const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
+  const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
+  PutData(m, NFTA_SET_ELEM_KEY, key);
+  PutData(m, NFTA_SET_ELEM_DATA, data);
+  m.EndNest(elem);
+  m.EndNest(list);
+  return m;
+}
+
+MessageBuilder DelMapElement(uint8_t family, const std::string& table, const std::string& map,
+                             const std::vector<uint8_t>& key) {
+  MessageBuilder m = NftMessage(NFT_MSG_DELSETELEM, 0, family);
+  PutElementList(m, table, map, 0);
+  const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
+  const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
+  PutData(m, NFTA_SET_ELEM_KEY, key);
+  m.EndNest(elem);
+  m.EndNest(list);
+  return m;
+}
+
+namespace {
+std::vector<uint8_t> ValueOf(const std::optional<Bytes>& nest) {
+  if (!nest) return {};
+  AttrTable<NFTA_DATA_MAX + 1> t;
+  if (!ParseAttrs(*nest, t) || !t[NFTA_DATA_VALUE]) return {};
+  return std::vector<uint8_t>(t[NFTA_DATA_VALUE]->begin(), t[NFTA_DATA_VALUE]->end());
+}
+}  // namespace
+
+Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
+                                                 const std::string& map) {
+  MessageBuilder req = NftMessage(NFT_MSG_GETSETELEM, NLM_F_DUMP, family);
+  PutElementList(req, table, map, 0);
+  std::vector<ElementInfo> out;
+  Status s = Dump(
+      sock, req,
+      [&](const nlkit::Message& m) -> Status {
+        if (m.header.nlmsg_type != Type(NFT_MSG_NEWSETELEM)) return OkStatus();
+        AttrTable<NFTA_SET_ELEM_LIST_MAX + 1> t;
+        if (m.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg)) ||
+            !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
+          return Error::Protocol("malformed NFT_MSG_NEWSETELEM");
+        }
+        if (!t[NFTA_SET_ELEM_LIST_ELEMENTS]) return OkStatus();
+        AttrIterator it(*t[NFTA_SET_ELEM_LIST_ELEMENTS]);
+        while (auto elem = it.Next()) {
+          AttrTable<NFTA_SET_ELEM_MAX + 1> e;
+          if (!ParseAttrs(elem->payload, e)) return Error::Protocol("malformed set element");
+          out.push_back(ElementInfo{ValueOf(e[NFTA_SET_ELEM_KEY]), ValueOf(e[NFTA_SET_ELEM_DATA])});
+        }
+        return it.malformed() ? Status(Error::Protocol("malformed set element list")) : OkStatus();
+      },
+      [&] { out.clear(); });
+  if (!s.ok()) {
+    if (s.error().kind == ErrorKind::kNetlink && s.error().errnum == ENOENT) return std::vector<ElementInfo>{};
+    return std::move(s.error().In("listPortMappings", "map " + map));
+  }
+  return out;
+}
+
 Result<uint32_t> GetGeneration(NetlinkSocket& sock) {
   auto out = TransactOne(sock, NftMessage(NFT_MSG_GETGEN, 0, AF_UNSPEC));
   if (!out) return std::move(out.error().In("nftables", "generation"));

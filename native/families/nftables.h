@@ -23,6 +23,25 @@ MessageBuilder DelRule(uint8_t family, const std::string& table, const std::stri
 // Removes a table with everything in it; with `destroy`, a missing table is no error (6.3+).
 MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy);
 
+// A map (NFT_SET_MAP) from `key_len`-byte keys to `data_len`-byte values. `id` lets rules in the
+// same batch refer to it before it exists (NFTA_LOOKUP_SET_ID).
+MessageBuilder NewMap(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
+                      uint32_t key_type, uint32_t key_len, uint32_t data_type, uint32_t data_len);
+// One element: with `exclusive`, an existing key is EEXIST. `set_id` when the map is created in the
+// same batch (0 otherwise).
+MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
+                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data);
+MessageBuilder DelMapElement(uint8_t family, const std::string& table, const std::string& map,
+                             const std::vector<uint8_t>& key);
+
+struct ElementInfo {
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> data;
+};
+// The elements of one map; a missing table or map has none.
+Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
+                                                 const std::string& map);
+
 struct RuleInfo {
   std::string chain;
   uint64_t handle = 0;

@@ -1,0 +1,233 @@
+#include "families/portmap.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+#include <sys/random.h>
+
+#include <cstring>
+#include <set>
+
+#include "families/nft_expr.h"
+
+namespace nlkit {
+
+namespace {
+
+// nft's data type ids (nftables' datatype.h); a concatenation is (first << 6) | second.
+constexpr uint32_t kTypeIpv4 = 7;
+constexpr uint32_t kTypeIpv6 = 8;
+constexpr uint32_t kTypeService = 13;
+constexpr uint32_t Concat(uint32_t a, uint32_t b) { return (a << 6) | b; }
+
+struct MapKind {
+  bool tcp;
+  int family;
+  bool by_address;
+  std::string Name() const {
+    return std::string(tcp ? "tcp" : "udp") + (family == AF_INET ? "4" : "6") + (by_address ? "_ip" : "_any");
+  }
+  uint32_t AddrLen() const { return family == AF_INET ? 4 : 16; }
+  uint32_t AddrType() const { return family == AF_INET ? kTypeIpv4 : kTypeIpv6; }
+  // Registers (values are laid out in 4-byte slots): the port follows the address.
+  uint32_t PortReg() const { return family == AF_INET ? nft::kReg32_01 : nft::kReg2; }
+};
+
+std::vector<MapKind> AllMaps() {
+  std::vector<MapKind> out;
+  for (bool tcp : {true, false})
+    for (int family : {AF_INET, AF_INET6})
+      for (bool by_address : {true, false}) out.push_back(MapKind{tcp, family, by_address});
+  return out;
+}
+
+// Set ids for the batch that creates the maps: any distinct non-zero numbers.
+uint32_t SetId(size_t i) { return static_cast<uint32_t>(i + 1); }
+
+// A value as the kernel stores it: the address, then the port in a 4-byte slot.
+std::vector<uint8_t> AddrPort(const IpAddr& a, uint16_t port) {
+  std::vector<uint8_t> v(a.bytes.begin(), a.bytes.begin() + a.size());
+  v.push_back(static_cast<uint8_t>(port >> 8));
+  v.push_back(static_cast<uint8_t>(port & 0xff));
+  v.push_back(0);
+  v.push_back(0);
+  return v;
+}
+
+MapKind KindOf(const PortMappingSpec& s) { return MapKind{s.tcp, s.family, s.host_ip.has_value()}; }
+
+std::vector<uint8_t> KeyOf(const PortMappingSpec& s) {
+  return s.host_ip ? AddrPort(*s.host_ip, s.host_port) : nft::Be16(s.host_port);
+}
+
+std::string RuleComment(const MapKind& k, const char* chain) { return "nlkit portmap " + k.Name() + " " + chain; }
+
+MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKind& k, uint32_t set_id) {
+  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, chain);
+  nft::Expressions e(m);
+  const uint8_t nfproto = k.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  e.MetaLoad(NFT_META_NFPROTO);
+  e.Cmp(NFT_CMP_EQ, {nfproto});
+  // Only traffic addressed to this host: without it, a container's connection to port 8080 of
+  // some other machine would be hijacked into the published container.
+  e.FibDaddrType();
+  e.Cmp(NFT_CMP_EQ, nft::HostU32(RTN_LOCAL));
+  e.MetaLoad(NFT_META_L4PROTO);
+  e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(k.tcp ? IPPROTO_TCP : IPPROTO_UDP)});
+  if (k.by_address) {
+    e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, k.family == AF_INET ? 16 : 24, k.AddrLen());
+    e.PayloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, k.PortReg());
+  } else {
+    e.PayloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+  }
+  e.Lookup(k.Name(), set_id, nft::kReg1, nft::kReg1);
+  e.Nat(NFT_NAT_DNAT, nfproto, nft::kReg1, k.PortReg(), 0);
+  e.Close();
+  const auto userdata = nft::CommentUserdata(RuleComment(k, chain));
+  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  return m;
+}
+
+// What a first mapping must create: the table, chains, maps and the rules that are missing.
+std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::string>& have_comments) {
+  std::vector<MessageBuilder> out = NatTableAndChains(table);
+  const auto maps = AllMaps();
+  // Address-keyed rules first in each chain: they must be evaluated before the any-address ones.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < maps.size(); ++i)
+    if (maps[i].by_address) order.push_back(i);
+  for (size_t i = 0; i < maps.size(); ++i)
+    if (!maps[i].by_address) order.push_back(i);
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const MapKind& k = maps[i];
+    const uint32_t key_type = k.by_address ? Concat(k.AddrType(), kTypeService) : kTypeService;
+    const uint32_t key_len = k.by_address ? k.AddrLen() + 4 : 2;
+    out.push_back(nft::NewMap(nft::kFamilyInet, table, k.Name(), SetId(i), key_type, key_len,
+                              Concat(k.AddrType(), kTypeService), k.AddrLen() + 4));
+  }
+  for (const char* chain : {"prerouting", "output"}) {
+    for (size_t i : order) {
+      if (!have_comments.count(RuleComment(maps[i], chain))) out.push_back(DnatRule(table, chain, maps[i], SetId(i)));
+    }
+  }
+  return out;
+}
+
+size_t MapIndex(const MapKind& k) {
+  const auto maps = AllMaps();
+  for (size_t i = 0; i < maps.size(); ++i) {
+    if (maps[i].Name() == k.Name()) return i;
+  }
+  return 0;
+}
+
+std::string Describe(const PortMappingSpec& s) {
+  std::string host = s.host_ip ? s.host_ip->ToString() : std::string(s.family == AF_INET ? "0.0.0.0" : "[::]");
+  return std::string(s.tcp ? "tcp " : "udp ") + host + ":" + std::to_string(s.host_port) + " -> " +
+         s.container_ip.ToString() + ":" + std::to_string(s.container_port);
+}
+
+uint16_t RandomPort() {
+  uint16_t r = 0;
+  while (::getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+  }
+  return static_cast<uint16_t>(32768 + r % (60999 - 32768 + 1));  // Linux's default ephemeral range
+}
+
+// One attempt: read the generation and the static rules, then one batch with whatever setup is
+// missing and the element.
+Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMappingSpec& s) {
+  auto gen = nft::GetGeneration(sock);
+  if (!gen) return std::move(gen.error());
+  auto rules = nft::DumpRules(sock, nft::kFamilyInet, table);
+  if (!rules) return std::move(rules.error());
+  std::set<std::string> have;
+  for (const auto& r : *rules) have.insert(r.comment);
+  const size_t expected = AllMaps().size() * 2;
+  size_t present = 0;
+  for (const MapKind& k : AllMaps())
+    for (const char* chain : {"prerouting", "output"}) present += have.count(RuleComment(k, chain));
+  std::vector<MessageBuilder> batch;
+  const bool setup = present != expected;
+  if (setup) batch = Setup(table, have);
+  const MapKind k = KindOf(s);
+  batch.push_back(nft::NewMapElement(nft::kFamilyInet, table, k.Name(), setup ? SetId(MapIndex(k)) : 0, KeyOf(s),
+                                     AddrPort(s.container_ip, s.container_port)));
+  auto outcomes = nft::CommitBatch(sock, std::move(batch), *gen);
+  if (!outcomes) return std::move(outcomes.error().In("addPortMapping", Describe(s)));
+  const RequestOutcome& element = outcomes->back();
+  if (element.ack.errnum == EEXIST) {
+    Error e = RefusalError(element.ack, "addPortMapping", Describe(s));
+    e.detail = "host port " + std::to_string(s.host_port) + "/" + (s.tcp ? "tcp" : "udp") + " is already mapped";
+    return e;
+  }
+  for (const auto& o : *outcomes) {
+    if (o.ack.errnum != 0) return NatBatchError(*outcomes, "addPortMapping", Describe(s));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, PortMappingSpec spec) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  const bool pick = spec.host_port == 0;
+  for (int tries = 0;; ++tries) {
+    if (pick) spec.host_port = RandomPort();
+    auto r = WithGenerationRetry<bool>([&] { return TryAdd(**sock, table, spec); });
+    if (r.ok()) return spec;
+    // A picked port that is taken: pick another.
+    if (pick && r.error().errnum == EEXIST && tries < 16) continue;
+    return std::move(r.error());
+  }
+}
+
+Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const PortMappingSpec& spec) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  std::vector<MessageBuilder> batch;
+  batch.push_back(nft::DelMapElement(nft::kFamilyInet, table, KindOf(spec).Name(), KeyOf(spec)));
+  auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
+  if (!outcomes) return std::move(outcomes.error().In("removePortMapping", Describe(spec)));
+  const int err = (*outcomes)[0].ack.errnum;
+  if (err == 0) return true;
+  if (err == ENOENT) return false;  // no such mapping, map or table: already gone
+  return RefusalError((*outcomes)[0].ack, "removePortMapping", Describe(spec));
+}
+
+Result<std::vector<PortMappingSpec>> ListPortMappings(Namespace& ns, const std::string& table) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  std::vector<PortMappingSpec> out;
+  for (const MapKind& k : AllMaps()) {
+    auto elements = nft::DumpMapElements(**sock, nft::kFamilyInet, table, k.Name());
+    if (!elements) return std::move(elements.error());
+    const size_t alen = k.AddrLen();
+    for (const auto& el : *elements) {
+      PortMappingSpec s;
+      s.tcp = k.tcp;
+      s.family = k.family;
+      if (el.data.size() < alen + 2) return Error::Protocol("port mapping value of unexpected size in " + k.Name());
+      s.container_ip.family = k.family;
+      std::memcpy(s.container_ip.bytes.data(), el.data.data(), alen);
+      s.container_port = static_cast<uint16_t>((el.data[alen] << 8) | el.data[alen + 1]);
+      if (k.by_address) {
+        if (el.key.size() < alen + 2) return Error::Protocol("port mapping key of unexpected size in " + k.Name());
+        IpAddr host;
+        host.family = k.family;
+        std::memcpy(host.bytes.data(), el.key.data(), alen);
+        s.host_ip = host;
+        s.host_port = static_cast<uint16_t>((el.key[alen] << 8) | el.key[alen + 1]);
+      } else {
+        if (el.key.size() < 2) return Error::Protocol("port mapping key of unexpected size in " + k.Name());
+        s.host_port = static_cast<uint16_t>((el.key[0] << 8) | el.key[1]);
+      }
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+}  // namespace nlkit
