@@ -11,7 +11,7 @@ import * as check from './validate';
 
 function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
   const s = check.optionsObject(spec, 'spec');
-  check.onlyKeys(s, ['source', 'outInterface', 'excludeInterface', 'netns'], '');
+  check.onlyKeys(s, ['source', 'outInterface', 'excludeInterface', 'hairpin', 'netns'], '');
   const c = check.cidr(s.source, 'source');
   if (!check.isNetworkAddress(c)) check.reject('source', `'${String(s.source)}' has host bits set past /${c.prefixLength}`);
   return {
@@ -21,27 +21,32 @@ function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
     prefixLength: c.prefixLength,
     outInterface: check.optional(s, 'outInterface', '', check.ifname),
     excludeInterface: check.optional(s, 'excludeInterface', '', check.ifname),
+    hairpin: check.optional(s, 'hairpin', '', check.bool) ?? true,
   };
 }
 
 /**
  * Source NAT for a subnet leaving through other interfaces: `{ source: '172.17.0.0/16',
  * excludeInterface: 'docker0' }` is Docker's `-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`.
- * IPv4 or IPv6. Idempotent: the same spec twice leaves one rule (`added` says whether this call
- * added it). The table and its base chains are created in the same atomic batch on first use.
+ * IPv4 or IPv6. With `hairpin` (the default) a companion rule masquerades DNATed traffic from the
+ * subnet back into it, so a container reaching a published port through the host's address gets
+ * its answer. Idempotent: the same spec twice leaves one rule of each (`added` says whether this
+ * call added the masquerade rule). The table and its base chains are created in the same atomic
+ * batch on first use.
  */
 export async function addMasquerade(spec: MasqueradeSpec): Promise<{ added: boolean; comment: string }> {
   const req = masqueradeRequest(spec);
   return callNative(() => native.natMasqueradeAdd(req));
 }
 
-/** Removes the rule(s) `addMasquerade(spec)` made; a missing one is fine. */
+/** Removes the rules `addMasquerade(spec)` made (`removed` counts rules); a missing one is fine. */
 export async function removeMasquerade(spec: MasqueradeSpec): Promise<{ removed: number }> {
   const req = masqueradeRequest(spec);
   return callNative(() => native.natMasqueradeRemove(req));
 }
 
 const MASQ = /^nlkit masquerade saddr (\S+)\/(\d+)(?: oifname (?!!=)(\S+))?(?: oifname != (\S+))?$/u;
+const HAIRPIN = /^nlkit hairpin saddr (\S+) daddr \S+$/u;
 
 /** The rules in nlkit's table, read back from the kernel, with what each one does. */
 export async function listNat(opts?: NetnsOption): Promise<NatRule[]> {
@@ -49,6 +54,8 @@ export async function listNat(opts?: NetnsOption): Promise<NatRule[]> {
   check.onlyKeys(o, ['netns'], 'opts');
   const rules = await callNative(() => native.natList({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
   return rules.map((r) => {
+    const hairpin = HAIRPIN.exec(r.comment);
+    if (hairpin?.[1] !== undefined) return { kind: 'hairpin', chain: r.chain, handle: r.handle, comment: r.comment, source: hairpin[1] };
     const m = MASQ.exec(r.comment);
     if (!m) return { kind: 'other', chain: r.chain, handle: r.handle, comment: r.comment };
     return {

@@ -117,6 +117,7 @@ export interface NativeMasqueradeRequest {
   prefixLength: number;
   outInterface?: string;
   excludeInterface?: string;
+  hairpin: boolean;
 }
 
 export interface NativePortMappingRequest {

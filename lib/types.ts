@@ -462,6 +462,12 @@ export interface MasqueradeSpec extends NetnsOption {
   outInterface?: string;
   /** Not traffic leaving through this interface (the bridge itself, as Docker's `! -o docker0`). */
   excludeInterface?: string;
+  /**
+   * Also masquerade DNATed traffic from the subnet back into it (default true): a container
+   * reaching a published port of its own host through the host's address gets its answer through
+   * the host rather than straight from the other container, which it would drop.
+   */
+  hairpin?: boolean;
 }
 
 /** A rule in nlkit's NAT table, as read back from the kernel. */
@@ -477,6 +483,7 @@ export type NatRule =
       outInterface?: string;
       excludeInterface?: string;
     }
+  | { kind: 'hairpin'; chain: string; handle: number; comment: string; source: string }
   | { kind: 'other'; chain: string; handle: number; comment: string };
 
 /**

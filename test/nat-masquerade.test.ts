@@ -116,7 +116,8 @@ describe('addMasquerade', () => {
       const r = await addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host });
       expect(r.added).toBe(true);
       expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
-      expect(await removeMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host })).toEqual({ removed: 1 });
+      // The masquerade rule and its hairpin companion.
+      expect(await removeMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host })).toEqual({ removed: 2 });
       expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
     } finally {
       await server.close();
@@ -155,12 +156,13 @@ describe('addMasquerade', () => {
     const spec = { source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host };
     const results = await Promise.all(Array.from({ length: 8 }, () => addMasquerade(spec)));
     expect(results.filter((r) => r.added)).toHaveLength(1);
-    expect(await listNat({ netns: host })).toHaveLength(1);
-    expect(nftRules(host.name)).toHaveLength(1);
+    // One masquerade rule and its hairpin companion, however often it was asked for.
+    expect((await listNat({ netns: host })).map((r) => r.kind).sort()).toEqual(['hairpin', 'masquerade']);
+    expect(nftRules(host.name)).toHaveLength(2);
     // Different specs added at once all land (generation-guarded batches retried on ERESTART).
-    await Promise.all(Array.from({ length: 12 }, (_, i) => addMasquerade({ source: `10.${i}.0.0/16`, netns: host })));
-    expect(await listNat({ netns: host })).toHaveLength(13);
-    await removeMasquerade(spec);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => addMasquerade({ source: `10.${i}.0.0/16`, hairpin: false, netns: host })));
+    expect((await listNat({ netns: host })).filter((r) => r.kind === 'masquerade')).toHaveLength(13);
+    expect(await removeMasquerade(spec)).toEqual({ removed: 2 });
     expect(await removeMasquerade(spec)).toEqual({ removed: 0 });
     expect(nftRules(host.name)).toHaveLength(12);
   });
@@ -168,7 +170,7 @@ describe('addMasquerade', () => {
   it('nft lists the table, its base chains and readable rules with comments', async () => {
     const host = await res.netns('nft');
     await addMasquerade({ source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host });
-    await addMasquerade({ source: '10.90.0.0/20', outInterface: 'eth0', netns: host });
+    await addMasquerade({ source: '10.90.0.0/20', outInterface: 'eth0', hairpin: false, netns: host });
     const ruleset = nftRuleset(host.name).nftables;
     expect(ruleset).toContainEqual({ table: expect.objectContaining({ family: 'inet', name: 'nlkit' }) });
     const chains = ruleset.filter((e) => e.chain?.table === 'nlkit').map((e) => e.chain);
@@ -183,6 +185,7 @@ describe('addMasquerade', () => {
     const rules = nftRules(host.name);
     expect(rules.map((r) => r.comment)).toEqual([
       'nlkit masquerade saddr 172.17.0.0/16 oifname != docker0',
+      'nlkit hairpin saddr 172.17.0.0/16 daddr 172.17.0.0/16',
       'nlkit masquerade saddr 10.90.0.0/20 oifname eth0',
     ]);
     // nft decodes every expression back into its own syntax: ip saddr PREFIX, oifname, masquerade.
@@ -191,10 +194,12 @@ describe('addMasquerade', () => {
     expect(text).toContain('{"prefix":{"addr":"10.90.0.0","len":20}}');
     expect(text).toContain('"op":"!="');
     expect(text).toContain('"masquerade"');
+    expect(text).toContain('{"ct":{"key":"status"}}'); // the hairpin rule: ct status dnat ...
     const listed = await listNat({ netns: host });
     expect(listed.map((r) => r.handle).sort()).toEqual(rules.map((r) => r.handle).sort());
     expect(listed[0]).toMatchObject({ kind: 'masquerade', source: '172.17.0.0/16', excludeInterface: 'docker0' });
-    expect(listed[1]).toMatchObject({ kind: 'masquerade', source: '10.90.0.0/20', outInterface: 'eth0' });
+    expect(listed[1]).toMatchObject({ kind: 'hairpin', source: '172.17.0.0/16' });
+    expect(listed[2]).toMatchObject({ kind: 'masquerade', source: '10.90.0.0/20', outInterface: 'eth0' });
   });
 });
 

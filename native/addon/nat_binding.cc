@@ -14,6 +14,7 @@ MasqueradeSpec ReadMasquerade(const Napi::Object& o) {
   s.prefix_len = static_cast<uint8_t>(OptU32(o, "prefixLength").value_or(0));
   s.out_interface = OptString(o, "outInterface");
   s.exclude_interface = OptString(o, "excludeInterface");
+  s.hairpin = OptBool(o, "hairpin").value_or(true);
   return s;
 }
 PortMappingSpec ReadPortMapping(const Napi::Object& o) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "families/nft_expr.h"
@@ -28,28 +29,42 @@ Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::stri
 
 namespace {
 
+// Matches the subnet on the source (offset 12 / 8) or destination (16 / 24) address, encoded as
+// the nft tool encodes a prefix: only the prefix's bytes when byte-aligned, else the whole address
+// masked (so `nft list` prints "ip saddr 10.90.0.0/20").
+void MatchPrefix(nft::Expressions& e, const MasqueradeSpec& s, bool destination) {
+  if (s.prefix_len == 0) return;
+  const bool v4 = s.source.family == AF_INET;
+  const uint32_t offset = v4 ? (destination ? 16 : 12) : (destination ? 24 : 8);
+  const uint32_t size = static_cast<uint32_t>(s.source.size());
+  const bool aligned = s.prefix_len % 8 == 0;
+  const uint32_t bytes = aligned ? s.prefix_len / 8u : size;
+  e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, offset, bytes);
+  std::vector<uint8_t> value(s.source.bytes.begin(), s.source.bytes.begin() + bytes);
+  if (!aligned) {
+    std::vector<uint8_t> mask(bytes, 0);
+    for (uint32_t bit = 0; bit < s.prefix_len; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+    e.Bitwise(bytes, mask);
+  }
+  e.Cmp(NFT_CMP_EQ, value);
+}
+
+void MatchFamily(nft::Expressions& e, const MasqueradeSpec& s) {
+  // In an inet table every rule first pins the family.
+  e.MetaLoad(NFT_META_NFPROTO);
+  e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(s.source.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6)});
+}
+
+void PutComment(MessageBuilder& m, const std::string& comment) {
+  const auto userdata = nft::CommentUserdata(comment);
+  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+}
+
 MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s) {
   MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
   nft::Expressions e(m);
-  const bool v4 = s.source.family == AF_INET;
-  // In an inet table every rule first pins the family.
-  e.MetaLoad(NFT_META_NFPROTO);
-  e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(v4 ? NFPROTO_IPV4 : NFPROTO_IPV6)});
-  if (s.prefix_len > 0) {
-    // As the nft tool does (so `nft list` prints "ip saddr 10.90.0.0/20"): a byte-aligned prefix
-    // loads only its bytes; any other loads the whole address and masks it.
-    const uint32_t size = static_cast<uint32_t>(s.source.size());
-    const bool aligned = s.prefix_len % 8 == 0;
-    const uint32_t bytes = aligned ? s.prefix_len / 8u : size;
-    e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, bytes);
-    std::vector<uint8_t> value(s.source.bytes.begin(), s.source.bytes.begin() + bytes);
-    if (!aligned) {
-      std::vector<uint8_t> mask(bytes, 0);
-      for (uint32_t bit = 0; bit < s.prefix_len; ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
-      e.Bitwise(bytes, mask);
-    }
-    e.Cmp(NFT_CMP_EQ, value);
-  }
+  MatchFamily(e, s);
+  MatchPrefix(e, s, false);
   if (s.exclude_interface) {
     e.MetaLoad(NFT_META_OIFNAME);
     e.Cmp(NFT_CMP_NEQ, nft::IfnameValue(*s.exclude_interface));
@@ -60,12 +75,32 @@ MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s)
   }
   e.Masq();
   e.Close();
-  const auto userdata = nft::CommentUserdata(MasqueradeComment(s));
-  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  PutComment(m, MasqueradeComment(s));
+  return m;
+}
+
+// ct status dnat ip saddr S ip daddr S masquerade
+MessageBuilder HairpinRule(const std::string& table, const MasqueradeSpec& s) {
+  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
+  nft::Expressions e(m);
+  MatchFamily(e, s);
+  e.CtStatus();
+  e.Bitwise(4, nft::HostU32(IPS_DST_NAT));
+  e.Cmp(NFT_CMP_NEQ, nft::HostU32(0));
+  MatchPrefix(e, s, false);
+  MatchPrefix(e, s, true);
+  e.Masq();
+  e.Close();
+  PutComment(m, HairpinComment(s));
   return m;
 }
 
 }  // namespace
+
+std::string HairpinComment(const MasqueradeSpec& s) {
+  const std::string net = s.source.ToString() + "/" + std::to_string(s.prefix_len);
+  return "nlkit hairpin saddr " + net + " daddr " + net;
+}
 
 std::string MasqueradeComment(const MasqueradeSpec& s) {
   std::string c = "nlkit masquerade saddr " + s.source.ToString() + "/" + std::to_string(s.prefix_len);
@@ -83,17 +118,22 @@ Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const Masque
     if (!gen) return std::move(gen.error());
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
     if (!rules) return std::move(rules.error());
+    bool have_masq = false;
+    bool have_hairpin = false;
     for (const auto& r : *rules) {
-      if (r.comment == comment) return false;
+      have_masq = have_masq || r.comment == comment;
+      have_hairpin = have_hairpin || r.comment == HairpinComment(spec);
     }
+    if (have_masq && (have_hairpin || !spec.hairpin)) return false;
     std::vector<MessageBuilder> batch = NatTableAndChains(table);
-    batch.push_back(MasqueradeRule(table, spec));
+    if (!have_masq) batch.push_back(MasqueradeRule(table, spec));
+    if (spec.hairpin && !have_hairpin) batch.push_back(HairpinRule(table, spec));
     auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
     if (!outcomes) return std::move(outcomes.error().In("addMasquerade", comment));
     for (const auto& o : *outcomes) {
       if (o.ack.errnum != 0) return NatBatchError(*outcomes, "addMasquerade", comment);
     }
-    return true;
+    return !have_masq;
   });
 }
 
@@ -108,7 +148,9 @@ Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const M
     if (!rules) return std::move(rules.error());
     std::vector<MessageBuilder> batch;
     for (const auto& r : *rules) {
-      if (r.comment == comment) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+      if (r.comment == comment || (spec.hairpin && r.comment == HairpinComment(spec))) {
+        batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+      }
     }
     if (batch.empty()) return size_t{0};
     const size_t n = batch.size();

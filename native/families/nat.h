@@ -35,10 +35,15 @@ struct MasqueradeSpec {
   uint8_t prefix_len = 0;
   std::optional<std::string> out_interface;      // oifname == X
   std::optional<std::string> exclude_interface;  // oifname != X (Docker: ! -o docker0)
+  // Also masquerade DNATed traffic from the subnet back into it ("hairpin": a container reaching a
+  // published port of its own host through the host's address gets its answer back through the
+  // host, not straight from the other container).
+  bool hairpin = true;
 };
 
-// The comment that identifies the rule, readable in `nft list ruleset`.
+// The comments that identify the rules, readable in `nft list ruleset`.
 std::string MasqueradeComment(const MasqueradeSpec& spec);
+std::string HairpinComment(const MasqueradeSpec& spec);
 
 // Adds the rule unless one with the same comment exists (idempotent, generation-guarded).
 // Returns true when it added one.
