@@ -166,6 +166,17 @@ export interface NativeBinding {
   natPortMappingList(req: { netns?: NativeNetns; table: string }): Promise<PortMapping[]>;
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
+  /** Test hook: one UDP exchange between a server in one namespace and a client in another. */
+  udpProbe(req: {
+    serverNetns?: NativeNetns;
+    serverAddress: string;
+    serverPort: number;
+    clientNetns?: NativeNetns;
+    target: string;
+    targetPort: number;
+    payload?: string;
+    timeoutMs?: number;
+  }): Promise<{ serverSawFrom: string; clientGot: string }>;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

@@ -21,6 +21,7 @@ import {
 } from '../lib/index';
 import { expectInvalidArgument } from './helpers/expect';
 import { namer } from './helpers/names';
+import { udpExchange } from './helpers/udp';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
 const names = namer('qnm');
@@ -122,6 +123,23 @@ describe('addMasquerade', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('UDP: the outside sees the host uplink address, and the answer finds its way back', async () => {
+    const t = await topology();
+    // Without the rule the datagram arrives from the container's private address, and the answer
+    // has no route back.
+    expect(await udpExchange(t.outside, '192.0.2.1', 9999, t.container, '192.0.2.1', 9999)).toEqual({
+      serverSawFrom: '10.88.0.2',
+      clientGot: '',
+    });
+    await addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host });
+    expect(await udpExchange(t.outside, '192.0.2.1', 9998, t.container, '192.0.2.1', 9998)).toEqual({
+      serverSawFrom: '192.0.2.2',
+      clientGot: 'probe from 192.0.2.2',
+    });
+    await addMasquerade({ source: 'fd00::/64', excludeInterface: 'br0', netns: t.host });
+    expect((await udpExchange(t.outside, '2001:db8::1', 9997, t.container, '2001:db8::1', 9997)).serverSawFrom).toBe('2001:db8::2');
   });
 
   it('IPv6: the same with fd00::/64 behind 2001:db8::2', async () => {

@@ -22,6 +22,7 @@ import {
 } from '../lib/index';
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
 import { namer } from './helpers/names';
+import { udpExchange } from './helpers/udp';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
 const names = namer('qnp');
@@ -143,6 +144,23 @@ describe('addPortMapping', () => {
     const port = await findPeer('eth0', { netns: t.container });
     await setLink(port.link.name, { hairpin: true }, { netns: t.host });
     expect(await ask(t.container, '192.0.2.2', 8080)).toBe('container');
+  });
+
+  it('udp, IPv4 and IPv6: the outside reaches a container\'s UDP server through the host, until removed', async () => {
+    const t = await topology();
+    expect(await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).toEqual({ serverSawFrom: '', clientGot: '' });
+    const spec = { protocol: 'udp' as const, hostPort: 5353, containerIp: '10.88.0.2', containerPort: 53, netns: t.host };
+    await addPortMapping(spec);
+    expect(await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).toEqual({
+      serverSawFrom: '192.0.2.1',
+      clientGot: 'probe from 192.0.2.1',
+    });
+    await addPortMapping({ protocol: 'udp', hostPort: 5353, containerIp: 'fd00::2', containerPort: 53, netns: t.host });
+    expect((await udpExchange(t.container, 'fd00::2', 53, t.outside, '2001:db8::2', 5353)).clientGot).toBe('probe from 2001:db8::1');
+    await removePortMapping(spec);
+    // A new flow (the conntrack entry of the old one still holds its NAT: a fresh source port is a
+    // fresh flow, which the exchange's new client socket gives).
+    expect((await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).serverSawFrom).toBe('');
   });
 
   it('never captures traffic passing through to another machine (destination not local)', async () => {

@@ -47,7 +47,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"sysctlGet", SysctlGet},     {"sysctlSet", SysctlSet},
       {"neighborAdd", NeighborAdd}, {"neighborDelete", NeighborDelete}, {"neighborList", NeighborList},
       {"containerAttach", ContainerAttach}, {"containerDetach", ContainerDetach},
-      {"socketOpen", SocketOpen},
+      {"socketOpen", SocketOpen},   {"udpProbe", UdpProbeBinding},
       {"natMasqueradeAdd", NatMasqueradeAdd}, {"natMasqueradeRemove", NatMasqueradeRemove},
       {"natPortMappingAdd", NatPortMappingAdd}, {"natPortMappingRemove", NatPortMappingRemove},
       {"natPortMappingList", NatPortMappingList},

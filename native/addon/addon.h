@@ -88,6 +88,7 @@ Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsDup(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value UdpProbeBinding(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 

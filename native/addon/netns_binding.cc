@@ -92,6 +92,34 @@ Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   });
 }
 
+// Test hook: one UDP exchange across namespaces (see UdpProbe).
+Napi::Value UdpProbeBinding(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  UdpProbeSpec spec;
+  auto server_address = OptIp(req, "serverAddress");
+  auto target = OptIp(req, "target");
+  if (!server_address || !target) throw Napi::TypeError::New(info.Env(), "nlkit native: serverAddress and target are required");
+  spec.server_address = *server_address;
+  spec.server_port = static_cast<uint16_t>(OptU32(req, "serverPort").value_or(0));
+  spec.target = *target;
+  spec.target_port = static_cast<uint16_t>(OptU32(req, "targetPort").value_or(0));
+  spec.payload = OptString(req, "payload").value_or("probe");
+  spec.timeout_ms = static_cast<int>(OptU32(req, "timeoutMs").value_or(1000));
+  NetnsTarget client = addon.TargetOf(req, "clientNetns");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "serverNetns"), [spec, client](Namespace& server) -> Result<Materializer> {
+    auto client_ns = OpenTarget(client);
+    if (!client_ns) return std::move(client_ns.error());
+    auto r = UdpProbe(server, **client_ns, spec);
+    if (!r) return std::move(r.error());
+    return Materializer([r = *r](Napi::Env env) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("serverSawFrom", r.server_saw_from);
+      o.Set("clientGot", r.client_got);
+      return o;
+    });
+  });
+}
+
 Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   std::string dir = ReqString(req, "dir");

@@ -48,3 +48,89 @@ Result<std::pair<int, uint16_t>> OpenSocketIn(Namespace& ns, const SocketSpec& s
 }
 
 }  // namespace nlkit
+
+#include <poll.h>
+
+namespace nlkit {
+
+namespace {
+socklen_t ToSockaddr(const IpAddr& a, uint16_t port, sockaddr_storage& ss) {
+  ss = {};
+  if (a.family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    std::memcpy(&sin->sin_addr, a.bytes.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  std::memcpy(&sin6->sin6_addr, a.bytes.data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+std::string AddressOf(const sockaddr_storage& ss) {
+  IpAddr a;
+  a.family = ss.ss_family;
+  if (ss.ss_family == AF_INET) {
+    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+  } else {
+    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
+  }
+  return a.ToString();
+}
+
+// Waits for one datagram; empty on timeout.
+Result<std::pair<std::string, sockaddr_storage>> ReceiveOne(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  const int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0) return Error::System(errno, "poll", "udp probe");
+  std::pair<std::string, sockaddr_storage> out{};
+  if (n == 0) return out;
+  char buf[2048];
+  socklen_t len = sizeof(out.second);
+  const ssize_t got = ::recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&out.second), &len);
+  if (got < 0) return Error::System(errno, "recvfrom", "udp probe");
+  out.first.assign(buf, static_cast<size_t>(got));
+  return out;
+}
+}  // namespace
+
+Result<UdpProbeResult> UdpProbe(Namespace& server_ns, Namespace& client_ns, const UdpProbeSpec& spec) {
+  SocketSpec server_spec;
+  server_spec.family = spec.server_address.family;
+  server_spec.tcp = false;
+  server_spec.bind = true;
+  server_spec.bind_address = spec.server_address;
+  server_spec.bind_port = spec.server_port;
+  auto server = OpenSocketIn(server_ns, server_spec);
+  if (!server) return std::move(server.error());
+  UniqueFd server_fd(server->first);
+  SocketSpec client_spec;
+  client_spec.family = spec.target.family;
+  client_spec.tcp = false;
+  auto client = OpenSocketIn(client_ns, client_spec);
+  if (!client) return std::move(client.error());
+  UniqueFd client_fd(client->first);
+
+  sockaddr_storage to{};
+  const socklen_t to_len = ToSockaddr(spec.target, spec.target_port, to);
+  if (::sendto(client_fd.get(), spec.payload.data(), spec.payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len) < 0) {
+    return Error::System(errno, "sendto", "udp probe");
+  }
+  UdpProbeResult out;
+  auto request = ReceiveOne(server_fd.get(), spec.timeout_ms);
+  if (!request) return std::move(request.error());
+  if (request->first.empty()) return out;
+  out.server_saw_from = AddressOf(request->second);
+  const std::string answer = request->first + " from " + out.server_saw_from;
+  const socklen_t back_len = request->second.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  ::sendto(server_fd.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&request->second), back_len);
+  auto reply = ReceiveOne(client_fd.get(), spec.timeout_ms);
+  if (!reply) return std::move(reply.error());
+  out.client_got = reply->first;
+  return out;
+}
+
+}  // namespace nlkit

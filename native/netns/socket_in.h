@@ -21,3 +21,25 @@ struct SocketSpec {
 Result<std::pair<int, uint16_t>> OpenSocketIn(Namespace& ns, const SocketSpec& spec);
 
 }  // namespace nlkit
+
+namespace nlkit {
+
+// Test support: one UDP exchange across namespaces. A server socket bound in `server_ns` at
+// server_address:server_port, a client socket in `client_ns` that sends `payload` to
+// target:target_port; the server answers whatever arrives with "<payload> from <sender ip>".
+// Reports what the server saw and what the client got back, or empty strings on timeouts.
+struct UdpProbeResult {
+  std::string server_saw_from;  // the sender address the server saw
+  std::string client_got;       // the answer the client received
+};
+struct UdpProbeSpec {
+  IpAddr server_address;
+  uint16_t server_port = 0;
+  IpAddr target;
+  uint16_t target_port = 0;
+  std::string payload;
+  int timeout_ms = 1000;
+};
+Result<UdpProbeResult> UdpProbe(Namespace& server_ns, Namespace& client_ns, const UdpProbeSpec& spec);
+
+}  // namespace nlkit
