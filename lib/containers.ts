@@ -141,12 +141,13 @@ export async function detachContainer(spec: DetachSpec): Promise<void> {
  */
 export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridgeResult> {
   const s = check.optionsObject(spec, 'spec');
-  check.onlyKeys(s, ['name', 'addresses', 'mtu', 'up', 'forwarding', 'netns'], '');
+  check.onlyKeys(s, ['name', 'addresses', 'mtu', 'up', 'forwarding', 'routeLocalnet', 'netns'], '');
   const name = check.ifname(s.name, 'name');
   const cidrs = arrayOf(s.addresses, 'addresses').map((a, i) => check.cidr(a, `addresses[${i}]`));
   const mtu = check.optional(s, 'mtu', '', check.mtu);
   const up = check.optional(s, 'up', '', check.bool) ?? true;
   const forwarding = check.optional(s, 'forwarding', '', check.bool) ?? true;
+  const routeLocalnet = check.optional(s, 'routeLocalnet', '', check.bool) ?? false;
   const netns = s.netns as NetnsRef | undefined;
   toNative(netns, 'netns'); // validate before anything is sent
   const where = netns === undefined ? {} : { netns };
@@ -185,6 +186,10 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
       if (cidrs.some((c) => c.family === 4)) await setSysctl('net.ipv4.ip_forward', 1, where);
       if (cidrs.some((c) => c.family === 6)) await setSysctl('net.ipv6.conf.all.forwarding', 1, where);
     }
+    // Port mappings on 127.0.0.1: the host's connections to loopback may be routed into the
+    // bridge (nlkit masquerades their source on the way). Off by default: it lets the bridge carry
+    // packets addressed to 127.0.0.0/8 (the kube-proxy CVE-2020-8558 lesson).
+    if (routeLocalnet) await setSysctl(['net', 'ipv4', 'conf', name, 'route_localnet'], 1, where);
     return { link, created, addedAddresses: added };
   } catch (e) {
     // Undo what this call made, newest first; never what was there before.

@@ -442,6 +442,11 @@ export interface EnsureBridgeSpec {
   up?: boolean;
   /** Enable forwarding for the address families given. Default true. */
   forwarding?: boolean;
+  /**
+   * Set `route_localnet` on the bridge, so that port mappings answer the host's connections to
+   * 127.0.0.1. Default false: it lets the bridge carry packets addressed to 127.0.0.0/8.
+   */
+  routeLocalnet?: boolean;
   netns?: NetnsRef;
 }
 

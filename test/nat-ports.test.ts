@@ -163,6 +163,15 @@ describe('addPortMapping', () => {
     expect((await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).serverSawFrom).toBe('');
   });
 
+  it('127.0.0.1: the host reaches a published port on loopback when the bridge has routeLocalnet', async () => {
+    const t = await topology();
+    await server(t.container, '10.88.0.2', 80, 'container');
+    await addPortMapping({ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
+    expect(await ask(t.host, '127.0.0.1', 8080)).not.toBe('container'); // not routable into br0 yet
+    await ensureBridge({ name: 'br0', routeLocalnet: true, netns: t.host });
+    expect(await ask(t.host, '127.0.0.1', 8080)).toBe('container');
+  });
+
   it('never captures traffic passing through to another machine (destination not local)', async () => {
     const t = await topology();
     await server(t.container, '10.88.0.2', 80, 'container');
@@ -209,6 +218,7 @@ describe('addPortMapping', () => {
     expect(text).toContain('fib daddr type local dnat ip to tcp dport map @tcp4_any');
     // Twenty mappings, still sixteen dnat rules: adding a mapping adds no rule.
     expect(text.match(/dnat ip6? to/gu)).toHaveLength(16);
+    expect(text).toContain('ip saddr 127.0.0.0/8 ct status dnat oifname != "lo" masquerade comment "nlkit portmap localhost masquerade"');
   });
 
   it('rejects bad input before anything is sent', async () => {

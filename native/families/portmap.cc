@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <sys/random.h>
@@ -89,6 +90,30 @@ MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKi
   return m;
 }
 
+// Connections the host makes to 127.0.0.1:PORT are DNATed to a container but keep their loopback
+// source, which the container cannot answer: masquerade them on the way out of any interface
+// but lo. (Routing them there at all needs net.ipv4.conf.<bridge>.route_localnet=1.)
+const char kLocalhostComment[] = "nlkit portmap localhost masquerade";
+
+MessageBuilder LocalhostMasqueradeRule(const std::string& table) {
+  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
+  nft::Expressions e(m);
+  e.MetaLoad(NFT_META_NFPROTO);
+  e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(NFPROTO_IPV4)});
+  e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, 12, 1);
+  e.Cmp(NFT_CMP_EQ, {127});
+  e.CtStatus();
+  e.Bitwise(4, nft::HostU32(IPS_DST_NAT));
+  e.Cmp(NFT_CMP_NEQ, nft::HostU32(0));
+  e.MetaLoad(NFT_META_OIFNAME);
+  e.Cmp(NFT_CMP_NEQ, nft::IfnameValue("lo"));
+  e.Masq();
+  e.Close();
+  const auto userdata = nft::CommentUserdata(kLocalhostComment);
+  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  return m;
+}
+
 // What a first mapping must create: the table, chains, maps and the rules that are missing.
 std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::string>& have_comments) {
   std::vector<MessageBuilder> out = NatTableAndChains(table);
@@ -111,6 +136,7 @@ std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::
       if (!have_comments.count(RuleComment(maps[i], chain))) out.push_back(DnatRule(table, chain, maps[i], SetId(i)));
     }
   }
+  if (!have_comments.count(kLocalhostComment)) out.push_back(LocalhostMasqueradeRule(table));
   return out;
 }
 
@@ -144,8 +170,8 @@ Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMap
   if (!rules) return std::move(rules.error());
   std::set<std::string> have;
   for (const auto& r : *rules) have.insert(r.comment);
-  const size_t expected = AllMaps().size() * 2;
-  size_t present = 0;
+  const size_t expected = AllMaps().size() * 2 + 1;
+  size_t present = have.count(kLocalhostComment);
   for (const MapKind& k : AllMaps())
     for (const char* chain : {"prerouting", "output"}) present += have.count(RuleComment(k, chain));
   std::vector<MessageBuilder> batch;
