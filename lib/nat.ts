@@ -31,10 +31,11 @@ function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
  * IPv4 or IPv6. With `hairpin` (the default) a companion rule masquerades DNATed traffic from the
  * subnet back into it, so a container reaching a published port through the host's address gets
  * its answer. Idempotent: the same spec twice leaves one rule of each (`added` says whether this
- * call added the masquerade rule). The table and its base chains are created in the same atomic
+ * call added the masquerade rule; `handle` is the rule's kernel handle, echoed back when it is
+ * new). The table and its base chains are created in the same atomic
  * batch on first use.
  */
-export async function addMasquerade(spec: MasqueradeSpec): Promise<{ added: boolean; comment: string }> {
+export async function addMasquerade(spec: MasqueradeSpec): Promise<{ added: boolean; handle: number; comment: string }> {
   const req = masqueradeRequest(spec);
   return callNative(() => native.natMasqueradeAdd(req));
 }

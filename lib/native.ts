@@ -159,7 +159,7 @@ export interface NativeBinding {
   containerAttach(req: NativeAttachRequest): Promise<AttachResult>;
   containerDetach(req: { netns?: NativeNetns; ifname: string }): Promise<void>;
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
-  natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; comment: string }>;
+  natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; handle: number; comment: string }>;
   natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;
   natPortMappingAdd(req: NativePortMappingRequest): Promise<PortMapping>;
   natPortMappingRemove(req: NativePortMappingRequest): Promise<{ removed: boolean }>;

@@ -174,6 +174,10 @@ describe('addMasquerade', () => {
     const spec = { source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host };
     const results = await Promise.all(Array.from({ length: 8 }, () => addMasquerade(spec)));
     expect(results.filter((r) => r.added)).toHaveLength(1);
+    // Every call names the same rule: the handle the kernel echoed for the new one.
+    const masqRule = (await listNat({ netns: host })).find((r) => r.kind === 'masquerade');
+    expect(new Set(results.map((r) => r.handle))).toEqual(new Set([masqRule?.handle]));
+    expect(masqRule?.handle).toBeGreaterThan(0);
     // One masquerade rule and its hairpin companion, however often it was asked for.
     expect((await listNat({ netns: host })).map((r) => r.kind).sort()).toEqual(['hairpin', 'masquerade']);
     expect(nftRules(host.name)).toHaveLength(2);

@@ -88,7 +88,8 @@ Napi::Value NatMasqueradeAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) 
     const std::string comment = MasqueradeComment(spec);
     return Materializer([added = *added, comment](Napi::Env env) -> Napi::Value {
       Napi::Object o = Napi::Object::New(env);
-      o.Set("added", added);
+      o.Set("added", added.added);
+      o.Set("handle", static_cast<double>(added.handle));
       o.Set("comment", comment);
       return o;
     });

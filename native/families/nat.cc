@@ -109,22 +109,23 @@ std::string MasqueradeComment(const MasqueradeSpec& s) {
   return c;
 }
 
-Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
+Result<MasqueradeAdded> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);
   if (!sock) return std::move(sock.error());
   const std::string comment = MasqueradeComment(spec);
-  return WithGenerationRetry<bool>([&]() -> Result<bool> {
+  return WithGenerationRetry<MasqueradeAdded>([&]() -> Result<MasqueradeAdded> {
     auto gen = nft::GetGeneration(**sock);
     if (!gen) return std::move(gen.error());
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
     if (!rules) return std::move(rules.error());
-    bool have_masq = false;
+    std::optional<uint64_t> existing;
     bool have_hairpin = false;
     for (const auto& r : *rules) {
-      have_masq = have_masq || r.comment == comment;
+      if (r.comment == comment) existing = r.handle;
       have_hairpin = have_hairpin || r.comment == HairpinComment(spec);
     }
-    if (have_masq && (have_hairpin || !spec.hairpin)) return false;
+    const bool have_masq = existing.has_value();
+    if (have_masq && (have_hairpin || !spec.hairpin)) return MasqueradeAdded{false, *existing};
     std::vector<MessageBuilder> batch = NatTableAndChains(table);
     if (!have_masq) batch.push_back(MasqueradeRule(table, spec));
     if (spec.hairpin && !have_hairpin) batch.push_back(HairpinRule(table, spec));
@@ -133,7 +134,15 @@ Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const Masque
     for (const auto& o : *outcomes) {
       if (o.ack.errnum != 0) return NatBatchError(*outcomes, "addMasquerade", comment);
     }
-    return !have_masq;
+    MasqueradeAdded out{!have_masq, existing.value_or(0)};
+    if (!have_masq) {
+      // The NEWRULE was echoed (NLM_F_ECHO): its handle is the kernel's name for the new rule.
+      for (const auto& o : *outcomes) {
+        auto echoed = nft::EchoedRule(o);
+        if (echoed && echoed->comment == comment) out.handle = echoed->handle;
+      }
+    }
+    return out;
   });
 }
 

@@ -46,8 +46,13 @@ std::string MasqueradeComment(const MasqueradeSpec& spec);
 std::string HairpinComment(const MasqueradeSpec& spec);
 
 // Adds the rule unless one with the same comment exists (idempotent, generation-guarded).
-// Returns true when it added one.
-Result<bool> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec);
+// Returns the rule's kernel handle (from the NEWRULE echo, or the existing rule's) and whether
+// this call added it.
+struct MasqueradeAdded {
+  bool added = false;
+  uint64_t handle = 0;
+};
+Result<MasqueradeAdded> AddMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec);
 // Removes every rule with that comment; none is fine. Returns how many it removed.
 Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec);
 Result<std::vector<nft::RuleInfo>> ListNatRules(Namespace& ns, const std::string& table);

@@ -203,6 +203,16 @@ Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
 }
 }  // namespace
 
+std::optional<RuleInfo> EchoedRule(const RequestOutcome& outcome) {
+  for (const auto& reply : outcome.replies) {
+    auto messages = SplitMessages(Bytes(reply));
+    if (!messages || messages->size() != 1 || (*messages)[0].header.nlmsg_type != Type(NFT_MSG_NEWRULE)) continue;
+    auto rule = DecodeRule((*messages)[0]);
+    if (rule) return std::move(*rule);
+  }
+  return std::nullopt;
+}
+
 Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table) {
   MessageBuilder req = NftMessage(NFT_MSG_GETRULE, NLM_F_DUMP, family);
   req.PutString(NFTA_RULE_TABLE, table);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct RuleInfo {
 };
 
 Result<uint32_t> GetGeneration(NetlinkSocket& sock);
+// The rule a NEWRULE echoed back (NLM_F_ECHO), from that message's outcome; nullopt without one.
+std::optional<RuleInfo> EchoedRule(const RequestOutcome& outcome);
 // The rules of one table; a missing table has none.
 Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table);
 
