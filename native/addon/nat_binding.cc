@@ -40,6 +40,15 @@ Napi::Value PortMappingToJs(Napi::Env env, const PortMappingSpec& s) {
   o.Set("containerPort", s.container_port);
   return o;
 }
+// { removed: <count or bool> }, the answer of both removals.
+template <typename T>
+Materializer Removed(T value) {
+  return [value](Napi::Env env) -> Napi::Value {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("removed", value);
+    return o;
+  };
+}
 }  // namespace
 
 Napi::Value NatPortMappingAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
@@ -60,11 +69,7 @@ Napi::Value NatPortMappingRemove(NlkitAddon& addon, const Napi::CallbackInfo& in
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, table](Namespace& ns) -> Result<Materializer> {
     auto removed = RemovePortMapping(ns, table, spec);
     if (!removed) return std::move(removed.error());
-    return Materializer([r = *removed](Napi::Env env) -> Napi::Value {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("removed", r);
-      return o;
-    });
+    return Removed(*removed);
   });
 }
 
@@ -103,11 +108,7 @@ Napi::Value NatMasqueradeRemove(NlkitAddon& addon, const Napi::CallbackInfo& inf
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [spec, table](Namespace& ns) -> Result<Materializer> {
     auto removed = RemoveMasquerade(ns, table, spec);
     if (!removed) return std::move(removed.error());
-    return Materializer([n = *removed](Napi::Env env) -> Napi::Value {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("removed", static_cast<double>(n));
-      return o;
-    });
+    return Removed(static_cast<double>(*removed));
   });
 }
 
