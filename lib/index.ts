@@ -23,4 +23,13 @@ export { addNeighbor, deleteNeighbor, listNeighbors } from './neighbors';
 export { getSysctl, setSysctl } from './sysctl';
 export { attachContainer, detachContainer, ensureBridge } from './containers';
 export { openSocket, type OpenSocketOptions } from './sockets';
-export { addMasquerade, removeMasquerade, listNat, flushNat, addPortMapping, removePortMapping, listPortMappings } from './nat';
+export {
+  addMasquerade,
+  removeMasquerade,
+  listNat,
+  inspectNat,
+  flushNat,
+  addPortMapping,
+  removePortMapping,
+  listPortMappings,
+} from './nat';

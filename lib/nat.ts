@@ -6,7 +6,7 @@ import { callNative } from './errors';
 import { natTable } from './config';
 import { native, type NativeMasqueradeRequest, type NativePortMappingRequest } from './native';
 import { toNative } from './netns';
-import type { MasqueradeSpec, NatRule, NetnsOption, PortMapping, PortMappingSpec } from './types';
+import type { MasqueradeSpec, NatInspection, NatRule, NetnsOption, PortMapping, PortMappingSpec } from './types';
 import * as check from './validate';
 
 function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
@@ -127,4 +127,18 @@ export async function listPortMappings(opts?: NetnsOption): Promise<PortMapping[
   const o = check.optionsObject(opts, 'opts');
   check.onlyKeys(o, ['netns'], 'opts');
   return callNative(() => native.natPortMappingList({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
+}
+
+/**
+ * Everything nlkit installed in its NAT table, read back from the kernel: whether the table
+ * exists, its base chains, its maps, the rules (as listNat) and the port mappings.
+ */
+export async function inspectNat(opts?: NetnsOption): Promise<NatInspection> {
+  const o = check.optionsObject(opts, 'opts');
+  check.onlyKeys(o, ['netns'], 'opts');
+  const where = o.netns === undefined ? {} : { netns: o.netns as NetnsOption['netns'] };
+  const table = natTable();
+  const base = await callNative(() => native.natInspect({ netns: toNative(where.netns, 'opts.netns'), table }));
+  const [rules, portMappings] = await Promise.all([listNat(where), listPortMappings(where)]);
+  return { table, ...base, rules, portMappings };
 }

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
-import type { Address, AttachResult, Link, Neighbor, Peer, PortMapping, Route } from './types';
+import type { Address, AttachResult, Link, NatInspection, Neighbor, Peer, PortMapping, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
 export type NativeNetns = number | string | undefined;
@@ -164,6 +164,7 @@ export interface NativeBinding {
   natPortMappingAdd(req: NativePortMappingRequest): Promise<PortMapping>;
   natPortMappingRemove(req: NativePortMappingRequest): Promise<{ removed: boolean }>;
   natPortMappingList(req: { netns?: NativeNetns; table: string }): Promise<PortMapping[]>;
+  natInspect(req: { netns?: NativeNetns; table: string }): Promise<Pick<NatInspection, 'exists' | 'chains' | 'maps'>>;
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   /** Test hook: one UDP exchange between a server in one namespace and a client in another. */

@@ -511,3 +511,14 @@ export interface PortMapping {
   containerIp: string;
   containerPort: number;
 }
+
+/** Everything nlkit installed in its NAT table, read back from the kernel. */
+export interface NatInspection {
+  table: string;
+  /** False until the first NAT call creates it (or after flushNat). */
+  exists: boolean;
+  chains: { name: string; type?: string; hook?: string; priority?: number; policy?: 'accept' | 'drop' }[];
+  maps: { name: string; keyLength: number; dataLength: number }[];
+  rules: NatRule[];
+  portMappings: PortMapping[];
+}

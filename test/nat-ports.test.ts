@@ -12,6 +12,7 @@ import {
   createVethPair,
   ensureBridge,
   findPeer,
+  inspectNat,
   listPortMappings,
   NetlinkError,
   openSocket,
@@ -219,6 +220,35 @@ describe('addPortMapping', () => {
     // Twenty mappings, still sixteen dnat rules: adding a mapping adds no rule.
     expect(text.match(/dnat ip6? to/gu)).toHaveLength(16);
     expect(text).toContain('ip saddr 127.0.0.0/8 ct status dnat oifname != "lo" masquerade comment "nlkit portmap localhost masquerade"');
+  });
+
+  it('inspectNat reads back the table, its base chains, maps, rules and mappings, as nft sees them', async () => {
+    const host = await res.netns('in');
+    expect(await inspectNat({ netns: host })).toMatchObject({ table: 'nlkit', exists: false, chains: [], maps: [], rules: [], portMappings: [] });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host });
+    await addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: host });
+    const seen = await inspectNat({ netns: host });
+    expect(seen.exists).toBe(true);
+    expect(seen.chains).toEqual(
+      expect.arrayContaining([
+        { name: 'postrouting', type: 'nat', hook: 'postrouting', priority: 100, policy: 'accept' },
+        { name: 'prerouting', type: 'nat', hook: 'prerouting', priority: -100, policy: 'accept' },
+        { name: 'output', type: 'nat', hook: 'output', priority: -100, policy: 'accept' },
+        { name: 'forward', type: 'filter', hook: 'forward', priority: 0, policy: 'accept' },
+      ]),
+    );
+    expect(seen.maps.map((m) => m.name).sort()).toEqual(['tcp4_any', 'tcp4_ip', 'tcp6_any', 'tcp6_ip', 'udp4_any', 'udp4_ip', 'udp6_any', 'udp6_ip']);
+    expect(seen.maps.find((m) => m.name === 'tcp4_ip')).toEqual({ name: 'tcp4_ip', keyLength: 8, dataLength: 8 });
+    expect(seen.rules.filter((r) => r.kind === 'masquerade')).toHaveLength(1);
+    expect(seen.portMappings).toEqual([{ protocol: 'tcp', family: 4, hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80 }]);
+    // The same objects, counted by nft.
+    const json = JSON.parse(execFileSync('ip', ['netns', 'exec', host.name, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })) as {
+      nftables: Record<string, { table?: string }>[];
+    };
+    const count = (kind: string): number => json.nftables.filter((e) => e[kind]?.table === 'nlkit').length;
+    expect(count('chain')).toBe(seen.chains.length);
+    expect(count('map')).toBe(seen.maps.length);
+    expect(count('rule')).toBe(seen.rules.length);
   });
 
   it('rejects bad input before anything is sent', async () => {

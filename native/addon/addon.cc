@@ -51,7 +51,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"natMasqueradeAdd", NatMasqueradeAdd}, {"natMasqueradeRemove", NatMasqueradeRemove},
       {"natPortMappingAdd", NatPortMappingAdd}, {"natPortMappingRemove", NatPortMappingRemove},
       {"natPortMappingList", NatPortMappingList},
-      {"natList", NatList},         {"natFlush", NatFlush},
+      {"natList", NatList},         {"natInspect", NatInspect},         {"natFlush", NatFlush},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},

@@ -81,6 +81,7 @@ Napi::Value NatMasqueradeRemove(NlkitAddon& addon, const Napi::CallbackInfo& inf
 Napi::Value NatPortMappingAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatPortMappingRemove(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatPortMappingList(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NatInspect(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);

@@ -112,6 +112,52 @@ Napi::Value NatMasqueradeRemove(NlkitAddon& addon, const Napi::CallbackInfo& inf
   });
 }
 
+// Everything in nlkit's table, read back: whether it exists, its chains and maps (the rules and
+// mappings come from natList / natPortMappingList).
+Napi::Value NatInspect(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table](Namespace& ns) -> Result<Materializer> {
+    auto sock = ns.Acquire(NETLINK_NETFILTER);
+    if (!sock) return std::move(sock.error());
+    auto tables = nft::DumpTables(**sock, nft::kFamilyInet);
+    if (!tables) return std::move(tables.error());
+    bool exists = false;
+    for (const auto& t : *tables) exists = exists || t.name == table;
+    auto chains = nft::DumpChains(**sock, nft::kFamilyInet, table);
+    if (!chains) return std::move(chains.error());
+    auto sets = nft::DumpSets(**sock, nft::kFamilyInet, table);
+    if (!sets) return std::move(sets.error());
+    return Materializer([exists, chains = std::move(*chains), sets = std::move(*sets)](Napi::Env env) -> Napi::Value {
+      static const char* const kHooks[] = {"prerouting", "input", "forward", "output", "postrouting"};
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("exists", exists);
+      Napi::Array cs = Napi::Array::New(env, chains.size());
+      for (size_t i = 0; i < chains.size(); ++i) {
+        const auto& c = chains[i];
+        Napi::Object co = Napi::Object::New(env);
+        co.Set("name", c.name);
+        if (!c.type.empty()) co.Set("type", c.type);
+        if (c.hook && *c.hook < 5) co.Set("hook", kHooks[*c.hook]);
+        if (c.priority) co.Set("priority", *c.priority);
+        if (c.policy) co.Set("policy", *c.policy == 1 ? "accept" : "drop");
+        cs.Set(static_cast<uint32_t>(i), co);
+      }
+      o.Set("chains", cs);
+      Napi::Array ms = Napi::Array::New(env, sets.size());
+      for (size_t i = 0; i < sets.size(); ++i) {
+        Napi::Object so = Napi::Object::New(env);
+        so.Set("name", sets[i].name);
+        so.Set("keyLength", sets[i].key_len);
+        so.Set("dataLength", sets[i].data_len);
+        ms.Set(static_cast<uint32_t>(i), so);
+      }
+      o.Set("maps", ms);
+      return o;
+    });
+  });
+}
+
 Napi::Value NatList(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   std::string table = ReqString(req, "table");

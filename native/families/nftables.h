@@ -43,6 +43,29 @@ struct ElementInfo {
 Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
                                                  const std::string& map);
 
+struct TableInfo {
+  std::string name;
+  uint32_t flags = 0;
+};
+struct ChainInfo {
+  std::string table;
+  std::string name;
+  std::string type;  // nat, filter; empty for a regular chain
+  std::optional<uint32_t> hook;
+  std::optional<int32_t> priority;
+  std::optional<uint32_t> policy;
+};
+struct SetInfo {
+  std::string table;
+  std::string name;
+  uint32_t flags = 0;
+  uint32_t key_type = 0, key_len = 0, data_type = 0, data_len = 0;
+};
+// Dumps of one family's tables, and of one table's chains and sets (a missing table: none).
+Result<std::vector<TableInfo>> DumpTables(NetlinkSocket& sock, uint8_t family);
+Result<std::vector<ChainInfo>> DumpChains(NetlinkSocket& sock, uint8_t family, const std::string& table);
+Result<std::vector<SetInfo>> DumpSets(NetlinkSocket& sock, uint8_t family, const std::string& table);
+
 struct RuleInfo {
   std::string chain;
   uint64_t handle = 0;
