@@ -5,7 +5,6 @@ import {
   addAddress,
   createVethPair,
   deleteAddress,
-  getLink,
   listAddresses,
   listRoutes,
   setLink,
@@ -15,7 +14,7 @@ import {
 import { eventually, expectInvalidArgument, expectNetlinkError } from './helpers/expect';
 import { ipAddrOf, ipAddrsOf, ipAddrShow, type IpAddrInfo } from './helpers/ip';
 import { namer } from './helpers/names';
-import { expectNoLeftovers, Resources } from './helpers/resources';
+import { expectNoLeftovers, Resources, type Lan } from './helpers/resources';
 
 const names = namer('qad');
 const res = new Resources(names);
@@ -31,25 +30,7 @@ const FOREVER = 0xffffffff;
 
 type Ns = NetnsHandle & { name: string };
 
-interface Lan {
-  ns: Ns;
-  /** Both ends of a veth pair inside `ns`, both up (so each has carrier). */
-  a: string;
-  b: string;
-  aIndex: number;
-  bIndex: number;
-}
-
-/** A fresh named namespace holding a veth pair whose ends are both up. */
-async function lan(): Promise<Lan> {
-  const ns = await res.netns();
-  const a = names.link('a');
-  const b = names.link('b');
-  const pair = await createVethPair({ name: a, netns: ns, up: true, peer: { name: b } });
-  await setLink(b, { up: true }, { netns: ns });
-  const bl = await getLink(b, { netns: ns });
-  return { ns, a, b, aIndex: pair.link.index, bIndex: bl.index };
-}
+const lan = (): Promise<Lan> => res.lan();
 
 /** Every field nlkit and ip both report for one address must agree. */
 function expectSameAddress(x: Address, ipa: IpAddrInfo): void {

@@ -5,7 +5,6 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   attachContainer,
-  createNetns,
   detachContainer,
   ensureBridge,
   findPeer,
@@ -23,7 +22,7 @@ import { expectInvalidArgument, rejectionOf } from './helpers/expect';
 import { ipLinkOrThrow } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
-import { fetchFrom, serve } from './helpers/traffic';
+import { ask, serve } from './helpers/traffic';
 
 const names = namer('qct');
 const res = new Resources(names);
@@ -140,12 +139,12 @@ describe('attachContainer: the seed topology', () => {
     ]);
     try {
       const [gw4, gw6, c24, c26, c14] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]];
-      expect(await fetchFrom(c1, '10.88.0.1', gw4.port)).toBe('gw4');
-      expect(await fetchFrom(c1, 'fd00::1', gw6.port)).toBe('gw6');
-      expect(await fetchFrom(c1, '10.88.0.3', c24.port)).toBe('c2-4');
-      expect(await fetchFrom(c1, 'fd00::3', c26.port)).toBe('c2-6');
-      expect(await fetchFrom(c2, '10.88.0.2', c14.port)).toBe('c1-4');
-      expect(await fetchFrom(host, '10.88.0.2', c14.port)).toBe('c1-4');
+      expect(await ask(c1, '10.88.0.1', gw4.port)).toBe('gw4');
+      expect(await ask(c1, 'fd00::1', gw6.port)).toBe('gw6');
+      expect(await ask(c1, '10.88.0.3', c24.port)).toBe('c2-4');
+      expect(await ask(c1, 'fd00::3', c26.port)).toBe('c2-6');
+      expect(await ask(c2, '10.88.0.2', c14.port)).toBe('c1-4');
+      expect(await ask(host, '10.88.0.2', c14.port)).toBe('c1-4');
     } finally {
       await Promise.all(servers.map((s) => s.close()));
     }

@@ -3,24 +3,18 @@
 // container subnet. Without the rule the connection cannot complete; with it the server sees the
 // host's uplink address; after removal it fails again.
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  addAddress,
   addMasquerade,
-  attachContainer,
   configure,
-  createVethPair,
-  ensureBridge,
   flushNat,
   listNat,
-  openSocket,
   removeMasquerade,
-  setLink,
-  type NetnsHandle,
 } from '../lib/index';
 import { expectInvalidArgument } from './helpers/expect';
 import { namer } from './helpers/names';
+import { natTopology } from './helpers/nat-topology';
+import { ask, serve } from './helpers/traffic';
 import { udpExchange } from './helpers/udp';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
@@ -33,67 +27,6 @@ afterEach(async () => {
 afterAll(async () => {
   await expectNoLeftovers(names);
 });
-
-type Ns = NetnsHandle & { name: string };
-
-interface Topology {
-  host: Ns;
-  outside: Ns;
-  container: Ns;
-}
-
-/** host <-(up0 | wan0)-> outside; br0 in host with a container attached. Both families. */
-async function topology(): Promise<Topology> {
-  const host = await res.netns('h');
-  const outside = await res.netns('o');
-  const container = await res.netns('c');
-  await createVethPair({ name: 'up0', up: true, netns: host, peer: { name: 'wan0', netns: outside } });
-  await setLink('wan0', { up: true }, { netns: outside });
-  await addAddress('up0', '192.0.2.2/24', { netns: host });
-  await addAddress('up0', '2001:db8::2/64', { netns: host, noDad: true });
-  await addAddress('wan0', '192.0.2.1/24', { netns: outside });
-  await addAddress('wan0', '2001:db8::1/64', { netns: outside, noDad: true });
-  const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', 'fd00::1/64'], netns: host });
-  await attachContainer({
-    netns: container, hostNetns: host, bridge: link.index,
-    addresses: ['10.88.0.2/16', 'fd00::2/64'], gateways: ['10.88.0.1', 'fd00::1'],
-  });
-  return { host, outside, container };
-}
-
-/** A server in `netns` that answers each connection with the source address it saw. */
-async function whoAmIServer(netns: Ns, address: string): Promise<{ port: number; close: () => Promise<void> }> {
-  const { fd, port } = await openSocket(netns, { type: 'tcp', address, port: 0 });
-  const server = net.createServer((s) => {
-    s.on('error', () => undefined);
-    s.end(s.remoteAddress ?? '?');
-  });
-  await new Promise<void>((ok) => server.listen({ fd }, ok));
-  return { port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
-
-/** What the server saw as our source, or 'timeout' / an error code when no answer came. */
-async function sourceSeenBy(from: Ns, host: string, port: number, timeoutMs = 1500): Promise<string> {
-  const { fd } = await openSocket(from, { type: 'tcp', family: host.includes(':') ? 6 : 4 });
-  return new Promise<string>((ok) => {
-    const s = new net.Socket({ fd });
-    let data = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      ok('timeout');
-    }, timeoutMs);
-    s.on('data', (d) => (data += d.toString()));
-    s.on('end', () => {
-      clearTimeout(timer);
-      ok(data);
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      ok(e.code ?? e.message);
-    });
-    s.connect(port, host);
-  });
-}
 
 interface NftRuleset {
   nftables: Record<string, { family?: string; name?: string; table?: string; chain?: string; comment?: string; handle?: number; expr?: unknown[] }>[];
@@ -110,23 +43,23 @@ function nftRules(ns: string, table = 'nlkit'): { chain: string; comment?: strin
 
 describe('addMasquerade', () => {
   it('IPv4: the outside sees the host uplink address only while the rule exists', async () => {
-    const t = await topology();
-    const server = await whoAmIServer(t.outside, '192.0.2.1');
+    const t = await natTopology(res);
+    const server = await serve(t.outside, '192.0.2.1', (remote) => remote);
     try {
-      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+      expect(await ask(t.container, '192.0.2.1', server.port)).toBe('timeout');
       const r = await addMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host });
       expect(r.added).toBe(true);
-      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
+      expect(await ask(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
       // The masquerade rule and its hairpin companion.
       expect(await removeMasquerade({ source: '10.88.0.0/16', excludeInterface: 'br0', netns: t.host })).toEqual({ removed: 2 });
-      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+      expect(await ask(t.container, '192.0.2.1', server.port)).toBe('timeout');
     } finally {
       await server.close();
     }
   });
 
   it('UDP: the outside sees the host uplink address, and the answer finds its way back', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     // Without the rule the datagram arrives from the container's private address, and the answer
     // has no route back.
     expect(await udpExchange(t.outside, '192.0.2.1', 9999, t.container, '192.0.2.1', 9999)).toEqual({
@@ -143,27 +76,27 @@ describe('addMasquerade', () => {
   });
 
   it('IPv6: the same with fd00::/64 behind 2001:db8::2', async () => {
-    const t = await topology();
-    const server = await whoAmIServer(t.outside, '2001:db8::1');
+    const t = await natTopology(res);
+    const server = await serve(t.outside, '2001:db8::1', (remote) => remote);
     try {
-      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('timeout');
+      expect(await ask(t.container, '2001:db8::1', server.port)).toBe('timeout');
       await addMasquerade({ source: 'fd00::/64', excludeInterface: 'br0', netns: t.host });
-      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('2001:db8::2');
+      expect(await ask(t.container, '2001:db8::1', server.port)).toBe('2001:db8::2');
       await removeMasquerade({ source: 'fd00::/64', excludeInterface: 'br0', netns: t.host });
-      expect(await sourceSeenBy(t.container, '2001:db8::1', server.port)).toBe('timeout');
+      expect(await ask(t.container, '2001:db8::1', server.port)).toBe('timeout');
     } finally {
       await server.close();
     }
   });
 
   it('outInterface restricts the rule to one exit, and traffic through it is masqueraded', async () => {
-    const t = await topology();
-    const server = await whoAmIServer(t.outside, '192.0.2.1');
+    const t = await natTopology(res);
+    const server = await serve(t.outside, '192.0.2.1', (remote) => remote);
     try {
       await addMasquerade({ source: '10.88.0.0/16', outInterface: 'br0', netns: t.host });
-      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('timeout');
+      expect(await ask(t.container, '192.0.2.1', server.port)).toBe('timeout');
       await addMasquerade({ source: '10.88.0.0/16', outInterface: 'up0', netns: t.host });
-      expect(await sourceSeenBy(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
+      expect(await ask(t.container, '192.0.2.1', server.port)).toBe('192.0.2.2');
     } finally {
       await server.close();
     }

@@ -2,27 +2,25 @@
 // through the host's uplink address, the host reaches it through its own address, traffic to
 // other machines is never captured, and each path fails again after removal.
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addAddress,
   addMasquerade,
   addPortMapping,
   attachContainer,
-  createVethPair,
   ensureBridge,
   findPeer,
   inspectNat,
   listPortMappings,
   NetlinkError,
-  openSocket,
   removePortMapping,
   setLink,
   setSysctl,
-  type NetnsHandle,
 } from '../lib/index';
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
 import { namer } from './helpers/names';
+import { natTopology, type Ns } from './helpers/nat-topology';
+import { ask, serve } from './helpers/traffic';
 import { udpExchange } from './helpers/udp';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
@@ -37,58 +35,10 @@ afterAll(async () => {
   await expectNoLeftovers(names);
 });
 
-type Ns = NetnsHandle & { name: string };
-
-/** host (uplink 192.0.2.2 / 2001:db8::2) <-> outside (.1); br0 with one container 10.88.0.2 / fd00::2. */
-async function topology(): Promise<{ host: Ns; outside: Ns; container: Ns }> {
-  const host = await res.netns('h');
-  const outside = await res.netns('o');
-  const container = await res.netns('c');
-  // A real host has lo up: the host's connections to its own addresses go through it.
-  await setLink('lo', { up: true }, { netns: host });
-  await createVethPair({ name: 'up0', up: true, netns: host, peer: { name: 'wan0', netns: outside } });
-  await setLink('wan0', { up: true }, { netns: outside });
-  await addAddress('up0', '192.0.2.2/24', { netns: host });
-  await addAddress('up0', '2001:db8::2/64', { netns: host, noDad: true });
-  await addAddress('wan0', '192.0.2.1/24', { netns: outside });
-  await addAddress('wan0', '2001:db8::1/64', { netns: outside, noDad: true });
-  const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', 'fd00::1/64'], netns: host });
-  await attachContainer({ netns: container, hostNetns: host, bridge: link.index, addresses: ['10.88.0.2/16', 'fd00::2/64'], gateways: ['10.88.0.1', 'fd00::1'] });
-  return { host, outside, container };
-}
-
-/** A TCP server in `netns` answering `<tag>` to every connection. */
+/** A TCP server in `netns` answering `<tag>` to every connection, closed after the test. */
 async function server(netns: Ns, address: string, port: number, tag: string): Promise<void> {
-  const { fd } = await openSocket(netns, { type: 'tcp', address, port });
-  const srv = net.createServer((s) => {
-    s.on('error', () => undefined);
-    s.end(tag);
-  });
-  await new Promise<void>((ok) => srv.listen({ fd }, ok));
-  closers.push(() => new Promise<void>((ok) => srv.close(() => ok())));
-}
-
-/** The answer from host:port as seen from `from`, or 'timeout'/an error code. */
-async function ask(from: Ns, host: string, port: number): Promise<string> {
-  const { fd } = await openSocket(from, { type: 'tcp', family: host.includes(':') ? 6 : 4 });
-  return new Promise<string>((ok) => {
-    const s = new net.Socket({ fd });
-    let data = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      ok('timeout');
-    }, 1500);
-    s.on('data', (d) => (data += d.toString()));
-    s.on('end', () => {
-      clearTimeout(timer);
-      ok(data);
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      ok(e.code ?? e.message);
-    });
-    s.connect(port, host);
-  });
+  const served = await serve(netns, address, tag, port);
+  closers.push(served.close);
 }
 
 function nftList(ns: string): string {
@@ -97,7 +47,7 @@ function nftList(ns: string): string {
 
 describe('addPortMapping', () => {
   it('hostPort:containerPort reaches the container from outside and from the host itself, until removed (IPv4)', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     await server(t.container, '10.88.0.2', 80, 'container');
     expect(await ask(t.outside, '192.0.2.2', 8080)).toBe('ECONNREFUSED');
     const m = await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
@@ -110,7 +60,7 @@ describe('addPortMapping', () => {
   });
 
   it('IPv6 mappings, and ip:hostPort:containerPort only on that host address', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     await server(t.container, 'fd00::2', 80, 'container6');
     await server(t.container, '10.88.0.2', 81, 'container4');
     await addPortMapping({ protocol: 'tcp', hostPort: 8086, containerIp: 'fd00::2', containerPort: 80, netns: t.host });
@@ -122,7 +72,7 @@ describe('addPortMapping', () => {
   });
 
   it('hairpin: another container on the bridge reaches the published port through the host address', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     const other = await res.netns('c2');
     const bridge = await ensureBridge({ name: 'br0', netns: t.host });
     await attachContainer({ netns: other, hostNetns: t.host, bridge: bridge.link.index, addresses: ['10.88.0.3/16'], gateway: '10.88.0.1' });
@@ -148,7 +98,7 @@ describe('addPortMapping', () => {
   });
 
   it('udp, IPv4 and IPv6: the outside reaches a container\'s UDP server through the host, until removed', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     expect(await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).toEqual({ serverSawFrom: '', clientGot: '' });
     const spec = { protocol: 'udp' as const, hostPort: 5353, containerIp: '10.88.0.2', containerPort: 53, netns: t.host };
     await addPortMapping(spec);
@@ -165,7 +115,7 @@ describe('addPortMapping', () => {
   });
 
   it('127.0.0.1: the host reaches a published port on loopback when the bridge has routeLocalnet', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     await server(t.container, '10.88.0.2', 80, 'container');
     await addPortMapping({ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
     expect(await ask(t.host, '127.0.0.1', 8080)).not.toBe('container'); // not routable into br0 yet
@@ -174,7 +124,7 @@ describe('addPortMapping', () => {
   });
 
   it('never captures traffic passing through to another machine (destination not local)', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     await server(t.container, '10.88.0.2', 80, 'container');
     await server(t.outside, '192.0.2.1', 8080, 'the real outside server');
     await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
@@ -185,7 +135,7 @@ describe('addPortMapping', () => {
   });
 
   it('ip::containerPort: nlkit picks a free host port and returns it', async () => {
-    const t = await topology();
+    const t = await natTopology(res);
     await server(t.container, '10.88.0.2', 80, 'picked');
     const m = await addPortMapping({ protocol: 'tcp', containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
     expect(m.hostPort).toBeGreaterThanOrEqual(32768);

@@ -4,14 +4,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addAddress,
   addRoute,
-  createVethPair,
   deleteAddress,
   deleteRoute,
-  getLink,
   getRoute,
   listRoutes,
   replaceRoute,
-  setLink,
   type NetnsHandle,
   type Route,
   type RouteSpec,
@@ -28,7 +25,7 @@ import {
   type IpRoute,
 } from './helpers/ip';
 import { namer } from './helpers/names';
-import { expectNoLeftovers, Resources } from './helpers/resources';
+import { expectNoLeftovers, Resources, type Lan } from './helpers/resources';
 
 const names = namer('qro');
 const res = new Resources(names);
@@ -42,24 +39,12 @@ afterAll(async () => {
 
 type Ns = NetnsHandle & { name: string };
 
-interface Lan {
-  ns: Ns;
-  /** Veth ends inside `ns`, both up. `a` has 10.70.0.1/24 and fd70::1/64 (no DAD). */
-  a: string;
-  b: string;
-  aIndex: number;
-  bIndex: number;
-}
-
+/** `res.lan()` with 10.70.0.1/24 and fd70::1/64 (no DAD) on `a`. */
 async function lan(): Promise<Lan> {
-  const ns = await res.netns();
-  const a = names.link('a');
-  const b = names.link('b');
-  const pair = await createVethPair({ name: a, netns: ns, up: true, peer: { name: b } });
-  await setLink(b, { up: true }, { netns: ns });
-  await addAddress(a, '10.70.0.1/24', { netns: ns });
-  await addAddress(a, 'fd70::1/64', { netns: ns, noDad: true });
-  return { ns, a, b, aIndex: pair.link.index, bIndex: (await getLink(b, { netns: ns })).index };
+  const l = await res.lan();
+  await addAddress(l.a, '10.70.0.1/24', { netns: l.ns });
+  await addAddress(l.a, 'fd70::1/64', { netns: l.ns, noDad: true });
+  return l;
 }
 
 const PROTOCOLS: Record<string, number> = { unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4 };

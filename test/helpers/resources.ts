@@ -3,16 +3,26 @@
 import { expect } from 'vitest';
 import {
   createNetns,
+  createVethPair,
   deleteLink,
   deleteNetns,
   listLinks,
   listNetns,
   NetlinkError,
+  setLink,
   SystemError,
   type NetnsHandle,
 } from '../../lib/index';
 import { ipLinks, ipNetnsList } from './ip';
 import type { Namer } from './names';
+
+export interface Lan {
+  ns: NetnsHandle & { name: string };
+  a: string;
+  b: string;
+  aIndex: number;
+  bIndex: number;
+}
 
 export class Resources {
   private readonly handles: NetnsHandle[] = [];
@@ -35,6 +45,16 @@ export class Resources {
     const h = await createNetns();
     this.handles.push(h);
     return h;
+  }
+
+  /** A fresh named namespace holding a veth pair `a`/`b` whose ends are both up (so each has carrier). */
+  async lan(): Promise<Lan> {
+    const ns = await this.netns();
+    const a = this.names.link('a');
+    const b = this.names.link('b');
+    const pair = await createVethPair({ name: a, netns: ns, up: true, peer: { name: b } });
+    const bLink = await setLink(b, { up: true }, { netns: ns });
+    return { ns, a, b, aIndex: pair.link.index, bIndex: bLink.index };
   }
 
   trackHandle(h: NetnsHandle): NetnsHandle {

@@ -1,5 +1,5 @@
 // Real TCP traffic between namespaces, with sockets nlkit makes inside them (openSocket): a
-// server that answers with its own name, and a client that reads the answer.
+// server that answers every connection, and a client that reads the answer.
 import * as net from 'node:net';
 import { openSocket, type NetnsRef } from '../../lib/index';
 
@@ -8,39 +8,50 @@ export interface Served {
   close: () => Promise<void>;
 }
 
-/** A TCP server bound to `address` inside `netns`, answering every connection with `reply`. */
-export async function serve(netns: NetnsRef, address: string, reply: string): Promise<Served> {
-  const { fd, port } = await openSocket(netns, { type: 'tcp', address, port: 0 });
+/**
+ * A TCP server bound to address:port (0: any free port) inside `netns`, answering every connection
+ * with `reply`, or with what `reply` makes of the client's address as the server saw it.
+ */
+export async function serve(
+  netns: NetnsRef,
+  address: string,
+  reply: string | ((remoteAddress: string) => string),
+  port = 0,
+): Promise<Served> {
+  const bound = await openSocket(netns, { type: 'tcp', address, port });
   const server = net.createServer((s) => {
     s.on('error', () => undefined);
-    s.end(reply);
+    s.end(typeof reply === 'string' ? reply : reply(s.remoteAddress ?? '?'));
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen({ fd }, ok);
+    server.listen({ fd: bound.fd }, ok);
   });
-  return { port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+  return { port: bound.port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
-/** Connects from inside `netns` to host:port and returns what the server sent. */
-export async function fetchFrom(netns: NetnsRef, host: string, port: number, timeoutMs = 3000): Promise<string> {
+/**
+ * Connects from inside `netns` to host:port and returns what the server sent, or 'timeout' / the
+ * error's code (ECONNREFUSED...) when no answer came: tests assert on either.
+ */
+export async function ask(netns: NetnsRef, host: string, port: number, timeoutMs = 1500): Promise<string> {
   const { fd } = await openSocket(netns, { type: 'tcp', family: host.includes(':') ? 6 : 4 });
-  return new Promise<string>((ok, fail) => {
+  return new Promise<string>((ok) => {
     const s = new net.Socket({ fd });
     let data = '';
     const timer = setTimeout(() => {
       s.destroy();
-      fail(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`));
+      ok('timeout');
     }, timeoutMs);
     s.on('data', (d) => (data += d.toString()));
     s.on('end', () => {
       clearTimeout(timer);
       ok(data);
     });
-    s.on('error', (e) => {
+    s.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       s.destroy();
-      fail(e);
+      ok(e.code ?? e.message);
     });
     s.connect(port, host);
   });
