@@ -2,6 +2,7 @@
 #include <linux/if_addr.h>
 
 #include "addon/addon.h"
+#include "addon/named_values.h"
 #include "families/address.h"
 
 namespace nlkit {
@@ -26,17 +27,10 @@ Napi::Value AddressToJs(Napi::Env env, const AddressInfo& a) {
   if (a.broadcast) o.Set("broadcast", a.broadcast->ToString());
   o.Set("scope", ScopeToJs(env, a.scope));
   if (a.label) o.Set("label", *a.label);
-  Napi::Array flags = Napi::Array::New(env);
-  struct {
-    uint32_t bit;
-    const char* name;
-  } const kFlags[] = {{IFA_F_SECONDARY, "secondary"}, {IFA_F_NODAD, "nodad"}, {IFA_F_DADFAILED, "dadfailed"},
-                      {IFA_F_TENTATIVE, "tentative"}, {IFA_F_PERMANENT, "permanent"}, {IFA_F_DEPRECATED, "deprecated"}};
-  uint32_t n = 0;
-  for (const auto& f : kFlags) {
-    if (a.flags & f.bit) flags.Set(n++, f.name);
-  }
-  o.Set("flags", flags);
+  static constexpr Named kFlags[] = {{"secondary", IFA_F_SECONDARY}, {"nodad", IFA_F_NODAD},
+                                     {"dadfailed", IFA_F_DADFAILED},   {"tentative", IFA_F_TENTATIVE},
+                                     {"permanent", IFA_F_PERMANENT},   {"deprecated", IFA_F_DEPRECATED}};
+  o.Set("flags", NamesOfBits(env, kFlags, a.flags));
   if (a.valid_lifetime && *a.valid_lifetime != 0xffffffffu) o.Set("validLifetime", *a.valid_lifetime);
   if (a.preferred_lifetime && *a.preferred_lifetime != 0xffffffffu) o.Set("preferredLifetime", *a.preferred_lifetime);
   return o;

@@ -1,5 +1,7 @@
 #include "addon/js_convert.h"
 
+#include "addon/named_values.h"
+
 #include <cmath>
 
 namespace nlkit {
@@ -129,27 +131,15 @@ std::string MacToString(const uint8_t* bytes, size_t len) {
 }
 
 namespace {
-struct ScopeName {
-  const char* name;
-  uint8_t value;
-};
-constexpr ScopeName kScopes[] = {{"global", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255}};
+constexpr Named kScopes[] = {{"global", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255}};
 }  // namespace
 
-Napi::Value ScopeToJs(Napi::Env env, uint8_t scope) {
-  for (const ScopeName& s : kScopes) {
-    if (s.value == scope) return Napi::String::New(env, s.name);
-  }
-  return Napi::Number::New(env, scope);
-}
+Napi::Value ScopeToJs(Napi::Env env, uint8_t scope) { return NameOrNumber(env, kScopes, scope); }
 
 std::optional<uint8_t> OptScope(const Napi::Object& o, const char* key) {
-  auto name = OptString(o, key);
-  if (!name) return std::nullopt;
-  for (const ScopeName& s : kScopes) {
-    if (*name == s.name) return s.value;
-  }
-  Bad(o, key, "a scope name (global, site, link, host, nowhere)");
+  auto scope = ValueOf(kScopes, o, key);
+  if (!scope) return std::nullopt;
+  return static_cast<uint8_t>(*scope);
 }
 
 int OptFamily(const Napi::Object& o, const char* key) {

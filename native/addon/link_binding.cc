@@ -5,15 +5,12 @@
 #include <linux/if_link.h>
 
 #include "addon/addon.h"
+#include "addon/named_values.h"
 
 namespace nlkit {
 
 namespace {
 
-struct Named {
-  const char* name;
-  uint32_t value;
-};
 
 constexpr Named kMacvlanModes[] = {{"private", MACVLAN_MODE_PRIVATE}, {"vepa", MACVLAN_MODE_VEPA},
                                    {"bridge", MACVLAN_MODE_BRIDGE},   {"passthru", MACVLAN_MODE_PASSTHRU},
@@ -28,24 +25,6 @@ constexpr Named kIfFlags[] = {
     {"SLAVE", IFF_SLAVE},     {"MULTICAST", IFF_MULTICAST}, {"PORTSEL", IFF_PORTSEL}, {"AUTOMEDIA", IFF_AUTOMEDIA},
     {"DYNAMIC", IFF_DYNAMIC}, {"LOWER_UP", IFF_LOWER_UP},   {"DORMANT", IFF_DORMANT}, {"ECHO", IFF_ECHO}};
 constexpr const char* kOperStates[] = {"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"};
-
-template <size_t N>
-std::optional<uint32_t> ValueOf(const Named (&table)[N], const Napi::Object& o, const char* key) {
-  auto s = OptString(o, key);
-  if (!s) return std::nullopt;
-  for (const Named& n : table) {
-    if (*s == n.name) return n.value;
-  }
-  throw Napi::TypeError::New(o.Env(), std::string("nlkit native: unknown ") + key + " '" + *s + "'");
-}
-
-template <size_t N>
-const char* NameOf(const Named (&table)[N], uint32_t value) {
-  for (const Named& n : table) {
-    if (n.value == value) return n.name;
-  }
-  return nullptr;
-}
 
 // --- JS -> C++ -----------------------------------------------------------------------------------
 
@@ -141,12 +120,7 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   if (l.max_mtu) o.Set("maxMtu", *l.max_mtu);
   if (l.txqlen) o.Set("txQueueLen", *l.txqlen);
   if (l.alias) o.Set("alias", *l.alias);
-  Napi::Array flags = Napi::Array::New(env);
-  uint32_t n = 0;
-  for (const Named& f : kIfFlags) {
-    if (l.flags & f.value) flags.Set(n++, f.name);
-  }
-  o.Set("flags", flags);
+  o.Set("flags", NamesOfBits(env, kIfFlags, l.flags));
   o.Set("up", (l.flags & IFF_UP) != 0);
   o.Set("operState", l.operstate < std::size(kOperStates) ? kOperStates[l.operstate] : "unknown");
   if (l.master && *l.master) o.Set("master", *l.master);

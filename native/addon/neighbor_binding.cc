@@ -2,20 +2,17 @@
 #include <linux/neighbour.h>
 
 #include "addon/addon.h"
+#include "addon/named_values.h"
 #include "families/neighbor.h"
 
 namespace nlkit {
 
 namespace {
 
-struct Bit {
-  const char* name;
-  uint16_t value;
-};
-constexpr Bit kStates[] = {{"incomplete", NUD_INCOMPLETE}, {"reachable", NUD_REACHABLE}, {"stale", NUD_STALE},
+constexpr Named kStates[] = {{"incomplete", NUD_INCOMPLETE}, {"reachable", NUD_REACHABLE}, {"stale", NUD_STALE},
                            {"delay", NUD_DELAY},           {"probe", NUD_PROBE},         {"failed", NUD_FAILED},
                            {"noarp", NUD_NOARP},           {"permanent", NUD_PERMANENT}};
-constexpr Bit kFlags[] = {{"self", NTF_SELF}, {"master", NTF_MASTER}, {"router", NTF_ROUTER},
+constexpr Named kFlags[] = {{"self", NTF_SELF}, {"master", NTF_MASTER}, {"router", NTF_ROUTER},
                           {"extern_learn", NTF_EXT_LEARNED}, {"proxy", NTF_PROXY}};
 
 int FamilyOf(const Napi::Object& o) {
@@ -39,8 +36,8 @@ NeighborSpec ReadSpec(const Napi::Object& o) {
     Napi::Array a = states->As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i) {
       const std::string name = a.Get(i).ToString().Utf8Value();
-      for (const Bit& b : kStates) {
-        if (name == b.name) s.state |= b.value;
+      for (const Named& b : kStates) {
+        if (name == b.name) s.state = static_cast<uint16_t>(s.state | b.value);
       }
     }
   }
@@ -61,18 +58,8 @@ Napi::Value NeighborToJs(Napi::Env env, const NeighborInfo& n) {
   if (n.address) o.Set("address", n.address->ToString());
   if (n.mac) o.Set("mac", MacToString(n.mac->data(), n.mac->size()));
   if (n.dst) o.Set("dst", n.dst->ToString());
-  Napi::Array state = Napi::Array::New(env);
-  uint32_t k = 0;
-  for (const Bit& b : kStates) {
-    if (n.state & b.value) state.Set(k++, b.name);
-  }
-  o.Set("state", state);
-  Napi::Array flags = Napi::Array::New(env);
-  k = 0;
-  for (const Bit& b : kFlags) {
-    if (n.flags & b.value) flags.Set(k++, b.name);
-  }
-  o.Set("flags", flags);
+  o.Set("state", NamesOfBits(env, kStates, n.state));
+  o.Set("flags", NamesOfBits(env, kFlags, n.flags));
   if (n.vlan) o.Set("vlan", *n.vlan);
   if (n.vni) o.Set("vni", *n.vni);
   if (n.master) o.Set("master", *n.master);

@@ -2,17 +2,14 @@
 #include <linux/rtnetlink.h>
 
 #include "addon/addon.h"
+#include "addon/named_values.h"
 #include "families/route.h"
 
 namespace nlkit {
 
 namespace {
 
-struct TypeName {
-  const char* name;
-  uint8_t value;
-};
-constexpr TypeName kTypes[] = {{"unicast", RTN_UNICAST},   {"local", RTN_LOCAL},           {"broadcast", RTN_BROADCAST},
+constexpr Named kTypes[] = {{"unicast", RTN_UNICAST},   {"local", RTN_LOCAL},           {"broadcast", RTN_BROADCAST},
                                {"anycast", RTN_ANYCAST},   {"multicast", RTN_MULTICAST},   {"blackhole", RTN_BLACKHOLE},
                                {"unreachable", RTN_UNREACHABLE}, {"prohibit", RTN_PROHIBIT}, {"throw", RTN_THROW}};
 
@@ -40,15 +37,7 @@ Napi::Value RouteToJs(Napi::Env env, const RouteInfo& r) {
   if (r.metric) o.Set("metric", *r.metric);
   o.Set("table", r.table);
   o.Set("scope", ScopeToJs(env, r.scope));
-  const char* type = nullptr;
-  for (const TypeName& t : kTypes) {
-    if (t.value == r.type) type = t.name;
-  }
-  if (type != nullptr) {
-    o.Set("type", type);
-  } else {
-    o.Set("type", r.type);
-  }
+  o.Set("type", NameOrNumber(env, kTypes, r.type));
   o.Set("protocol", r.protocol);
   if (r.mtu) o.Set("mtu", *r.mtu);
   if (r.flags & RTNH_F_ONLINK) o.Set("onlink", true);
@@ -69,16 +58,7 @@ RouteSpec ReadRouteSpec(const Napi::Object& o) {
   s.scope = OptScope(o, "scope");
   s.onlink = OptBool(o, "onlink").value_or(false);
   s.mtu = OptU32(o, "mtu");
-  if (auto type = OptString(o, "type")) {
-    bool known = false;
-    for (const TypeName& t : kTypes) {
-      if (*type == t.name) {
-        s.type = t.value;
-        known = true;
-      }
-    }
-    if (!known) throw Napi::TypeError::New(o.Env(), "nlkit native: unknown route type " + *type);
-  }
+  if (auto type = ValueOf(kTypes, o, "type")) s.type = static_cast<uint8_t>(*type);
   return s;
 }
 

@@ -91,12 +91,7 @@ Result<AddressInfo> AddAddress(Namespace& ns, const AddressSpec& s) {
   if (!outcomes) return std::move(outcomes.error());
   if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "addAddress", Describe(s));
   for (const RequestOutcome& o : *outcomes) {
-    for (const auto& reply : o.replies) {
-      auto messages = SplitMessages(Bytes(reply));
-      if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == RTM_NEWADDR) {
-        return DecodeAddress((*messages)[0]);
-      }
-    }
+    if (auto m = FirstReply(o, RTM_NEWADDR)) return DecodeAddress(*m);
   }
   return Error::Protocol("no RTM_NEWADDR came back for " + Describe(s));
 }

@@ -79,8 +79,8 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
       }
       return std::move(e.In("attachContainer: create veth", veth.name + " <-> " + spec.ifname));
     }
-    for (const auto& reply : created->replies) {
-      auto info = DecodeLink(Bytes(reply));
+    if (auto echo = FirstReply(*created, RTM_NEWLINK)) {
+      auto info = DecodeLink(*echo);
       if (info && info->name == veth.name) host_end = std::move(*info);
     }
     if (!host_end) {
@@ -144,8 +144,7 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     }
   }
   const RequestOutcome& read = outcomes->back();
-  if (read.replies.empty()) return rollback(Error::Protocol("no answer to RTM_GETLINK for " + spec.ifname));
-  auto eth_info = DecodeLink(Bytes(read.replies[0]));
+  auto eth_info = LinkReply(read, spec.ifname);
   if (!eth_info) return rollback(std::move(eth_info.error()));
 
   AttachResult out;

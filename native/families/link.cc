@@ -240,8 +240,9 @@ Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vec
     const RequestOutcome& o = (*outcomes)[k];
     const LinkRefArg& ref = *refs[slots[k]];
     if (o.ack.errnum != 0) return RefusalError(o.ack, "resolveLink", ref.Describe());
-    if (o.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
-    auto h = ReadStruct<ifinfomsg>(Bytes(o.replies[0]), sizeof(nlmsghdr));
+    auto m = ReplyOf(o, RTM_NEWLINK, "RTM_GETLINK for " + ref.Describe());
+    if (!m) return std::move(m.error());
+    auto h = ReadStruct<ifinfomsg>(m->payload);
     if (!h) return Error::Protocol("truncated RTM_NEWLINK");
     out[slots[k]] = static_cast<uint32_t>(h->ifi_index);
   }
@@ -255,8 +256,7 @@ std::string CreateObject(const LinkSpec& s) { return s.kind + " " + s.name; }
 Result<LinkInfo> GetLinkOn(NetlinkSocket& sock, const LinkRefArg& ref) {
   auto out = TransactOne(sock, EncodeGetLink(ref));
   if (!out) return std::move(out.error().In("getLink", ref.Describe()));
-  if (out->replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
-  return DecodeLink(Bytes(out->replies[0]));
+  return LinkReply(*out, ref.Describe());
 }
 
 }  // namespace
@@ -290,8 +290,7 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
   if (created.ack.errnum != 0) return RefusalError(created.ack, "createLink", CreateObject(spec));
   const RequestOutcome& read = (*outcomes)[1];
   if (read.ack.errnum != 0) return RefusalError(read.ack, "getLink", "link " + spec.name);
-  if (read.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
-  auto info = DecodeLink(Bytes(read.replies[0]));
+  auto info = LinkReply(read, "link " + spec.name);
   if (!info || !spec.alias) return info;
 
   // The kernel ignores IFLA_IFALIAS on creation, so the alias is a change of its own. It goes only
@@ -304,15 +303,17 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
   second.push_back(EncodeSetLink(created_ref, alias, 0));
   second.push_back(EncodeGetLink(created_ref));
   auto after = Transact(**sock, second);
-  if (!after || (*after)[0].ack.errnum != 0 || (*after)[1].replies.empty()) {
-    // Nothing half-made: the link goes again when its alias could not be set.
-    Error e = !after ? std::move(after.error())
-                     : (*after)[0].ack.errnum != 0 ? RefusalError((*after)[0].ack, "setLink", "alias of link " + spec.name)
-                                                   : Error::Protocol("no answer to RTM_GETLINK for link " + spec.name);
-    (void)TransactOne(**sock, EncodeDeleteLink(created_ref));
-    return e;
+  Status failed = !after                          ? Status(std::move(after.error()))
+                  : (*after)[0].ack.errnum != 0 ? Status(RefusalError((*after)[0].ack, "setLink", "alias of link " + spec.name))
+                                                : OkStatus();
+  if (failed.ok()) {
+    auto reply = ReplyOf((*after)[1], RTM_NEWLINK, "RTM_GETLINK for link " + spec.name);
+    if (reply) return DecodeLink(*reply);
+    failed = std::move(reply.error());
   }
-  return DecodeLink(Bytes((*after)[1].replies[0]));
+  // Nothing half-made: the link goes again when its alias could not be set.
+  (void)TransactOne(**sock, EncodeDeleteLink(created_ref));
+  return std::move(failed.error());
 }
 
 Result<LinkInfo> GetLink(Namespace& ns, const LinkRefArg& ref) {
@@ -385,8 +386,7 @@ Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChanges
     static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
     if (o.ack.errnum != 0) return RefusalError(o.ack, kOps[steps[i]], ref.Describe());
     if (steps[i] == kReadName || steps[i] == kReadBack) {
-      if (o.replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for " + ref.Describe());
-      auto info = DecodeLink(Bytes(o.replies[0]));
+      auto info = LinkReply(o, ref.Describe());
       if (!info) return std::move(info.error());
       if (steps[i] == kReadBack) return info;
       name = info->name;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "netlink/engine.h"
 #include "netlink/message.h"
 #include "netns/namespace.h"
 
@@ -158,6 +159,8 @@ MessageBuilder EncodeListLinks(const std::optional<std::string>& kind, uint32_t 
 // Decodes one RTM_NEWLINK message (a dump entry, a GET answer or an echo).
 Result<LinkInfo> DecodeLink(const Message& m);
 Result<LinkInfo> DecodeLink(Bytes whole_message);
+// The RTM_NEWLINK a request got back (a GET's answer), decoded; `link` names it for the error.
+Result<LinkInfo> LinkReply(const RequestOutcome& outcome, const std::string& link);
 
 // A random locally administered unicast MAC, as the kernel would pick.
 Mac RandomMac();

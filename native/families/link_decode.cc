@@ -126,6 +126,12 @@ Result<LinkInfo> DecodeLink(const Message& m) {
   return info;
 }
 
+Result<LinkInfo> LinkReply(const RequestOutcome& outcome, const std::string& link) {
+  auto m = ReplyOf(outcome, RTM_NEWLINK, "RTM_GETLINK for " + link);
+  if (!m) return std::move(m.error());
+  return DecodeLink(*m);
+}
+
 Result<LinkInfo> DecodeLink(Bytes whole_message) {
   auto messages = SplitMessages(whole_message);
   if (!messages) return std::move(messages.error());

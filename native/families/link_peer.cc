@@ -21,14 +21,12 @@ MessageBuilder EncodeGetNsid(int fd) {
   return m;
 }
 
-std::optional<int32_t> DecodeNsid(const std::vector<uint8_t>& reply) {
-  auto messages = SplitMessages(Bytes(reply));
-  if (!messages || messages->size() != 1) return std::nullopt;
-  const Message& m = (*messages)[0];
-  if (m.header.nlmsg_type != RTM_NEWNSID) return std::nullopt;
+// The namespace id an RTM_GETNSID answered with.
+std::optional<int32_t> NsidOf(const RequestOutcome& outcome) {
+  auto m = FirstReply(outcome, RTM_NEWNSID);
+  if (!m || m->payload.size() < NLMSG_ALIGN(sizeof(rtgenmsg))) return std::nullopt;
   AttrTable<NETNSA_MAX + 1> t;
-  if (m.payload.size() < NLMSG_ALIGN(sizeof(rtgenmsg))) return std::nullopt;
-  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(rtgenmsg))), t)) return std::nullopt;
+  if (!ParseAttrs(m->payload.subspan(NLMSG_ALIGN(sizeof(rtgenmsg))), t)) return std::nullopt;
   return AttrS32(t[NETNSA_NSID]);
 }
 
@@ -83,7 +81,7 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   if (!outcomes) return std::move(outcomes.error());
   for (size_t i = 0; i < ids.size(); ++i) {
     const RequestOutcome& o = (*outcomes)[i];
-    if (o.ack.errnum != 0 || o.replies.empty() || DecodeNsid(o.replies[0]) != nsid) continue;
+    if (o.ack.errnum != 0 || NsidOf(o) != nsid) continue;
     if (i == 0) {
       out.initial_netns = true;
     } else if (!out.netns_path) {
@@ -109,8 +107,7 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   // namespace numbers them, so they are left out rather than reported wrong.
   auto read = TransactOne(**sock, EncodeGetLinkIn(peer_index, nsid));
   if (!read) return std::move(read.error().In("findPeer", "peer #" + std::to_string(peer_index) + " of " + ref.Describe()));
-  if (read->replies.empty()) return Error::Protocol("no answer to RTM_GETLINK for the peer");
-  auto peer = DecodeLink(Bytes(read->replies[0]));
+  auto peer = LinkReply(*read, "the peer");
   if (!peer) return std::move(peer.error());
   out.link = std::move(*peer);
   out.link.link_netnsid.reset();

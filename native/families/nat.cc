@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "families/nft_expr.h"
@@ -55,11 +54,6 @@ void MatchFamily(nft::Expressions& e, const MasqueradeSpec& s) {
   e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(s.source.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6)});
 }
 
-void PutComment(MessageBuilder& m, const std::string& comment) {
-  const auto userdata = nft::CommentUserdata(comment);
-  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
-}
-
 MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s) {
   MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
   nft::Expressions e(m);
@@ -75,7 +69,7 @@ MessageBuilder MasqueradeRule(const std::string& table, const MasqueradeSpec& s)
   }
   e.Masq();
   e.Close();
-  PutComment(m, MasqueradeComment(s));
+  nft::PutRuleComment(m, MasqueradeComment(s));
   return m;
 }
 
@@ -84,14 +78,12 @@ MessageBuilder HairpinRule(const std::string& table, const MasqueradeSpec& s) {
   MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, "postrouting");
   nft::Expressions e(m);
   MatchFamily(e, s);
-  e.CtStatus();
-  e.Bitwise(4, nft::HostU32(IPS_DST_NAT));
-  e.Cmp(NFT_CMP_NEQ, nft::HostU32(0));
+  e.CtStatusDnat();
   MatchPrefix(e, s, false);
   MatchPrefix(e, s, true);
   e.Masq();
   e.Close();
-  PutComment(m, HairpinComment(s));
+  nft::PutRuleComment(m, HairpinComment(s));
   return m;
 }
 

@@ -1,6 +1,7 @@
 #include "families/nft_expr.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <cstring>
@@ -125,12 +126,14 @@ void Expressions::Lookup(const std::string& set, uint32_t set_id, uint32_t sreg,
   End(e, d);
 }
 
-void Expressions::CtStatus(uint32_t dreg) {
+void Expressions::CtStatusDnat() {
   const size_t e = Begin("ct");
   const size_t d = m_.BeginNest(NFTA_EXPR_DATA);
-  m_.PutBe32(NFTA_CT_DREG, dreg);
+  m_.PutBe32(NFTA_CT_DREG, kReg1);
   m_.PutBe32(NFTA_CT_KEY, NFT_CT_STATUS);
   End(e, d);
+  Bitwise(4, HostU32(IPS_DST_NAT));
+  Cmp(NFT_CMP_NEQ, HostU32(0));
 }
 
 std::vector<uint8_t> IfnameValue(const std::string& name) {
@@ -155,6 +158,11 @@ std::vector<uint8_t> CommentUserdata(const std::string& text) {
   out[1] = static_cast<uint8_t>(n + 1);      // length including the NUL
   std::memcpy(out.data() + 2, text.data(), n);  // the last byte stays NUL
   return out;
+}
+
+void PutRuleComment(MessageBuilder& rule, const std::string& text) {
+  const auto userdata = CommentUserdata(text);
+  rule.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
 }
 
 std::string CommentFromUserdata(Bytes u) {

@@ -34,7 +34,8 @@ class Expressions {
   void FibDaddrType(uint32_t dreg = kReg1);
   // `set_id` names a set created earlier in the same batch (0: an existing one).
   void Lookup(const std::string& set, uint32_t set_id, uint32_t sreg, uint32_t dreg);
-  void CtStatus(uint32_t dreg = kReg1);
+  // ct status dnat: the connection's destination was NATed (its IPS_DST_NAT bit is set).
+  void CtStatusDnat();
 
  private:
   size_t Begin(const char* name);
@@ -50,6 +51,8 @@ std::vector<uint8_t> HostU32(uint32_t v);
 
 // The rule comment in the TLV form `nft list` displays: type 0, length with NUL, text, NUL.
 std::vector<uint8_t> CommentUserdata(const std::string& text);
+// Puts `text` on a NEWRULE as its comment (NFTA_RULE_USERDATA).
+void PutRuleComment(MessageBuilder& rule, const std::string& text);
 // Reads it back; empty when the userdata holds no comment TLV.
 std::string CommentFromUserdata(Bytes userdata);
 

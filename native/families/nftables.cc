@@ -38,6 +38,15 @@ MessageBuilder BatchMarker(uint16_t type, uint32_t generation) {
   return m;
 }
 
+// The attributes after nfgenmsg, or a Protocol error.
+template <size_t N>
+Status NftAttrs(const nlkit::Message& m, AttrTable<N>& t, const char* what) {
+  if (m.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg)) || !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
+    return Error::Protocol(std::string("malformed ") + what);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 MessageBuilder NewTable(uint8_t family, const std::string& table) {
@@ -153,10 +162,7 @@ Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t fa
       [&](const nlkit::Message& m) -> Status {
         if (m.header.nlmsg_type != Type(NFT_MSG_NEWSETELEM)) return OkStatus();
         AttrTable<NFTA_SET_ELEM_LIST_MAX + 1> t;
-        if (m.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg)) ||
-            !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
-          return Error::Protocol("malformed NFT_MSG_NEWSETELEM");
-        }
+        NLKIT_TRY(NftAttrs(m, t, "NFT_MSG_NEWSETELEM"));
         if (!t[NFTA_SET_ELEM_LIST_ELEMENTS]) return OkStatus();
         AttrIterator it(*t[NFTA_SET_ELEM_LIST_ELEMENTS]);
         while (auto elem = it.Next()) {
@@ -177,24 +183,18 @@ Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t fa
 Result<uint32_t> GetGeneration(NetlinkSocket& sock) {
   auto out = TransactOne(sock, NftMessage(NFT_MSG_GETGEN, 0, AF_UNSPEC));
   if (!out) return std::move(out.error().In("nftables", "generation"));
-  for (const auto& reply : out->replies) {
-    auto messages = SplitMessages(Bytes(reply));
-    if (!messages || messages->size() != 1) continue;
-    const auto& msg = (*messages)[0];
-    AttrTable<NFTA_GEN_MAX + 1> t;
-    if (msg.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg))) continue;
-    if (!ParseAttrs(msg.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) continue;
-    if (auto id = AttrBe32(t[NFTA_GEN_ID])) return *id;
-  }
+  auto reply = ReplyOf(*out, Type(NFT_MSG_NEWGEN), "NFT_MSG_GETGEN");
+  if (!reply) return std::move(reply.error());
+  AttrTable<NFTA_GEN_MAX + 1> t;
+  NLKIT_TRY(NftAttrs(*reply, t, "NFT_MSG_NEWGEN"));
+  if (auto id = AttrBe32(t[NFTA_GEN_ID])) return *id;
   return Error::Protocol("NFT_MSG_GETGEN without NFTA_GEN_ID");
 }
 
 namespace {
 Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
   AttrTable<NFTA_RULE_MAX + 1> t;
-  if (m.payload.size() < sizeof(nfgenmsg) || !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
-    return Error::Protocol("malformed NFT_MSG_NEWRULE");
-  }
+  NLKIT_TRY(NftAttrs(m, t, "NFT_MSG_NEWRULE"));
   RuleInfo r;
   r.chain = AttrString(t[NFTA_RULE_CHAIN]).value_or("");
   if (auto h = AttrU64(t[NFTA_RULE_HANDLE])) r.handle = be64toh(*h);
@@ -204,14 +204,6 @@ Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
 }  // namespace
 
 namespace {
-// The attributes after nfgenmsg, or a Protocol error.
-template <size_t N>
-Status NftAttrs(const nlkit::Message& m, AttrTable<N>& t, const char* what) {
-  if (m.payload.size() < NLMSG_ALIGN(sizeof(nfgenmsg)) || !ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
-    return Error::Protocol(std::string("malformed ") + what);
-  }
-  return OkStatus();
-}
 
 Result<TableInfo> DecodeTable(const nlkit::Message& m) {
   AttrTable<NFTA_TABLE_MAX + 1> t;
@@ -283,13 +275,11 @@ Result<std::vector<SetInfo>> DumpSets(NetlinkSocket& sock, uint8_t family, const
 }
 
 std::optional<RuleInfo> EchoedRule(const RequestOutcome& outcome) {
-  for (const auto& reply : outcome.replies) {
-    auto messages = SplitMessages(Bytes(reply));
-    if (!messages || messages->size() != 1 || (*messages)[0].header.nlmsg_type != Type(NFT_MSG_NEWRULE)) continue;
-    auto rule = DecodeRule((*messages)[0]);
-    if (rule) return std::move(*rule);
-  }
-  return std::nullopt;
+  auto echo = FirstReply(outcome, Type(NFT_MSG_NEWRULE));
+  if (!echo) return std::nullopt;
+  auto rule = DecodeRule(*echo);
+  if (!rule) return std::nullopt;
+  return std::move(*rule);
 }
 
 Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table) {

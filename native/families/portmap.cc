@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <sys/random.h>
@@ -85,8 +84,7 @@ MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKi
   e.Lookup(k.Name(), set_id, nft::kReg1, nft::kReg1);
   e.Nat(NFT_NAT_DNAT, nfproto, nft::kReg1, k.PortReg(), 0);
   e.Close();
-  const auto userdata = nft::CommentUserdata(RuleComment(k, chain));
-  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  nft::PutRuleComment(m, RuleComment(k, chain));
   return m;
 }
 
@@ -102,15 +100,12 @@ MessageBuilder LocalhostMasqueradeRule(const std::string& table) {
   e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(NFPROTO_IPV4)});
   e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, 12, 1);
   e.Cmp(NFT_CMP_EQ, {127});
-  e.CtStatus();
-  e.Bitwise(4, nft::HostU32(IPS_DST_NAT));
-  e.Cmp(NFT_CMP_NEQ, nft::HostU32(0));
+  e.CtStatusDnat();
   e.MetaLoad(NFT_META_OIFNAME);
   e.Cmp(NFT_CMP_NEQ, nft::IfnameValue("lo"));
   e.Masq();
   e.Close();
-  const auto userdata = nft::CommentUserdata(kLocalhostComment);
-  m.PutAttr(NFTA_RULE_USERDATA, userdata.data(), userdata.size());
+  nft::PutRuleComment(m, kLocalhostComment);
   return m;
 }
 

@@ -137,10 +137,9 @@ Result<RouteInfo> GetRoute(Namespace& ns, const IpAddr& dst) {
   PutIp(req, RTA_DST, dst);
   auto out = TransactOne(**sock, std::move(req));
   if (!out) return std::move(out.error().In("getRoute", "route to " + dst.ToString()));
-  if (out->replies.empty()) return Error::Protocol("no answer to RTM_GETROUTE");
-  auto messages = SplitMessages(Bytes(out->replies[0]));
-  if (!messages || messages->size() != 1) return Error::Protocol("bad answer to RTM_GETROUTE");
-  return DecodeRoute((*messages)[0]);
+  auto reply = ReplyOf(*out, RTM_NEWROUTE, "RTM_GETROUTE for " + dst.ToString());
+  if (!reply) return std::move(reply.error());
+  return DecodeRoute(*reply);
 }
 
 }  // namespace nlkit

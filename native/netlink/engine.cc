@@ -6,6 +6,20 @@
 
 namespace nlkit {
 
+std::optional<Message> FirstReply(const RequestOutcome& outcome, uint16_t type) {
+  for (const auto& reply : outcome.replies) {
+    auto messages = SplitMessages(Bytes(reply));
+    if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == type) return (*messages)[0];
+  }
+  return std::nullopt;
+}
+
+Result<Message> ReplyOf(const RequestOutcome& outcome, uint16_t type, const std::string& asked) {
+  auto m = FirstReply(outcome, type);
+  if (!m) return Error::Protocol("no answer to " + asked);
+  return *m;
+}
+
 Error RefusalError(const AckInfo& ack, std::string operation, std::string object) {
   Error e = Error::Netlink(ack.errnum, std::move(operation), std::move(object));
   e.extack = ack.extack;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "netlink/message.h"
@@ -18,6 +20,12 @@ struct RequestOutcome {
   // NLM_F_ECHO request, or the answer to a GET. Whole messages (header included).
   std::vector<std::vector<uint8_t>> replies;
 };
+
+// The first reply of `type` a request got (the answer to a GET, or an echo), as a Message that
+// views into `outcome`: valid while the outcome lives.
+std::optional<Message> FirstReply(const RequestOutcome& outcome, uint16_t type);
+// The same, or a Protocol error "no answer to <asked>" when the kernel sent none.
+Result<Message> ReplyOf(const RequestOutcome& outcome, uint16_t type, const std::string& asked);
 
 // Sends `requests` in one sendmsg, each with its own sequence number. Those marked in `wait_for`
 // get NLM_F_ACK and are waited for; the others (an nftables batch's BEGIN/END) are not, but a
