@@ -1,7 +1,6 @@
 // The calls a container runtime makes: the per-host bridge network (ensureBridge), and the
 // per-container attach/detach that runs on every container start and stop.
 
-import { BlockList } from 'node:net';
 import { addAddress, deleteAddress, listAddresses } from './addresses';
 import { callNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
@@ -13,16 +12,6 @@ import * as check from './validate';
 
 const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'hostNetns', 'dad'];
 const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
-
-type Cidr = ReturnType<typeof check.cidr>;
-
-/** True when `ip` lies in the subnet of `c` (host bits of `c` ignored). */
-function inSubnet(ip: string, c: Cidr): boolean {
-  const type = c.family === 4 ? 'ipv4' : 'ipv6';
-  const list = new BlockList();
-  list.addSubnet(c.address, c.prefixLength, type);
-  return list.check(ip, type);
-}
 
 function arrayOf(v: unknown, argument: string): unknown[] {
   if (v === undefined) return [];
@@ -57,7 +46,7 @@ function attachRequest(spec: AttachSpec) {
     const argument = s.gateway !== undefined ? 'gateway' : `gateways[${i}]`;
     const fam = familyOf(gw);
     if (gateways.slice(0, i).some((g) => familyOf(g) === fam)) check.reject(argument, `a second IPv${fam} gateway`);
-    if (!cidrs.some((c) => c.family === fam && inSubnet(gw, c))) {
+    if (!cidrs.some((c) => c.family === fam && check.inSubnet(gw, c))) {
       check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
     }
     routes.push({ family: fam, via: gw });

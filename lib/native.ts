@@ -131,6 +131,16 @@ export interface NativePortMappingRequest {
   containerPort: number;
 }
 
+export interface NativeJobTiming {
+  entered: number;
+  submitted: number;
+  started: number;
+  finished: number;
+  syscalls: number;
+  delivered: number;
+  settled: number;
+}
+
 export interface NativeBinding {
   threads: number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
@@ -167,6 +177,11 @@ export interface NativeBinding {
   natInspect(req: { netns?: NativeNetns; table: string }): Promise<Pick<NatInspection, 'exists' | 'chains' | 'maps'>>;
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
+  /**
+   * Bench hook: when each stage of the call settled last happened, in microseconds of the clock
+   * process.hrtime() reads, and its worker's time inside system calls (see bench/profile.js).
+   */
+  lastJobTiming(): NativeJobTiming;
   /** Test hook: one UDP exchange between a server in one namespace and a client in another. */
   udpProbe(req: {
     serverNetns?: NativeNetns;

@@ -18,6 +18,22 @@ size_t ThreadCount() {
   }
   return 4;
 }
+
+// The stages of the call settled last, in microseconds of CLOCK_MONOTONIC (process.hrtime's
+// clock), for the bench's breakdown of where a call's time goes.
+Napi::Value LastJobTiming(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  const JobTiming& t = addon.pool().last_timing();
+  Napi::Object o = Napi::Object::New(info.Env());
+  const auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+  o.Set("entered", us(t.entered));
+  o.Set("submitted", us(t.submitted));
+  o.Set("started", us(t.started));
+  o.Set("finished", us(t.finished));
+  o.Set("syscalls", us(t.syscall_ns));
+  o.Set("delivered", us(t.delivered));
+  o.Set("settled", us(t.settled));
+  return o;
+}
 }  // namespace
 
 NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
@@ -55,11 +71,23 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
+      {"lastJobTiming", LastJobTiming},
   };
   for (const Entry& e : kEntries) {
     auto fn = e.fn;
     exports.Set(e.name, Napi::Function::New(
-                            env, [this, fn](const Napi::CallbackInfo& info) { return fn(*this, info); }, e.name));
+                            env,
+                            [this, fn](const Napi::CallbackInfo& info) {
+                              // Timing starts at the binding; a call that submits nothing (or
+                              // throws) must not leave its mark for the next one.
+                              struct Entered {
+                                WorkerPool& pool;
+                                explicit Entered(WorkerPool& p) : pool(p) { pool.MarkEntered(); }
+                                ~Entered() { pool.ClearEntered(); }
+                              } entered(*pool_);
+                              return fn(*this, info);
+                            },
+                            e.name));
   }
   exports.Set("threads", Napi::Number::New(env, static_cast<double>(ThreadCount())));
 }

@@ -15,11 +15,14 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
   auto job = std::make_unique<Job>(env, std::move(work));
+  job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();
+  entered_ = 0;
   Napi::Promise promise = job->deferred.Promise();
   if (pending_++ == 0) delivery_.Ref(env);
   {
     std::lock_guard<std::mutex> lock(mu_);
     TopUpThreadsLocked();
+    job->timing.submitted = MonotonicNs();
     queue_.push_back(std::move(job));
   }
   cv_.notify_one();
@@ -52,7 +55,11 @@ void WorkerPool::Loop() {
     if (!home.ok()) {
       job->outcome.emplace(home.error());
     } else {
+      job->timing.started = MonotonicNs();
+      const uint64_t syscalls_before = SyscallNsOfThisThread();
       job->outcome.emplace(job->work());
+      job->timing.syscall_ns = SyscallNsOfThisThread() - syscalls_before;
+      job->timing.finished = MonotonicNs();
     }
     Job* raw = job.release();
     if (delivery_.NonBlockingCall(raw) != napi_ok) {
@@ -71,6 +78,16 @@ void WorkerPool::Loop() {
 void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* raw) {
   std::unique_ptr<Job> job(raw);
   if (env == nullptr || job == nullptr) return;
+  job->timing.delivered = MonotonicNs();
+  // Recorded when this callback returns, however it returns.
+  struct Record {
+    WorkerPool* pool;
+    JobTiming& timing;
+    ~Record() {
+      timing.settled = MonotonicNs();
+      pool->last_timing_ = timing;
+    }
+  } record{pool, job->timing};
   if (--pool->pending_ == 0) pool->delivery_.Unref(env);
   // This is a C callback: nothing may escape it. While a worker_thread is being terminated, JS
   // can no longer run and settling the promise throws; the promise is moot then.

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace nlkit {
@@ -26,8 +27,21 @@ namespace nlkit {
 using Materializer = std::function<Napi::Value(Napi::Env)>;
 using Work = std::function<Result<Materializer>()>;
 
+// When each stage of one call happened (CLOCK_MONOTONIC ns), and how long its worker spent in
+// system calls. The bench reads the last one (native.lastJobTiming) to show where time goes.
+struct JobTiming {
+  uint64_t entered = 0;    // the binding was called (JS thread)
+  uint64_t submitted = 0;  // arguments read, job queued
+  uint64_t started = 0;    // a worker picked it up
+  uint64_t finished = 0;   // the worker is done
+  uint64_t syscall_ns = 0; // of started..finished, time inside netlink/namespace system calls
+  uint64_t delivered = 0;  // the JS thread began settling it
+  uint64_t settled = 0;    // the promise is resolved or rejected
+};
+
 struct Job {
   Work work;
+  JobTiming timing;
   std::optional<Result<Materializer>> outcome;
   Napi::Promise::Deferred deferred;
   explicit Job(Napi::Env env, Work w) : work(std::move(w)), deferred(Napi::Promise::Deferred::New(env)) {}
@@ -45,6 +59,12 @@ class WorkerPool {
   // Stops and joins the threads (env teardown). Queued jobs are dropped.
   void Stop();
 
+  // JS thread: a binding was entered; the next Submit's timing starts here.
+  void MarkEntered() { entered_ = MonotonicNs(); }
+  void ClearEntered() { entered_ = 0; }
+  // JS thread: the timing of the job settled last.
+  const JobTiming& last_timing() const { return last_timing_; }
+
  private:
   static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
   void Loop();
@@ -58,6 +78,8 @@ class WorkerPool {
   size_t thread_count_;
   size_t live_ = 0;     // threads running Loop(), under mu_
   size_t pending_ = 0;  // JS thread only
+  uint64_t entered_ = 0;       // JS thread only
+  JobTiming last_timing_;      // JS thread only
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;

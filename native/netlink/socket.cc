@@ -4,14 +4,18 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
+
+#include "core/clock.h"
 
 namespace nlkit {
 
 namespace {
 constexpr int kReceiveBuffer = 4 << 20;      // room for big dumps and echo bursts
 constexpr int kReceiveTimeoutSeconds = 30;   // the kernel answers in microseconds; 30 s is a fault
-constexpr size_t kInitialRx = 64 << 10;
+constexpr size_t kReceiveBufferBytes = 1 << 20;
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -25,6 +29,7 @@ constexpr size_t kInitialRx = 64 << 10;
 }  // namespace
 
 Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
+  SyscallTimer timer;
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (!fd.valid()) return Error::System(errno, "socket", "netlink protocol " + std::to_string(protocol));
 
@@ -35,8 +40,12 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
   if (protocol == NETLINK_ROUTE) {
     ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
   }
-  // SO_RCVBUFFORCE needs CAP_NET_ADMIN over the initial user namespace; fall back to the capped one.
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBuffer, sizeof(kReceiveBuffer)) != 0) {
+  // SO_RCVBUFFORCE needs CAP_NET_ADMIN over the initial user namespace; fall back to the capped
+  // one, and once refused, go straight to it (a socket is opened for every new namespace).
+  static std::atomic<bool> force_refused{false};
+  if (force_refused.load(std::memory_order_relaxed) ||
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBuffer, sizeof(kReceiveBuffer)) != 0) {
+    force_refused.store(true, std::memory_order_relaxed);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kReceiveBuffer, sizeof(kReceiveBuffer));
   }
   timeval tv{kReceiveTimeoutSeconds, 0};
@@ -69,7 +78,10 @@ Status NetlinkSocket::Send(const std::vector<const MessageBuilder*>& messages) {
   msg.msg_iov = iov.data();
   msg.msg_iovlen = iov.size();
   for (;;) {
-    const ssize_t n = ::sendmsg(fd_.get(), &msg, 0);
+    const ssize_t n = [&] {
+      SyscallTimer timer;
+      return ::sendmsg(fd_.get(), &msg, 0);
+    }();
     if (n >= 0) return OkStatus();
     if (errno == EINTR) continue;
     broken_ = true;
@@ -78,18 +90,25 @@ Status NetlinkSocket::Send(const std::vector<const MessageBuilder*>& messages) {
 }
 
 Result<Bytes> NetlinkSocket::Receive() {
-  if (rx_.size() < kInitialRx) rx_.resize(kInitialRx);
+  // One recvmsg per datagram, into a buffer far larger than anything the kernel sends: dump
+  // datagrams are at most 32 KiB, and a single reply is one object. The buffer is per thread and
+  // left uninitialised, so only the bytes the kernel writes ever become resident. (Peeking first
+  // to size the buffer doubled the system calls of every reply.)
+  thread_local const std::unique_ptr<uint8_t[]> buffer = std::make_unique_for_overwrite<uint8_t[]>(kReceiveBufferBytes);
   for (;;) {
-    iovec iov{rx_.data(), rx_.size()};
+    iovec iov{buffer.get(), kReceiveBufferBytes};
     sockaddr_nl from{};
     msghdr msg{};
     msg.msg_name = &from;
     msg.msg_namelen = sizeof(from);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    // Peek with MSG_TRUNC to learn the datagram's real size, so no reply is ever cut short.
-    const ssize_t want = ::recvmsg(fd_.get(), &msg, MSG_PEEK | MSG_TRUNC);
-    if (want < 0) {
+    // MSG_TRUNC makes recvmsg return the datagram's real size, so a cut reply is detected.
+    const ssize_t n = [&] {
+      SyscallTimer timer;
+      return ::recvmsg(fd_.get(), &msg, MSG_TRUNC);
+    }();
+    if (n < 0) {
       if (errno == EINTR) continue;
       broken_ = true;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -97,22 +116,13 @@ Result<Bytes> NetlinkSocket::Receive() {
       }
       return Error::System(errno, "recvmsg", "netlink socket");
     }
-    if (static_cast<size_t>(want) > rx_.size()) {
-      rx_.resize(static_cast<size_t>(want));
-      continue;
-    }
-    const ssize_t n = ::recvmsg(fd_.get(), &msg, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
+    if (static_cast<size_t>(n) > kReceiveBufferBytes) {
       broken_ = true;
-      return Error::System(errno, "recvmsg", "netlink socket");
-    }
-    if (msg.msg_flags & MSG_TRUNC) {
-      broken_ = true;
-      return Error::Protocol("netlink reply truncated");
+      return Error::Protocol("a netlink reply of " + std::to_string(n) + " bytes exceeded the " +
+                             std::to_string(kReceiveBufferBytes >> 10) + " KiB receive buffer");
     }
     if (from.nl_pid != 0) continue;  // only the kernel talks to us
-    return Bytes(rx_.data(), static_cast<size_t>(n));
+    return Bytes(buffer.get(), static_cast<size_t>(n));
   }
 }
 

@@ -29,7 +29,8 @@ class NetlinkSocket {
 
   // Sends several messages in one sendmsg (one datagram: the kernel handles them in order).
   Status Send(const std::vector<const MessageBuilder*>& messages);
-  // Receives one datagram into an internal buffer sized to fit it (peeked first).
+  // Receives one datagram. The bytes live in a buffer of the calling thread and stay valid until
+  // that thread's next Receive on any socket.
   Result<Bytes> Receive();
 
   // A socket whose conversation went wrong (timeout, truncated reply) may still hold replies
@@ -46,7 +47,6 @@ class NetlinkSocket {
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
   bool broken_ = false;
-  std::vector<uint8_t> rx_;
 };
 
 }  // namespace nlkit

@@ -7,6 +7,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "core/clock.h"
+
 namespace nlkit {
 
 namespace {
@@ -49,12 +51,14 @@ Error PoisonedError() {
 Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
   if (t_poisoned) return PoisonedError();
   if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
+  SyscallTimer timer;
   if (::setns(ns_fd, CLONE_NEWNET) != 0) return Error::System(errno, "setns", "netns " + label);
   return NetnsVisit();
 }
 
 NetnsVisit::~NetnsVisit() {
   if (!active_) return;
+  SyscallTimer timer;
   if (::setns(t_home_fd.get(), CLONE_NEWNET) != 0) ThreadHome::Poison();
 }
 

@@ -1,0 +1,127 @@
+// Case "attach": per-container network setup, N containers one after another on one bridge per
+// way (so a cost that grows with the bridge's port count shows), every way interleaved sample by
+// sample with a rotating order, each sample in a fresh namespace created outside the clock.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const nl = require('../..');
+const { cniPluginPath, createCniRunner } = require('../lib/cni');
+const { startFloor } = require('../lib/floor');
+const { ip, settle } = require('../lib/machine');
+const { waysTable } = require('../lib/stats');
+
+// Way k gets bridge b<k> and the network 10.(80+k).0.0/16, gateway .0.1; container i gets host
+// number i + 2 in it (what the CNI plugin's host-local IPAM hands out too).
+function network(k) {
+  return { prefix: `10.${80 + k}`, gateway: `10.${80 + k}.0.1` };
+}
+const hostAddress = (prefix, i) => `${prefix}.${(i + 2) >> 8}.${(i + 2) & 255}`;
+
+const WAYS = {
+  // One call: the veth with its peer born in the container as eth0, host end on the bridge and
+  // up; then lo up, the address, eth0 up, the default route and a read-back in one batch.
+  async attachContainer(c) {
+    const t0 = performance.now();
+    await nl.attachContainer({ netns: c.ns, bridge: c.bridge.index, hostIfname: c.host, addresses: [`${c.address}/16`], gateway: c.gateway });
+    return performance.now() - t0;
+  },
+  // The same through nlkit's individual calls, one request each.
+  async individualCalls(c) {
+    const netns = c.ns;
+    const t0 = performance.now();
+    await nl.createVethPair({ name: c.host, master: c.bridge.index, up: true, peer: { name: 'eth0', netns } });
+    await nl.setLink('lo', { up: true }, { netns });
+    await nl.addAddress('eth0', `${c.address}/16`, { netns });
+    await nl.setLink('eth0', { up: true }, { netns });
+    await nl.addRoute({ to: 'default', via: c.gateway, dev: 'eth0', netns });
+    return performance.now() - t0;
+  },
+  // The raw-netlink C program (bench/floor.c): two round trips and nothing else. Its own clock.
+  async floor(c, ctx) {
+    const r = await ctx.floor.attach({ netnsPath: c.ns.path, hostIfname: c.host, bridgeIndex: c.bridge.index, address: c.address, prefixLength: 16, gateway: c.gateway });
+    return r.ms;
+  },
+  // ip(8), one process per step, as shell-script runtimes do it.
+  async ipCommands(c) {
+    const t0 = performance.now();
+    ip('link', 'add', c.host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns.name);
+    ip('link', 'set', c.host, 'master', c.bridge.name, 'up');
+    ip('-n', c.ns.name, 'link', 'set', 'lo', 'up');
+    ip('-n', c.ns.name, 'addr', 'add', `${c.address}/16`, 'dev', 'eth0');
+    ip('-n', c.ns.name, 'link', 'set', 'eth0', 'up');
+    ip('-n', c.ns.name, 'route', 'add', 'default', 'via', c.gateway);
+    return performance.now() - t0;
+  },
+  // The reference CNI bridge plugin, exec'd per container as a runtime does (without lo up, which
+  // a runtime leaves to the loopback plugin, and without its iptables masquerade).
+  async cniBridgePlugin(c, ctx) {
+    const r = await ctx.cni[c.bridge.name].add({ containerId: `bench-${c.ns.name}`, netnsPath: c.ns.path });
+    return r.ms;
+  },
+};
+
+async function runSeries(n, ctx, ways) {
+  const bridges = {};
+  const samples = Object.fromEntries(ways.map((w) => [w, []]));
+  const made = [];
+  try {
+    for (const [k, way] of ways.entries()) {
+      const { prefix, gateway } = network(k);
+      const { link } = await nl.ensureBridge({ name: `benchbr${k}`, addresses: [`${gateway}/16`] });
+      bridges[way] = { link, prefix, gateway };
+      if (way === 'cniBridgePlugin') {
+        ctx.cni[link.name] = createCniRunner({ bridge: link.name, subnet: `${prefix}.0.0/16`, gateway, dataDir: ctx.cniDataDir });
+      }
+    }
+    await settle();
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < ways.length; j++) {
+        const way = ways[(i + j) % ways.length];
+        const b = bridges[way];
+        const ns = await nl.createNetns(`b${n}-${ways.indexOf(way)}-${i}`);
+        made.push(ns);
+        const c = { ns, bridge: b.link, host: `bv${ways.indexOf(way)}x${i}`, address: hostAddress(b.prefix, i), gateway: b.gateway };
+        samples[way].push(await WAYS[way](c, ctx));
+      }
+    }
+  } finally {
+    // Deleting a namespace takes its eth0 and so the veth with it, in one kernel batch.
+    for (const ns of made) {
+      ns.close();
+      await nl.deleteNetns(ns.name).catch(() => {});
+    }
+    for (const b of Object.values(bridges)) await nl.deleteLink(b.link.index).catch(() => {});
+    await settle();
+  }
+  return samples;
+}
+
+async function attachCase({ quick, log }) {
+  const sizes = quick ? [10] : [50, 500];
+  const ways = ['attachContainer', 'individualCalls', 'floor', 'ipCommands'];
+  const cniPath = cniPluginPath();
+  if (cniPath) ways.push('cniBridgePlugin');
+  const ctx = { floor: startFloor(), cni: {}, cniDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nlkit-bench-cni-')) };
+  const results = {};
+  try {
+    log('## attach: per-container setup\n');
+    log('veth with its peer born in the container as eth0, host end on the bridge and up; in the container lo up,');
+    log('an IPv4 address, eth0 up, a default route. One bridge per way; the containers stay attached, so the');
+    log(`bridge has i ports at sample i. Ways interleaved sample by sample.${cniPath ? '' : ' (CNI bridge plugin not installed: skipped.)'}\n`);
+    for (const n of sizes) {
+      const samples = await runSeries(n, ctx, ways);
+      results[`N=${n}`] = samples;
+      log(`### N = ${n}\n`);
+      log(waysTable(samples, 'floor'));
+      log('');
+    }
+  } finally {
+    await ctx.floor.close();
+    fs.rmSync(ctx.cniDataDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+module.exports = { attachCase, WAYS, hostAddress };

@@ -1,0 +1,77 @@
+// Case "burst": B attachContainer calls issued at once (a launcher starting a batch of containers),
+// against the same B calls one after another, in rounds that alternate which goes first. Reports
+// the burst's completion time against the serial total, the p99 of one call inside the burst, and
+// every error by code: none may fail (no EINTR, EBUSY or interrupted dump).
+'use strict';
+const { performance } = require('node:perf_hooks');
+const nl = require('../..');
+const { settle } = require('../lib/machine');
+const { median, ms, ratio, summary, table } = require('../lib/stats');
+const { hostAddress } = require('./attach');
+
+async function round(size, mode, tag) {
+  const bridge = (await nl.ensureBridge({ name: `benchbu${mode === 'burst' ? 0 : 1}`, addresses: [`10.${mode === 'burst' ? 70 : 71}.0.1/16`] })).link;
+  const prefix = mode === 'burst' ? '10.70' : '10.71';
+  const nss = [];
+  for (let i = 0; i < size; i++) nss.push(await nl.createNetns(`bu-${tag}-${i}`));
+  const perCall = [];
+  const errors = {};
+  const one = async (i) => {
+    const t0 = performance.now();
+    try {
+      await nl.attachContainer({ netns: nss[i], bridge: bridge.index, hostIfname: `bu${tag}x${i}`, addresses: [`${hostAddress(prefix, i)}/16`], gateway: `${prefix}.0.1` });
+    } catch (e) {
+      const code = e?.code ?? String(e);
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
+    perCall.push(performance.now() - t0);
+  };
+  const t0 = performance.now();
+  if (mode === 'burst') {
+    await Promise.all(nss.map((_, i) => one(i)));
+  } else {
+    for (let i = 0; i < size; i++) await one(i);
+  }
+  const total = performance.now() - t0;
+  for (const ns of nss) {
+    ns.close();
+    await nl.deleteNetns(ns.name).catch(() => {});
+  }
+  await nl.deleteLink(bridge.index).catch(() => {});
+  await settle();
+  return { total, perCall, errors };
+}
+
+async function burstCase({ quick, log }) {
+  const sizes = [16, 64];
+  const rounds = quick ? 1 : 7;
+  const rows = [];
+  const results = {};
+  await settle();
+  for (const size of sizes) {
+    const burst = [];
+    const serial = [];
+    const perCall = [];
+    const errors = {};
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? ['serial', 'burst'] : ['burst', 'serial'];
+      for (const mode of order) {
+        const out = await round(size, mode, `${size}${mode[0]}${r}`);
+        (mode === 'burst' ? burst : serial).push(out.total);
+        if (mode === 'burst') perCall.push(...out.perCall);
+        for (const [code, count] of Object.entries(out.errors)) errors[`${mode} ${code}`] = (errors[`${mode} ${code}`] ?? 0) + count;
+      }
+    }
+    results[size] = { burst, serial, perCall, errors };
+    const errorText = Object.keys(errors).length ? Object.entries(errors).map(([k, v]) => `${v} ${k}`).join(', ') : 'none';
+    rows.push([`${size}`, ms(median(serial)), ms(median(burst)), ratio(median(burst), median(serial)), ms(summary(perCall).median), ms(summary(perCall).p99), errorText]);
+  }
+  log('## burst: concurrent attachContainer calls\n');
+  log(`B calls issued at once vs the same B one after another; ${rounds} rounds each, alternating which goes first,`);
+  log(`fresh namespaces and bridge per round. nlkit runs them on its ${require('../../dist/native').native.threads} worker threads; the kernel serialises them on RTNL.\n`);
+  log(table(['B', 'serial total', 'burst total', 'burst vs serial', 'per call in burst: median', 'p99', 'errors'], rows));
+  log('');
+  return results;
+}
+
+module.exports = { burstCase };

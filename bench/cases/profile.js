@@ -1,0 +1,107 @@
+// Case "profile": where the time of one attachContainer goes, stage by stage, from timestamps the
+// addon takes on every call (native.lastJobTiming: CLOCK_MONOTONIC, the clock process.hrtime
+// reads) and the bench's own clock around the call. The C floor's phases, interleaved in the
+// same run, give the kernel's cost of the same work.
+'use strict';
+const { performance } = require('node:perf_hooks');
+const nl = require('../..');
+const { native } = require('../../dist/native');
+const { startFloor } = require('../lib/floor');
+const { settle } = require('../lib/machine');
+const { median, table, us } = require('../lib/stats');
+const { hostAddress } = require('./attach');
+
+const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
+
+async function profileCase({ quick, log }) {
+  const n = quick ? 20 : 300;
+  const floor = startFloor();
+  const stages = { js: [], read: [], queue: [], syscalls: [], worker: [], back: [], materialize: [], settle: [], total: [] };
+  const floorPhases = { veth: [], socket: [], batch: [], total: [] };
+  const made = [];
+  const bridges = [];
+  try {
+    for (let k = 0; k < 2; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
+    await settle();
+    for (let i = 0; i < n; i++) {
+      const nsA = await nl.createNetns(`p-a${i}`);
+      const nsF = await nl.createNetns(`p-f${i}`);
+      made.push(nsA, nsF);
+      const viaNlkit = async () => {
+        const t0 = nowUs();
+        await nl.attachContainer({ netns: nsA, bridge: bridges[0].index, hostIfname: `pa${i}`, addresses: [`${hostAddress('10.90', i)}/16`], gateway: '10.90.0.1' });
+        const t1 = nowUs();
+        const t = native.lastJobTiming();
+        stages.js.push(t.entered - t0);
+        stages.read.push(t.submitted - t.entered);
+        stages.queue.push(t.started - t.submitted);
+        stages.syscalls.push(t.syscalls);
+        stages.worker.push(t.finished - t.started - t.syscalls);
+        stages.back.push(t.delivered - t.finished);
+        stages.materialize.push(t.settled - t.delivered);
+        stages.settle.push(t1 - t.settled);
+        stages.total.push(t1 - t0);
+      };
+      const viaFloor = async () => {
+        const r = await floor.attach({ netnsPath: nsF.path, hostIfname: `pf${i}`, bridgeIndex: bridges[1].index, address: hostAddress('10.91', i), prefixLength: 16, gateway: '10.91.0.1' });
+        floorPhases.veth.push(r.phases.vethCreated * 1e3);
+        floorPhases.socket.push((r.phases.socketOpen - r.phases.vethCreated) * 1e3);
+        floorPhases.batch.push((r.phases.batchDone - r.phases.socketOpen) * 1e3);
+        floorPhases.total.push(r.ms * 1e3);
+      };
+      if (i % 2) {
+        await viaNlkit();
+        await viaFloor();
+      } else {
+        await viaFloor();
+        await viaNlkit();
+      }
+    }
+  } finally {
+    await floor.close();
+    for (const ns of made) {
+      ns.close();
+      await nl.deleteNetns(ns.name).catch(() => {});
+    }
+    for (const b of bridges) await nl.deleteLink(b.index).catch(() => {});
+    await settle();
+  }
+
+  const total = median(stages.total);
+  const row = (label, xs, where) => [label, where, us(median(xs)), `${((100 * median(xs)) / total).toFixed(0)}%`];
+  log('## profile: where one attachContainer spends its time\n');
+  log(`${n} calls, each interleaved with the C floor doing the same; medians per stage (they need not add up to the`);
+  log('median total). "system calls" is the worker\'s time inside sendmsg/recvmsg/setns/socket: the kernel\'s work.\n');
+  log(
+    table(
+      ['stage', 'where', 'median', 'share of total'],
+      [
+        row('validation, request building', stages.js, 'JS'),
+        row('reading the request', stages.read, 'addon, JS thread'),
+        row('queue to a worker', stages.queue, 'thread hand-off'),
+        row('system calls', stages.syscalls, 'kernel'),
+        row('encoding, decoding, bookkeeping', stages.worker, 'addon, worker'),
+        row('back to the JS thread', stages.back, 'thread hand-off'),
+        row('building the result object', stages.materialize, 'addon, JS thread'),
+        row('promise to the caller', stages.settle, 'JS'),
+        ['**total**', '', `**${us(total)}**`, '100%'],
+      ],
+    ),
+  );
+  log('');
+  log(
+    table(
+      ['C floor phase', 'median'],
+      [
+        ['veth created (round trip 1)', us(median(floorPhases.veth))],
+        ['setns + socket in the container', us(median(floorPhases.socket))],
+        ['container batch (round trip 2)', us(median(floorPhases.batch))],
+        ['**total**', `**${us(median(floorPhases.total))}**`],
+      ],
+    ),
+  );
+  log('');
+  return { stages, floorPhases };
+}
+
+module.exports = { profileCase };

@@ -1,0 +1,75 @@
+// What the bench needs from the process and the machine: its RSS and fd count, a wait for the
+// kernel to finish tearing down namespaces, `ip` run as a process, and the facts printed in the
+// report's header.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const { performance } = require('node:perf_hooks');
+const nl = require('../..');
+
+function rssMiB() {
+  if (typeof global.gc === 'function') global.gc();
+  return process.memoryUsage().rss / (1 << 20);
+}
+
+function fdCount() {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+/** Runs ip(8) as one process and waits for it, as a shell-script runtime does per step. */
+function ip(...args) {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Waits until the kernel has finished what an earlier case left it: deleted namespaces and veths
+ * are torn down asynchronously, holding the RTNL lock in long stretches, and would slow whatever
+ * runs next. Probes with a cheap RTNL-taking request (lo up, in the bench's own namespace) every
+ * 20 ms until it costs what it cost on the quiet kernel at the start (measured with the same
+ * spacing: a probe after a pause costs more than one in a tight loop), five times in a row, or
+ * 60 s pass.
+ */
+let quietProbe;
+async function settle() {
+  const probe = async () => {
+    await sleep(20);
+    const t0 = performance.now();
+    await nl.setLink('lo', { up: true });
+    return performance.now() - t0;
+  };
+  if (quietProbe === undefined) {
+    const xs = [];
+    for (let i = 0; i < 11; i++) xs.push(await probe());
+    quietProbe = xs.sort((a, b) => a - b)[5];
+  }
+  const deadline = Date.now() + 60_000;
+  let quiet = 0;
+  while (quiet < 5 && Date.now() < deadline) {
+    quiet = (await probe()) < 2 * quietProbe ? quiet + 1 : 0;
+  }
+}
+
+function describeMachine() {
+  const cpus = os.cpus();
+  return [
+    `kernel ${os.release()}, ${cpus.length} CPU${cpus.length === 1 ? '' : 's'} (${cpus[0]?.model.trim() ?? 'unknown'}),`,
+    `node ${process.version}, nlkit worker threads ${require('../../dist/native').native.threads}`,
+  ].join(' ');
+}
+
+/** True when `cmd` runs (`cmd --version` or the given probe arguments). */
+function have(cmd, args = ['--version']) {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = { rssMiB, fdCount, ip, sleep, settle, describeMachine, have };
