@@ -3,6 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
+import { makeLink } from './link-object';
 import type { Address, AttachResult, Link, NatInspection, Neighbor, Peer, PortMapping, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
@@ -182,6 +183,8 @@ export interface NativeBinding {
    * process.hrtime() reads, and its worker's time inside system calls (see bench/profile.js).
    */
   lastJobTiming(): NativeJobTiming;
+  /** Registers the function that makes Link objects (lib/link-object.ts); called once at load. */
+  setLinkFactory(make: typeof makeLink): void;
   /** Test hook: one UDP exchange between a server in one namespace and a client in another. */
   udpProbe(req: {
     serverNetns?: NativeNetns;
@@ -217,3 +220,4 @@ function load(): NativeBinding {
 }
 
 export const native: NativeBinding = load();
+native.setLinkFactory(makeLink);

@@ -261,6 +261,25 @@ describe('attachContainer: input checked before anything is sent', () => {
     expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
   });
 
+  it('a gateway is checked against the subnets bit by bit, at the prefix boundary, for both families', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('sub');
+    const base = { netns: c, hostNetns: host, bridge: bridgeIndex };
+    // Just outside: the first address past a /20 and past a /61; a /31's other half.
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.16.2/20'], gateway: '10.88.32.1' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/31'], gateway: '10.88.0.4' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00:0:0:8::2/61'], gateway: 'fd00:0:0:10::1' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00::2/128'], gateway: 'fd00::1' }), /^gateway$/u);
+    expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+    // Just inside (the last address of the /20, the /61 written with an embedded IPv4 tail): the
+    // check passes and the attach goes through.
+    const r = await attachContainer({
+      ...base, addresses: ['10.88.16.2/20', 'fd00:0:0:8::2/61'], gateways: ['10.88.31.254', 'fd00:0:0:f:ffff:ffff:255.255.255.254'],
+    });
+    expect(r.routes.map((x) => x.via)).toEqual(['10.88.31.254', 'fd00::f:ffff:ffff:ffff:fffe']);
+    await detachContainer({ netns: c });
+  });
+
   it('an unknown namespace is a SystemError ENOENT, and nothing is made on the host', async () => {
     const { host, bridgeIndex } = await hostWithBridge();
     const err = await rejectionOf(() => attachContainer({ netns: names.netns('missing'), hostNetns: host, bridge: bridgeIndex }));

@@ -15,6 +15,7 @@ import {
   openNetns,
   setLink,
 } from '../lib/index';
+import { native } from '../lib/native';
 import { ipLinkOrThrow, slaveData } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers } from './helpers/resources';
@@ -102,6 +103,21 @@ describe('threads', () => {
     order.push('nlkit');
     await Promise.all(blockers);
     expect(order[0]).toBe('nlkit');
+  });
+
+  it("each call's stages are stamped in order, on the clock process.hrtime reads (the bench's profile)", async () => {
+    const before = Number(process.hrtime.bigint()) / 1e3;
+    await getLink('lo');
+    const after = Number(process.hrtime.bigint()) / 1e3;
+    const t = native.lastJobTiming();
+    const stages = [before, t.entered, t.submitted, t.started, t.finished, t.delivered, t.settled, after];
+    for (let i = 1; i < stages.length; i++) expect(stages[i], `stage ${i}`).toBeGreaterThanOrEqual(stages[i - 1]!);
+    // The worker's time in system calls (sendmsg, recvmsg) is counted, and within its own span.
+    expect(t.syscalls).toBeGreaterThan(0);
+    expect(t.syscalls).toBeLessThanOrEqual(t.finished - t.started);
+    // A call that fails before it is queued leaves the last timing alone.
+    await expect(getLink('x'.repeat(16))).rejects.toThrow();
+    expect(native.lastJobTiming()).toEqual(t);
   });
 });
 

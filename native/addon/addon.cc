@@ -34,6 +34,12 @@ Napi::Value LastJobTiming(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   o.Set("settled", us(t.settled));
   return o;
 }
+
+Napi::Value SetLinkFactory(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a function");
+  addon.set_link_factory(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
 }  // namespace
 
 NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
@@ -71,7 +77,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
-      {"lastJobTiming", LastJobTiming},
+      {"lastJobTiming", LastJobTiming}, {"setLinkFactory", SetLinkFactory},
   };
   for (const Entry& e : kEntries) {
     auto fn = e.fn;

@@ -22,6 +22,9 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   ~NlkitAddon();
 
   WorkerPool& pool() { return *pool_; }
+  // lib/link-object.ts's makeLink, registered once at load: LinkToJs calls it.
+  const Napi::FunctionReference& link_factory() const { return link_factory_; }
+  void set_link_factory(Napi::Function f) { link_factory_ = Napi::Persistent(f); }
   // Queues `work` to run on a worker against the namespace `where` (opened there if it is a path).
   Napi::Promise SubmitIn(Napi::Env env, NetnsTarget where, std::function<Result<Materializer>(Namespace&)> work);
   // Reads a request's namespace field: undefined = the process's initial namespace, a number =
@@ -40,6 +43,7 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   static void Cleanup(void* self);
 
   std::unique_ptr<WorkerPool> pool_;
+  Napi::FunctionReference link_factory_;
   NamespacePtr initial_;
   std::unordered_map<uint32_t, NamespacePtr> handles_;
   uint32_t next_handle_ = 1;

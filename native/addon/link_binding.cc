@@ -109,32 +109,12 @@ Materializer LinkResult(LinkInfo info) {
 
 }  // namespace
 
-Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
+namespace {
+// Kind-specific information (bridge port, bridge, vlan, macvlan, ipvlan, vxlan), as one object of
+// the fields present; an empty handle when the link has none of them.
+Napi::Object KindExtras(Napi::Env env, const LinkInfo& l) {
+  if (!l.bridge_port && !l.bridge && !l.vlan_id && !l.macvlan_mode && !l.ipvlan_mode && !l.vxlan) return Napi::Object();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("index", l.index);
-  o.Set("name", l.name);
-  if (!l.kind.empty()) o.Set("kind", l.kind);
-  if (l.address) o.Set("mac", MacToString(l.address->data(), l.address->size()));
-  o.Set("mtu", l.mtu);
-  if (l.min_mtu) o.Set("minMtu", *l.min_mtu);
-  if (l.max_mtu) o.Set("maxMtu", *l.max_mtu);
-  if (l.txqlen) o.Set("txQueueLen", *l.txqlen);
-  if (l.alias) o.Set("alias", *l.alias);
-  o.Set("flags", NamesOfBits(env, kIfFlags, l.flags));
-  o.Set("up", (l.flags & IFF_UP) != 0);
-  o.Set("operState", l.operstate < std::size(kOperStates) ? kOperStates[l.operstate] : "unknown");
-  if (l.master && *l.master) o.Set("master", *l.master);
-  // A NIC reports IFLA_LINK == its own index (meaningless); a veth whose peer is in another
-  // namespace may legitimately have the same number there, which IFLA_LINK_NETNSID tells apart.
-  const bool other_ns = l.link_netnsid && *l.link_netnsid >= 0;
-  if (l.link && *l.link && (static_cast<int32_t>(*l.link) != l.index || other_ns)) o.Set("link", *l.link);
-  if (l.link_netnsid && *l.link_netnsid >= 0) o.Set("linkNetnsId", *l.link_netnsid);
-  if (l.kind == "veth" && l.link && *l.link) {
-    Napi::Object peer = Napi::Object::New(env);
-    peer.Set("index", *l.link);
-    if (l.link_netnsid && *l.link_netnsid >= 0) peer.Set("netnsId", *l.link_netnsid);
-    o.Set("peer", peer);
-  }
   if (l.bridge_port) {
     Napi::Object p = Napi::Object::New(env);
     p.Set("hairpin", l.bridge_port->hairpin);
@@ -190,6 +170,38 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   }
   return o;
 }
+}  // namespace
+
+Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
+  // The object itself is made by lib/link-object.ts (makeLink), from these arguments.
+  const Napi::FunctionReference& make = env.GetInstanceData<NlkitAddon>()->link_factory();
+  if (make.IsEmpty()) throw Napi::Error::New(env, "nlkit native: setLinkFactory was not called");
+  const Napi::Value none = env.Undefined();
+  const auto opt = [&](const auto& v) -> Napi::Value { return v ? Napi::Value::From(env, *v) : none; };
+  // A NIC reports IFLA_LINK == its own index (meaningless); a veth whose peer is in another
+  // namespace may legitimately have the same number there, which IFLA_LINK_NETNSID tells apart.
+  const bool other_ns = l.link_netnsid && *l.link_netnsid >= 0;
+  const bool show_link = l.link && *l.link && (static_cast<int32_t>(*l.link) != l.index || other_ns);
+  Napi::Object extras = KindExtras(env, l);
+  return make.Call({
+      Napi::Number::New(env, l.index),
+      Napi::String::New(env, l.name),
+      l.kind.empty() ? none : Napi::String::New(env, l.kind),
+      l.address ? Napi::String::New(env, MacToString(l.address->data(), l.address->size())) : none,
+      Napi::Number::New(env, l.mtu),
+      opt(l.min_mtu),
+      opt(l.max_mtu),
+      opt(l.txqlen),
+      opt(l.alias),
+      Napi::Number::New(env, l.flags),
+      Napi::Number::New(env, l.operstate),
+      l.master && *l.master ? Napi::Value::From(env, *l.master) : none,
+      show_link ? Napi::Value::From(env, *l.link) : none,
+      other_ns ? Napi::Value::From(env, *l.link_netnsid) : none,
+      extras.IsEmpty() ? none : static_cast<Napi::Value>(extras),
+  });
+}
+
 
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

@@ -30,9 +30,29 @@ MessageBuilder SetUp(const LinkRefArg& link) {
   return EncodeSetLink(link, up, 0);
 }
 
-// Step names for errors, one per message of the container batch.
-std::string AddressStep(const AddressSpec& a) {
-  return "add address " + a.local.ToString() + "/" + std::to_string(a.prefix_len);
+// One message of the container batch, named only if it fails: building the names of every step
+// up front cost more than the rest of the batch's bookkeeping.
+struct Step {
+  enum Kind { kLoUp, kAddress, kIfUp, kRoute, kRead } kind;
+  size_t index = 0;  // into spec.addresses or spec.routes
+};
+
+std::string StepName(const AttachSpec& spec, const Step& s) {
+  switch (s.kind) {
+    case Step::kLoUp:
+      return "set lo up";
+    case Step::kAddress: {
+      const AddressSpec& a = spec.addresses[s.index];
+      return "add address " + a.local.ToString() + "/" + std::to_string(a.prefix_len);
+    }
+    case Step::kIfUp:
+      return "set " + spec.ifname + " up";
+    case Step::kRoute:
+      return "add " + DescribeRoute(spec.routes[s.index]);
+    case Step::kRead:
+      break;
+  }
+  return "read " + spec.ifname;
 }
 
 }  // namespace
@@ -119,28 +139,31 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   if (!cs) return rollback(std::move(cs.error()));
   const LinkRefArg eth{peer_index, {}};
   std::vector<MessageBuilder> batch;
-  std::vector<std::string> steps;
+  std::vector<Step> steps;
+  const size_t messages = spec.addresses.size() + spec.routes.size() + 3;
+  batch.reserve(messages);
+  steps.reserve(messages);
   batch.push_back(SetUp(LinkRefArg{0, "lo"}));
-  steps.push_back("set lo up");
-  for (const AddressSpec& a : spec.addresses) {
-    batch.push_back(EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, a, static_cast<uint32_t>(peer_index)));
-    steps.push_back(AddressStep(a));
+  steps.push_back({Step::kLoUp});
+  for (size_t i = 0; i < spec.addresses.size(); ++i) {
+    batch.push_back(EncodeAddress(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, spec.addresses[i], static_cast<uint32_t>(peer_index)));
+    steps.push_back({Step::kAddress, i});
   }
   batch.push_back(SetUp(eth));
-  steps.push_back("set " + spec.ifname + " up");
-  for (const RouteSpec& r : spec.routes) {
-    batch.push_back(EncodeRoute(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, r, static_cast<uint32_t>(peer_index)));
-    steps.push_back("add " + DescribeRoute(r));
+  steps.push_back({Step::kIfUp});
+  for (size_t i = 0; i < spec.routes.size(); ++i) {
+    batch.push_back(EncodeRoute(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, spec.routes[i], static_cast<uint32_t>(peer_index)));
+    steps.push_back({Step::kRoute, i});
   }
   batch.push_back(EncodeGetLink(eth));
-  steps.push_back("read " + spec.ifname);
+  steps.push_back({Step::kRead});
 
   auto outcomes = Transact(**cs, batch);
   if (!outcomes) return rollback(std::move(outcomes.error()));
   for (size_t i = 0; i < batch.size(); ++i) {
     const RequestOutcome& o = (*outcomes)[i];
     if (o.ack.errnum != 0) {
-      return rollback(RefusalError(o.ack, "attachContainer: " + steps[i], spec.ifname + " in " + container->label()));
+      return rollback(RefusalError(o.ack, "attachContainer: " + StepName(spec, steps[i]), spec.ifname + " in " + container->label()));
     }
   }
   const RequestOutcome& read = outcomes->back();
