@@ -9,7 +9,7 @@ const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { cniPluginPath, createCniRunner } = require('../lib/cni');
 const { startFloor } = require('../lib/floor');
-const { ip, settle } = require('../lib/machine');
+const { dropNamespaces, ip, settle } = require('../lib/machine');
 const { waysTable } = require('../lib/stats');
 
 // Way k gets bridge b<k> and the network 10.(80+k).0.0/16, gateway .0.1; container i gets host
@@ -88,10 +88,7 @@ async function runSeries(n, ctx, ways) {
     }
   } finally {
     // Deleting a namespace takes its eth0 and so the veth with it, in one kernel batch.
-    for (const ns of made) {
-      ns.close();
-      await nl.deleteNetns(ns.name).catch(() => {});
-    }
+    await dropNamespaces(made);
     for (const b of Object.values(bridges)) await nl.deleteLink(b.link.index).catch(() => {});
     await settle();
   }

@@ -5,7 +5,7 @@
 'use strict';
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
-const { settle } = require('../lib/machine');
+const { dropNamespaces, settle } = require('../lib/machine');
 const { median, ms, ratio, summary, table } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -33,10 +33,7 @@ async function round(size, mode, tag) {
     for (let i = 0; i < size; i++) await one(i);
   }
   const total = performance.now() - t0;
-  for (const ns of nss) {
-    ns.close();
-    await nl.deleteNetns(ns.name).catch(() => {});
-  }
+  await dropNamespaces(nss);
   await nl.deleteLink(bridge.index).catch(() => {});
   await settle();
   return { total, perCall, errors };

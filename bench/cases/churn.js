@@ -7,7 +7,7 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
-const { fdCount, rssMiB, settle } = require('../lib/machine');
+const { dropNamespaces, fdCount, rssMiB, settle } = require('../lib/machine');
 const { ms, summary, table } = require('../lib/stats');
 
 async function churnCase({ quick, log }) {
@@ -68,10 +68,7 @@ async function churnCase({ quick, log }) {
     if (typeof global.gc !== 'function') log('\n(RSS without a forced GC: run node with --expose-gc, as `npm run bench` does.)');
     log('');
   } finally {
-    for (const ns of nss) {
-      ns.close();
-      await nl.deleteNetns(ns.name).catch(() => {});
-    }
+    await dropNamespaces(nss);
     await nl.deleteLink(bridge.index).catch(() => {});
     await settle();
   }

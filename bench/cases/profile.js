@@ -7,7 +7,7 @@ const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
 const { startFloor } = require('../lib/floor');
-const { settle } = require('../lib/machine');
+const { dropNamespaces, settle } = require('../lib/machine');
 const { median, table, us } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -59,10 +59,7 @@ async function profileCase({ quick, log }) {
     }
   } finally {
     await floor.close();
-    for (const ns of made) {
-      ns.close();
-      await nl.deleteNetns(ns.name).catch(() => {});
-    }
+    await dropNamespaces(made);
     for (const b of bridges) await nl.deleteLink(b.index).catch(() => {});
     await settle();
   }

@@ -5,7 +5,7 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { startFloor } = require('../lib/floor');
-const { ip, settle } = require('../lib/machine');
+const { dropNamespaces, ip, settle } = require('../lib/machine');
 const { waysTable } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -77,10 +77,7 @@ async function teardownCase({ quick, log }) {
     }
   } finally {
     await floor.close();
-    for (const ns of made) {
-      ns.close();
-      await nl.deleteNetns(ns.name).catch(() => {});
-    }
+    await dropNamespaces(made);
     await nl.deleteLink(bridge.index).catch(() => {});
     await settle();
   }

@@ -54,6 +54,14 @@ async function settle() {
   }
 }
 
+/** Closes the handles and deletes the named namespaces (their veths go with them). */
+async function dropNamespaces(handles) {
+  for (const ns of handles) {
+    ns.close();
+    await nl.deleteNetns(ns.name).catch(() => {});
+  }
+}
+
 function describeMachine() {
   const cpus = os.cpus();
   return [
@@ -72,4 +80,4 @@ function have(cmd, args = ['--version']) {
   }
 }
 
-module.exports = { rssMiB, fdCount, ip, sleep, settle, describeMachine, have };
+module.exports = { rssMiB, fdCount, ip, sleep, settle, dropNamespaces, describeMachine, have };
