@@ -49,7 +49,6 @@ function attachRequest(spec: AttachSpec) {
     if (!cidrs.some((c) => c.family === fam && check.inSubnet(gw, c))) {
       check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
     }
-    routes.push({ family: fam, via: gw });
   }
   for (const [i, r] of arrayOf(s.routes, 'routes').entries()) {
     const arg = `routes[${i}]`;
@@ -86,6 +85,7 @@ function attachRequest(spec: AttachSpec) {
     ifname,
     hostIfname: check.optional(s, 'hostIfname', '', check.ifname),
     addresses: cidrs.map((c) => ({ address: c.address, prefixLength: c.prefixLength, noDad: noDad && c.family === 6 })),
+    gateways,
     routes,
     mtu: check.optional(s, 'mtu', '', check.mtu),
     mac: check.optional(s, 'mac', '', check.mac),

@@ -105,6 +105,8 @@ export interface NativeAttachRequest {
   ifname: string;
   hostIfname?: string;
   addresses: { address: string; prefixLength: number; noDad: boolean }[];
+  /** A default route via each, before `routes`: bare addresses, the common case read cheaply. */
+  gateways: string[];
   routes: NativeRouteRequest[];
   mtu?: number;
   mac?: string;

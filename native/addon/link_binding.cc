@@ -183,7 +183,7 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   const bool other_ns = l.link_netnsid && *l.link_netnsid >= 0;
   const bool show_link = l.link && *l.link && (static_cast<int32_t>(*l.link) != l.index || other_ns);
   Napi::Object extras = KindExtras(env, l);
-  return make.Call({
+  napi_value argv[] = {
       Napi::Number::New(env, l.index),
       Napi::String::New(env, l.name),
       l.kind.empty() ? none : Napi::String::New(env, l.kind),
@@ -199,7 +199,25 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
       show_link ? Napi::Value::From(env, *l.link) : none,
       other_ns ? Napi::Value::From(env, *l.link_netnsid) : none,
       extras.IsEmpty() ? none : static_cast<Napi::Value>(extras),
-  });
+  };
+  // Raw calls, not node-addon-api's throwing ones: while a worker_thread is being terminated JS
+  // cannot run, the call fails with no exception pending, and building a Napi::Error then aborts
+  // the process. The promise this result was for is moot by then.
+  napi_value fn = nullptr;
+  napi_value result = nullptr;
+  if (napi_get_reference_value(env, make, &fn) != napi_ok || fn == nullptr ||
+      napi_call_function(env, none, fn, std::size(argv), argv, &result) != napi_ok) {
+    // Termination leaves an empty "exception" behind; a real one is a value (makeLink threw, a bug:
+    // report it). Either way it is cleared here, by the raw call, before anything else runs.
+    napi_value exception = nullptr;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_valuetype type = napi_undefined;
+    if (exception != nullptr && napi_typeof(env, exception, &type) == napi_ok && type == napi_object) {
+      throw Napi::Error(env, exception);
+    }
+    return none;
+  }
+  return Napi::Value(env, result);
 }
 
 
