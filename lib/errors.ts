@@ -36,11 +36,31 @@ export interface NativeErrorInfo {
 const systemErrors = getSystemErrorMap();
 // libuv names errno 95 ENOTSUP; Linux, the kernel sources and ip(8) call it EOPNOTSUPP.
 const LINUX_NAMES: Record<string, string> = { ENOTSUP: 'EOPNOTSUPP' };
+// Linux errnos libuv's map leaves out (asm-generic/errno-base.h, errno.h), and the kernel-internal
+// ones (linux/errno.h) that can still reach user space through netlink. nftables answers a batch
+// whose generation is stale with ERESTART (85), for example.
+const LINUX_ONLY: Record<number, string> = {
+  8: 'ENOEXEC', 10: 'ECHILD', 15: 'ENOTBLK', 33: 'EDOM', 35: 'EDEADLK', 37: 'ENOLCK', 42: 'ENOMSG',
+  43: 'EIDRM', 44: 'ECHRNG', 45: 'EL2NSYNC', 46: 'EL3HLT', 47: 'EL3RST', 48: 'ELNRNG',
+  50: 'ENOCSI', 51: 'EL2HLT', 52: 'EBADE', 53: 'EBADR', 54: 'EXFULL', 55: 'ENOANO', 56: 'EBADRQC',
+  57: 'EBADSLT', 59: 'EBFONT', 60: 'ENOSTR', 62: 'ETIME', 63: 'ENOSR', 65: 'ENOPKG', 66: 'EREMOTE',
+  67: 'ENOLINK', 68: 'EADV', 69: 'ESRMNT', 70: 'ECOMM', 72: 'EMULTIHOP', 73: 'EDOTDOT',
+  74: 'EBADMSG', 76: 'ENOTUNIQ', 77: 'EBADFD', 78: 'EREMCHG', 79: 'ELIBACC', 80: 'ELIBBAD',
+  81: 'ELIBSCN', 82: 'ELIBMAX', 83: 'ELIBEXEC', 85: 'ERESTART', 86: 'ESTRPIPE', 87: 'EUSERS',
+  96: 'EPFNOSUPPORT', 102: 'ENETRESET', 109: 'ETOOMANYREFS', 115: 'EINPROGRESS', 116: 'ESTALE',
+  117: 'EUCLEAN', 118: 'ENOTNAM', 119: 'ENAVAIL', 120: 'EISNAM', 122: 'EDQUOT', 123: 'ENOMEDIUM',
+  124: 'EMEDIUMTYPE', 126: 'ENOKEY', 127: 'EKEYEXPIRED', 128: 'EKEYREVOKED', 129: 'EKEYREJECTED',
+  130: 'EOWNERDEAD', 131: 'ENOTRECOVERABLE', 132: 'ERFKILL', 133: 'EHWPOISON', 512: 'ERESTARTSYS',
+  513: 'ERESTARTNOINTR', 514: 'ERESTARTNOHAND', 515: 'ENOIOCTLCMD', 516: 'ERESTART_RESTARTBLOCK',
+  517: 'EPROBE_DEFER', 518: 'EOPENSTALE', 519: 'ENOPARAM', 521: 'EBADHANDLE', 522: 'ENOTSYNC',
+  523: 'EBADCOOKIE', 524: 'ENOTSUPP', 525: 'ETOOSMALL', 526: 'ESERVERFAULT', 527: 'EBADTYPE',
+  528: 'EJUKEBOX', 529: 'EIOCBQUEUED', 530: 'ERECALLCONFLICT',
+};
 
 /** The errno's name and libuv's description of it. */
 function errnoText(errno: number): { code: string; description?: string } {
   const known = systemErrors.get(-errno);
-  if (!known) return { code: `E${errno}` };
+  if (!known) return { code: LINUX_ONLY[errno] ?? `E${errno}` };
   return { code: LINUX_NAMES[known[0]] ?? known[0], description: known[1] };
 }
 

@@ -18,7 +18,10 @@ export function reject(argument: string, problem: string): never {
 
 /** Rejects keys the call does not know, so a typo ('masterr') is an error, not a silent no-op. */
 export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], argument: string): void {
-  for (const key of Object.keys(o)) {
+  // An indexed loop: this runs on every call, mostly before V8 optimizes it (see containers.ts).
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     if (o[key] !== undefined && !allowed.includes(key)) {
       fail(argument ? `${argument}.${key}` : key, 'is not an option of this call');
     }
@@ -156,7 +159,9 @@ export function family(v: unknown, argument: string): 4 | 6 {
 
 /** The address's bytes (4 or 16), most significant first. The address must already be valid. */
 function addressBytes(address: string, family: 4 | 6): number[] {
-  return family === 4 ? address.split('.').map(Number) : expandIpv6(address);
+  if (family === 6) return expandIpv6(address);
+  const p = address.split('.');
+  return [Number(p[0]), Number(p[1]), Number(p[2]), Number(p[3])];
 }
 
 /** True when the address has no bits set past its prefix (a network address such as 10.0.0.0/8). */
@@ -176,11 +181,10 @@ export function isNetworkAddress(c: { address: string; prefixLength: number; fam
 export function inSubnet(ip: string, c: { address: string; prefixLength: number; family: 4 | 6 }): boolean {
   const a = addressBytes(ip, c.family);
   const b = addressBytes(c.address, c.family);
-  for (let bit = 0; bit < c.prefixLength; bit++) {
-    const mask = 0x80 >> (bit & 7);
-    if (((a[bit >> 3] ?? 0) & mask) !== ((b[bit >> 3] ?? 0) & mask)) return false;
-  }
-  return true;
+  const whole = c.prefixLength >> 3; // bytes entirely inside the prefix
+  for (let k = 0; k < whole; k++) if (a[k] !== b[k]) return false;
+  const bits = c.prefixLength & 7; // and the leading bits of the next one
+  return bits === 0 || (((a[whole] ?? 0) ^ (b[whole] ?? 0)) & (0xff00 >> bits) & 0xff) === 0;
 }
 
 function expandIpv6(address: string): number[] {

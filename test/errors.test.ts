@@ -46,6 +46,16 @@ describe('error classes', () => {
       expect(C.prototype).toBeInstanceOf(Error);
     }
   });
+
+  it("name Linux errnos that libuv's table leaves out (ERESTART from a stale nftables batch, kernel-internal ENOTSUPP)", () => {
+    const named = (errno: number) => new NetlinkError({ kind: 'netlink', errno, operation: 'op', object: 'obj' }).code;
+    expect(named(85)).toBe('ERESTART');
+    expect(named(524)).toBe('ENOTSUPP');
+    expect(named(74)).toBe('EBADMSG');
+    expect(named(95)).toBe('EOPNOTSUPP');
+    expect(named(17)).toBe('EEXIST');
+    expect(named(999)).toBe('E999'); // not an errno at all: still a code, never undefined
+  });
 });
 
 describe('EEXIST', () => {

@@ -4,9 +4,21 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "families/nft_expr.h"
 
 namespace nlkit {
+
+void GenerationBackoff(int attempt) {
+  if (attempt < 3) return;  // the first retries at once: usually one other writer got in between
+  thread_local std::minstd_rand rng(std::random_device{}());
+  const int ceiling_us = std::min(50 << std::min(attempt - 3, 5), 2000);  // 50 us .. 1.6 ms
+  std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, ceiling_us)(rng)));
+}
 
 // The base chains nlkit's table holds (priorities as the nft tool names them).
 std::vector<MessageBuilder> NatTableAndChains(const std::string& table) {
