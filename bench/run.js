@@ -13,6 +13,7 @@ const { describeMachine } = require('./lib/machine');
 const CASES = {
   attach: () => require('./cases/attach').attachCase,
   profile: () => require('./cases/profile').profileCase,
+  growth: () => require('./cases/growth').growthCase,
   burst: () => require('./cases/burst').burstCase,
   churn: () => require('./cases/churn').churnCase,
   teardown: () => require('./cases/teardown').teardownCase,

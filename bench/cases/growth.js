@@ -1,0 +1,63 @@
+// Case "growth": why per-container setup gets slower as containers accumulate (the attach case's
+// N = 500 against N = 50). The C floor creates 400 veths, each with its peer in a fresh namespace,
+// in three settings, and the veth-creation round trip is reported per 100: host ends enslaved to
+// one bridge and kept (ports accumulate); no master; enslaved but deleted right after (the bridge
+// never has more than one port). The kernel's work alone: nlkit is not involved.
+'use strict';
+const nl = require('../..');
+const { startFloor } = require('../lib/floor');
+const { settle } = require('../lib/machine');
+const { ms, median, table } = require('../lib/stats');
+const { hostAddress } = require('./attach');
+
+const SETTINGS = {
+  'on a bridge, kept': { master: true, remove: false },
+  'no master': { master: false, remove: false },
+  'on a bridge, removed after': { master: true, remove: true },
+};
+
+async function growthCase({ quick, log }) {
+  const n = quick ? 20 : 400;
+  const step = quick ? 10 : 100;
+  const floor = startFloor();
+  const rows = [];
+  const results = {};
+  try {
+    for (const [label, setting] of Object.entries(SETTINGS)) {
+      const { link: bridge } = await nl.ensureBridge({ name: 'benchgr0', addresses: ['10.64.0.1/16'] });
+      await settle();
+      const made = [];
+      const perStep = [];
+      let window = [];
+      for (let i = 0; i < n; i++) {
+        const ns = await nl.createNetns(`gr-${i}`);
+        const r = await floor.attach({
+          netnsPath: ns.path, hostIfname: `gr${i}`, bridgeIndex: setting.master ? bridge.index : 0,
+          address: hostAddress('10.64', i), prefixLength: 16, gateway: '10.64.0.1',
+        });
+        window.push(r.phases.vethCreated);
+        ns.close();
+        if (setting.remove) await nl.deleteNetns(ns.name);
+        else made.push(ns.name);
+        if ((i + 1) % step === 0) {
+          perStep.push(median(window));
+          window = [];
+        }
+      }
+      for (const name of made) await nl.deleteNetns(name).catch(() => {});
+      await nl.deleteLink(bridge.index).catch(() => {});
+      await settle();
+      results[label] = perStep;
+      rows.push([label, ...perStep.map(ms)]);
+    }
+  } finally {
+    await floor.close();
+  }
+  log('## growth: what makes setup slower as containers accumulate (kernel only)\n');
+  log(`The C floor's veth creation (round trip 1), median per ${step} containers, ${n} in each setting.\n`);
+  log(table(['host end', ...Array.from({ length: n / step }, (_, k) => `${k * step + 1}–${(k + 1) * step}`)], rows));
+  log('');
+  return results;
+}
+
+module.exports = { growthCase };
