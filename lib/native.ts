@@ -182,7 +182,7 @@ export interface NativeBinding {
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   /**
    * Bench hook: when each stage of the call settled last happened, in microseconds of the clock
-   * process.hrtime() reads, and its worker's time inside system calls (see bench/profile.js).
+   * process.hrtime() reads, and its worker's time inside system calls (see bench/cases/profile.js).
    */
   lastJobTiming(): NativeJobTiming;
   /** Registers the function that makes Link objects (lib/link-object.ts); called once at load. */

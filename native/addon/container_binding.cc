@@ -9,14 +9,15 @@ namespace nlkit {
 
 namespace {
 
-template <typename T, typename Reader>
+// The elements of req[key] (absent: none), each given to `read` as an Element.
+template <typename T, typename Element = Napi::Object, typename Reader>
 std::vector<T> ReadArray(const Napi::Object& req, const char* key, Reader read) {
   std::vector<T> out;
   Napi::Value v = req.Get(key);
   if (v.IsUndefined()) return out;
   if (!v.IsArray()) throw Napi::TypeError::New(req.Env(), std::string("nlkit native: '") + key + "' must be an array");
   Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(read(a.Get(i).As<Napi::Object>()));
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(read(a.Get(i).As<Element>()));
   return out;
 }
 
@@ -72,22 +73,14 @@ Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   });
   // A default route via each gateway, then the other routes. Gateways come as bare addresses: a
   // full route request costs a dozen property reads, a measurable share of an attach.
-  {
-    Napi::Value v = req.Get("gateways");
-    if (!v.IsUndefined()) {
-      if (!v.IsArray()) throw Napi::TypeError::New(req.Env(), "nlkit native: 'gateways' must be an array");
-      Napi::Array gateways = v.As<Napi::Array>();
-      for (uint32_t i = 0; i < gateways.Length(); ++i) {
-        Napi::Value g = gateways.Get(i);
-        auto ip = g.IsString() ? IpAddr::Parse(g.As<Napi::String>().Utf8Value()) : std::nullopt;
-        if (!ip) throw Napi::TypeError::New(req.Env(), "nlkit native: 'gateways' must hold IP addresses");
-        RouteSpec r;
-        r.family = ip->family;
-        r.gateway = *ip;
-        spec.routes.push_back(std::move(r));
-      }
-    }
-  }
+  spec.routes = ReadArray<RouteSpec, Napi::Value>(req, "gateways", [](const Napi::Value& g) {
+    auto ip = g.IsString() ? IpAddr::Parse(g.As<Napi::String>().Utf8Value()) : std::nullopt;
+    if (!ip) throw Napi::TypeError::New(g.Env(), "nlkit native: 'gateways' must hold IP addresses");
+    RouteSpec r;
+    r.family = ip->family;
+    r.gateway = *ip;
+    return r;
+  });
   for (RouteSpec& r : ReadArray<RouteSpec>(req, "routes", [](const Napi::Object& o) { return ReadRouteSpec(o); })) {
     spec.routes.push_back(std::move(r));
   }

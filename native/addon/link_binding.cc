@@ -1,6 +1,5 @@
 // JS glue for links: normalized request object -> LinkSpec (JS thread), the operation on a
 // worker, LinkInfo -> JS object (JS thread again).
-#include <linux/if.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 
@@ -18,13 +17,6 @@ constexpr Named kMacvlanModes[] = {{"private", MACVLAN_MODE_PRIVATE}, {"vepa", M
 constexpr Named kIpvlanModes[] = {{"l2", IPVLAN_MODE_L2}, {"l3", IPVLAN_MODE_L3}, {"l3s", IPVLAN_MODE_L3S}};
 constexpr Named kIpvlanFlags[] = {{"bridge", 0}, {"private", IPVLAN_F_PRIVATE}, {"vepa", IPVLAN_F_VEPA}};
 constexpr Named kVlanProtocols[] = {{"802.1Q", ETH_P_8021Q}, {"802.1ad", ETH_P_8021AD}};
-constexpr Named kIfFlags[] = {
-    {"UP", IFF_UP},           {"BROADCAST", IFF_BROADCAST}, {"DEBUG", IFF_DEBUG},     {"LOOPBACK", IFF_LOOPBACK},
-    {"POINTOPOINT", IFF_POINTOPOINT}, {"NOTRAILERS", IFF_NOTRAILERS}, {"RUNNING", IFF_RUNNING},
-    {"NOARP", IFF_NOARP},     {"PROMISC", IFF_PROMISC},     {"ALLMULTI", IFF_ALLMULTI}, {"MASTER", IFF_MASTER},
-    {"SLAVE", IFF_SLAVE},     {"MULTICAST", IFF_MULTICAST}, {"PORTSEL", IFF_PORTSEL}, {"AUTOMEDIA", IFF_AUTOMEDIA},
-    {"DYNAMIC", IFF_DYNAMIC}, {"LOWER_UP", IFF_LOWER_UP},   {"DORMANT", IFF_DORMANT}, {"ECHO", IFF_ECHO}};
-constexpr const char* kOperStates[] = {"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"};
 
 // --- JS -> C++ -----------------------------------------------------------------------------------
 
@@ -106,10 +98,6 @@ Materializer LinkResult(LinkInfo info) {
   return [info = std::move(info)](Napi::Env env) { return LinkToJs(env, info); };
 }
 
-
-}  // namespace
-
-namespace {
 // Kind-specific information (bridge port, bridge, vlan, macvlan, ipvlan, vxlan), as one object of
 // the fields present; an empty handle when the link has none of them.
 Napi::Object KindExtras(Napi::Env env, const LinkInfo& l) {
@@ -219,7 +207,6 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   }
   return Napi::Value(env, result);
 }
-
 
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

@@ -15,8 +15,7 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
   auto job = std::make_unique<Job>(env, std::move(work));
-  job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();
-  entered_ = 0;
+  job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();  // cleared when the binding returns
   Napi::Promise promise = job->deferred.Promise();
   if (pending_++ == 0) delivery_.Ref(env);
   {
