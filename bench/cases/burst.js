@@ -5,7 +5,7 @@
 'use strict';
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
-const { dropNamespaces, settle } = require('../lib/machine');
+const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { median, ms, ratio, summary, table } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -13,7 +13,7 @@ async function round(size, mode, tag) {
   const bridge = (await nl.ensureBridge({ name: `benchbu${mode === 'burst' ? 0 : 1}`, addresses: [`10.${mode === 'burst' ? 70 : 71}.0.1/16`] })).link;
   const prefix = mode === 'burst' ? '10.70' : '10.71';
   const nss = [];
-  for (let i = 0; i < size; i++) nss.push(await nl.createNetns(`bu-${tag}-${i}`));
+  for (let i = 0; i < size; i++) nss.push(await containerNetns(`bu-${tag}-${i}`));
   const perCall = [];
   const errors = {};
   const one = async (i) => {

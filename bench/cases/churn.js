@@ -7,7 +7,7 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
-const { dropNamespaces, fdCount, rssMiB, settle } = require('../lib/machine');
+const { containerNetns, dropNamespaces, fdCount, rssMiB, settle } = require('../lib/machine');
 const { ms, summary, table } = require('../lib/stats');
 
 async function churnCase({ quick, log }) {
@@ -16,7 +16,7 @@ async function churnCase({ quick, log }) {
   const lanes = native.threads;
   const { link: bridge } = await nl.ensureBridge({ name: 'benchch0', addresses: ['10.60.0.1/16'] });
   const nss = [];
-  for (let k = 0; k < lanes; k++) nss.push(await nl.createNetns(`ch-${k}`));
+  for (let k = 0; k < lanes; k++) nss.push(await containerNetns(`ch-${k}`));
   const done = []; // completion time of each cycle, in order of completion
   const perCycle = [];
   let next = 0;

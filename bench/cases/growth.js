@@ -6,7 +6,7 @@
 'use strict';
 const nl = require('../..');
 const { startFloor } = require('../lib/floor');
-const { settle } = require('../lib/machine');
+const { containerNetns, settle } = require('../lib/machine');
 const { ms, median, table } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -30,7 +30,7 @@ async function growthCase({ quick, log }) {
       const perStep = [];
       let window = [];
       for (let i = 0; i < n; i++) {
-        const ns = await nl.createNetns(`gr-${i}`);
+        const ns = await containerNetns(`gr-${i}`);
         const r = await floor.attach({
           netnsPath: ns.path, hostIfname: `gr${i}`, bridgeIndex: setting.master ? bridge.index : 0,
           address: hostAddress('10.64', i), prefixLength: 16, gateway: '10.64.0.1',

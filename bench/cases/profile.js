@@ -7,7 +7,7 @@ const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
 const { startFloor } = require('../lib/floor');
-const { dropNamespaces, settle } = require('../lib/machine');
+const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { median, table, us } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
@@ -24,8 +24,8 @@ async function profileCase({ quick, log }) {
     for (let k = 0; k < 2; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
     await settle();
     for (let i = 0; i < n; i++) {
-      const nsA = await nl.createNetns(`p-a${i}`);
-      const nsF = await nl.createNetns(`p-f${i}`);
+      const nsA = await containerNetns(`p-a${i}`);
+      const nsF = await containerNetns(`p-f${i}`);
       made.push(nsA, nsF);
       const viaNlkit = async () => {
         const t0 = nowUs();

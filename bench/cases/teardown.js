@@ -5,8 +5,8 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { startFloor } = require('../lib/floor');
-const { dropNamespaces, ip, settle } = require('../lib/machine');
-const { waysTable } = require('../lib/stats');
+const { containerNetns, dropNamespaces, ip, settle } = require('../lib/machine');
+const { seededRandom, shuffled, waysTable } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
 const DETACH = {
@@ -55,10 +55,11 @@ async function teardownCase({ quick, log }) {
   try {
     await settle();
     const ways = Object.keys(DETACH);
+    const random = seededRandom(n); // a new order every round, as in the attach case
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < ways.length; j++) {
-        const way = ways[(i + j) % ways.length];
-        const ns = await nl.createNetns(`td-${j}-${i}`);
+      for (const way of shuffled(ways, random)) {
+        const j = ways.indexOf(way);
+        const ns = await containerNetns(`td-${j}-${i}`);
         made.push(ns);
         const host = `td${j}x${i}`;
         await nl.attachContainer({ netns: ns, bridge: bridge.index, hostIfname: host, addresses: [`${hostAddress('10.62', i * 3 + j)}/16`], gateway: '10.62.0.1' });

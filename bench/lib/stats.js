@@ -54,4 +54,29 @@ function waysTable(samples, baseline, baselineLabel = baseline) {
   return table(['way', 'median', 'p90', 'p99', `median vs ${baselineLabel}`], rows);
 }
 
-module.exports = { summary, median, ms, us, ratio, table, waysTable, quantile };
+/**
+ * A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence, so a run's
+ * sample order can be reproduced.
+ */
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A copy of `items` in random order (Fisher-Yates) drawn from `random`. */
+function shuffled(items, random) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+module.exports = { summary, median, ms, us, ratio, table, waysTable, quantile, seededRandom, shuffled };
