@@ -4,7 +4,7 @@
 import { addAddress, deleteAddress, listAddresses } from './addresses';
 import { callNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
-import { native, type NativeRouteRequest } from './native';
+import { native, type NativeAttachRequest, type NativeRouteRequest } from './native';
 import { toNative } from './netns';
 import { setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
@@ -26,7 +26,7 @@ function familyOf(ip: string): 4 | 6 {
 }
 
 /** Validates an attach spec completely, before anything is sent. */
-function attachRequest(spec: AttachSpec) {
+function attachRequest(spec: AttachSpec): NativeAttachRequest {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ATTACH_KEYS, '');
   if (s.netns === undefined) check.reject('netns', "is required: the container's namespace");
@@ -56,9 +56,10 @@ function attachRequest(spec: AttachSpec) {
     gateways.push(gw);
   }
   const routes: NativeRouteRequest[] = [];
-  for (const [i, r] of arrayOf(s.routes, 'routes').entries()) {
+  const givenRoutes = arrayOf(s.routes, 'routes');
+  for (let i = 0; i < givenRoutes.length; i++) {
     const arg = `routes[${i}]`;
-    const o = check.optionsObject(r, arg);
+    const o = check.optionsObject(givenRoutes[i], arg);
     check.onlyKeys(o, ROUTE_KEYS, arg);
     const via = check.optional(o, 'via', arg, check.ipAddress);
     const src = check.optional(o, 'src', arg, check.ipAddress);
@@ -84,13 +85,18 @@ function attachRequest(spec: AttachSpec) {
     route.onlink = check.optional(o, 'onlink', arg, check.bool);
     routes.push(route);
   }
+  const addresses: NativeAttachRequest['addresses'] = [];
+  for (let i = 0; i < cidrs.length; i++) {
+    const c = cidrs[i]!;
+    addresses.push({ address: c.address, prefixLength: c.prefixLength, noDad: noDad && c.family === 6 });
+  }
   return {
     netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'),
     container: toNative(s.netns as NetnsRef, 'netns'),
     bridge: check.linkRef(s.bridge, 'bridge'),
     ifname,
     hostIfname: check.optional(s, 'hostIfname', '', check.ifname),
-    addresses: cidrs.map((c) => ({ address: c.address, prefixLength: c.prefixLength, noDad: noDad && c.family === 6 })),
+    addresses,
     gateways,
     routes,
     mtu: check.optional(s, 'mtu', '', check.mtu),

@@ -5,12 +5,10 @@
 
 import type { Link, OperState } from './types';
 
-// IFF_* bits in the order ip(8) prints them (linux/if.h).
-const IFF_NAMES: readonly (readonly [number, string])[] = [
-  [0x1, 'UP'], [0x2, 'BROADCAST'], [0x4, 'DEBUG'], [0x8, 'LOOPBACK'], [0x10, 'POINTOPOINT'],
-  [0x20, 'NOTRAILERS'], [0x40, 'RUNNING'], [0x80, 'NOARP'], [0x100, 'PROMISC'], [0x200, 'ALLMULTI'],
-  [0x400, 'MASTER'], [0x800, 'SLAVE'], [0x1000, 'MULTICAST'], [0x2000, 'PORTSEL'], [0x4000, 'AUTOMEDIA'],
-  [0x8000, 'DYNAMIC'], [0x10000, 'LOWER_UP'], [0x20000, 'DORMANT'], [0x40000, 'ECHO'],
+// IFF_* bits in the order ip(8) prints them (linux/if.h): bit i is IFF_NAMES[i].
+const IFF_NAMES: readonly string[] = [
+  'UP', 'BROADCAST', 'DEBUG', 'LOOPBACK', 'POINTOPOINT', 'NOTRAILERS', 'RUNNING', 'NOARP', 'PROMISC', 'ALLMULTI',
+  'MASTER', 'SLAVE', 'MULTICAST', 'PORTSEL', 'AUTOMEDIA', 'DYNAMIC', 'LOWER_UP', 'DORMANT', 'ECHO',
 ];
 // IF_OPER_* (RFC 2863), by value.
 const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
@@ -40,7 +38,8 @@ export function makeLink(
   extras: LinkExtras | undefined,
 ): Link {
   const flags: string[] = [];
-  for (const [bit, flagName] of IFF_NAMES) if (flagBits & bit) flags.push(flagName);
+  // An indexed loop: this runs once per link returned, mostly cold (see containers.ts).
+  for (let i = 0; i < IFF_NAMES.length; i++) if (flagBits & (1 << i)) flags.push(IFF_NAMES[i]!);
   // Properties in the order ip(8) shows them; a fixed order of additions keeps the objects' shapes few.
   const l = { index, name } as Link;
   if (kind !== undefined) l.kind = kind;

@@ -41,11 +41,21 @@ export function optionsObject(v: unknown, argument: string): Record<string, unkn
 /** An interface name as the kernel's dev_valid_name() accepts it: 1-15 bytes, no '/', ':' or space. */
 export function ifname(v: unknown, argument: string): string {
   if (typeof v !== 'string') fail(argument, `interface name must be a string, got ${typeof v}`);
-  const bytes = Buffer.byteLength(v);
+  // A loop over char codes for the usual ASCII name: validation runs on every call, mostly cold
+  // (see containers.ts), where a regex and Buffer.byteLength cost several times more. A name with
+  // any other character takes the general path.
+  let ascii = true;
+  let forbidden = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 0x7f) ascii = false;
+    else if (c === 0x2f || c === 0x3a || c === 0x20 || c === 0 || (c >= 0x09 && c <= 0x0d)) forbidden = true;
+  }
+  const bytes = ascii ? v.length : Buffer.byteLength(v);
   if (bytes === 0) fail(argument, 'interface name is empty');
   if (bytes >= IFNAMSIZ) fail(argument, `interface name '${v}' is ${bytes} bytes; the kernel allows at most ${IFNAMSIZ - 1}`);
   if (v === '.' || v === '..') fail(argument, `'${v}' is not a valid interface name`);
-  if (/[\/:\s\0]/u.test(v)) fail(argument, `interface name '${v}' contains '/', ':', whitespace or NUL`);
+  if (forbidden || (!ascii && /[\/:\s\0]/u.test(v))) fail(argument, `interface name '${v}' contains '/', ':', whitespace or NUL`);
   return v;
 }
 
@@ -106,8 +116,40 @@ export function text(v: unknown, argument: string, maxBytes: number): string {
   return v;
 }
 
+/**
+ * True for a dotted-quad IPv4 address exactly as node:net's isIPv4 accepts it (four decimal parts
+ * of 0-255, no leading zeros), parsed by hand: the common case, on every call, without a regex.
+ */
+function isIPv4Text(v: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  let first = 0;
+  for (let i = 0; i <= v.length; i++) {
+    const c = i < v.length ? v.charCodeAt(i) : 0x2e; // a '.' past the end closes the last part
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || (digits > 1 && first === 0x30) || ++parts > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) first = c;
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
+/** 4 or 6 for a textual IP address, 0 for anything else. */
+function ipFamily(v: string): 0 | 4 | 6 {
+  if (isIPv4Text(v)) return 4;
+  return v.includes(':') && isIP(v) === 6 ? 6 : 0;
+}
+
 export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string {
-  const f = typeof v === 'string' ? isIP(v) : 0;
+  const f = typeof v === 'string' ? ipFamily(v) : 0;
   if (f === 0) fail(argument, `must be an IPv4 or IPv6 address, got ${JSON.stringify(v)}`);
   if (family !== undefined && f !== family) fail(argument, `must be an IPv${family} address, got ${String(v)}`);
   return v as string;
@@ -138,16 +180,24 @@ export function cidr(v: unknown, argument: string): { address: string; prefixLen
   if (typeof v !== 'string') fail(argument, `must be a CIDR string like 10.88.0.2/16, got ${typeof v}`);
   const slash = v.indexOf('/');
   const address = slash < 0 ? v : v.slice(0, slash);
-  const family = isIP(address);
+  const family = ipFamily(address);
   if (family === 0) fail(argument, `'${v}' is not an IPv4 or IPv6 CIDR`);
   const max = family === 4 ? 32 : 128;
   let prefixLength = max;
   if (slash >= 0) {
-    const len = v.slice(slash + 1);
-    if (!/^(0|[1-9]\d{0,2})$/u.test(len) || Number(len) > max) fail(argument, `'${v}' has a bad prefix length (0-${max})`);
-    prefixLength = Number(len);
+    // 1-3 decimal digits, no leading zero, at most `max`.
+    const digits = v.length - slash - 1;
+    let n = 0;
+    for (let i = slash + 1; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      n = c >= 0x30 && c <= 0x39 ? n * 10 + (c - 0x30) : NaN;
+    }
+    if (digits < 1 || digits > 3 || !(n <= max) || (digits > 1 && v.charCodeAt(slash + 1) === 0x30)) {
+      fail(argument, `'${v}' has a bad prefix length (0-${max})`);
+    }
+    prefixLength = n;
   }
-  return { address, prefixLength, family: family as 4 | 6 };
+  return { address, prefixLength, family };
 }
 
 export const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'] as const;
@@ -160,8 +210,14 @@ export function family(v: unknown, argument: string): 4 | 6 {
 /** The address's bytes (4 or 16), most significant first. The address must already be valid. */
 function addressBytes(address: string, family: 4 | 6): number[] {
   if (family === 6) return expandIpv6(address);
-  const p = address.split('.');
-  return [Number(p[0]), Number(p[1]), Number(p[2]), Number(p[3])];
+  const bytes = [0, 0, 0, 0];
+  let part = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) part++;
+    else bytes[part] = bytes[part]! * 10 + (c - 0x30);
+  }
+  return bytes;
 }
 
 /** True when the address has no bits set past its prefix (a network address such as 10.0.0.0/8). */

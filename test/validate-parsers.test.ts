@@ -1,0 +1,123 @@
+// The hand-written parsers in lib/validate.ts (IPv4 text, CIDR prefix lengths, interface names)
+// exist because they are cheaper than a regex on a cold path. They must accept and refuse exactly
+// what the general definitions do: node:net's isIP, the prefix-length rule, and the kernel's
+// dev_valid_name. Checked over the edge cases and a seeded sweep of generated strings.
+import { isIP } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../lib/errors';
+import * as check from '../lib/validate';
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function strings(alphabet: string, count: number, maxLength: number, seed: number): string[] {
+  const random = seeded(seed);
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    let s = '';
+    const n = Math.floor(random() * (maxLength + 1));
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+    out.push(s);
+  }
+  return out;
+}
+
+function accepts(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    return false;
+  }
+}
+
+// The general definitions the fast paths must agree with.
+function referenceCidr(v: string): string | undefined {
+  const slash = v.indexOf('/');
+  const address = slash < 0 ? v : v.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (slash < 0) return `${address}|${max}|${family}`;
+  const len = v.slice(slash + 1);
+  if (!/^(0|[1-9]\d{0,2})$/u.test(len) || Number(len) > max) return undefined;
+  return `${address}|${Number(len)}|${family}`;
+}
+
+function referenceIfname(v: string): boolean {
+  const bytes = Buffer.byteLength(v);
+  return bytes > 0 && bytes < 16 && v !== '.' && v !== '..' && !/[/:\s\0]/u.test(v);
+}
+
+const EDGE_ADDRESSES = [
+  '1.2.3.4', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3.04', '00.0.0.0', '1.2.3',
+  '1.2.3.4.', '.1.2.3.4', '1..2.3', '1.2.3.4.5', '', '.', '1.2.3.a', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.999',
+  '1.2.3.1000', '::1', '::', 'fe80::1', '::ffff:1.2.3.4', 'fd00::1:2', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9',
+  '١.٢.٣.٤', // Arabic-Indic digits: not ASCII digits
+];
+const SUFFIXES = ['', '/0', '/8', '/16', '/32', '/33', '/64', '/128', '/129', '/01', '/', '/1a', '/999', '/-1', '/ 1', '/1/2'];
+
+describe('IPv4 and CIDR parsing agree with node:net', () => {
+  const generated = [
+    ...strings('0123456789.', 4000, 16, 1),
+    ...strings('0123456789.:/af ', 4000, 16, 2),
+    ...Array.from({ length: 2000 }, (_, i) => {
+      const r = seeded(i + 3);
+      return [0, 0, 0, 0].map(() => String(Math.floor(r() * 300))).join('.');
+    }),
+  ];
+
+  it('accepts exactly the addresses isIP accepts', () => {
+    for (const v of [...EDGE_ADDRESSES, ...generated]) {
+      expect({ v, ok: accepts(() => check.ipAddress(v, 'a')) }).toEqual({ v, ok: isIP(v) !== 0 });
+    }
+  });
+
+  it('parses a CIDR exactly as the general rule does, prefix length included', () => {
+    for (const base of [...EDGE_ADDRESSES, ...generated.slice(0, 3000)]) {
+      for (const suffix of SUFFIXES) {
+        const v = base + suffix;
+        let got: string | undefined;
+        try {
+          const c = check.cidr(v, 'a');
+          got = `${c.address}|${c.prefixLength}|${c.family}`;
+        } catch {
+          got = undefined;
+        }
+        expect({ v, got }).toEqual({ v, got: referenceCidr(v) });
+      }
+    }
+  });
+
+  it('finds gateways in and out of IPv4 subnets by the same arithmetic', () => {
+    const c = check.cidr('10.88.7.9/21', 'a');
+    expect(check.inSubnet('10.88.0.1', c)).toBe(true);
+    expect(check.inSubnet('10.88.7.255', c)).toBe(true);
+    expect(check.inSubnet('10.88.8.0', c)).toBe(false);
+    expect(check.inSubnet('10.89.0.1', c)).toBe(false);
+    expect(check.inSubnet('9.88.0.1', check.cidr('10.0.0.0/8', 'a'))).toBe(false);
+    expect(check.inSubnet('250.1.2.3', check.cidr('0.0.0.0/0', 'a'))).toBe(true);
+  });
+});
+
+describe('interface names agree with the kernel rule', () => {
+  it('accepts exactly what dev_valid_name accepts', () => {
+    const names = [
+      'eth0', 'a', '.', '..', '...', 'a.b', 'a/b', 'a:b', 'a b', 'a\tb', 'a\u00a0b', 'a\u2003b', 'é', 'ééééééé', 'éééééééé',
+      '0123456789abcde', '0123456789abcdef', '', 'a\0', 'a\x01b', 'veth-_.x',
+      ...strings('ab0\t\n\v\f\r \u00a0\u2000é/:.\0\x01-_', 20000, 18, 4),
+    ];
+    for (const v of names) {
+      expect({ v, ok: accepts(() => check.ifname(v, 'a')) }).toEqual({ v, ok: referenceIfname(v) });
+    }
+  });
+});
