@@ -8,7 +8,7 @@
 //   NLKIT_BENCH_JSON=file            also write every sample as JSON
 'use strict';
 const fs = require('node:fs');
-const { describeMachine } = require('./lib/machine');
+const { describeMachine, quietIpv6 } = require('./lib/machine');
 
 const CASES = {
   attach: () => require('./cases/attach').attachCase,
@@ -36,6 +36,7 @@ async function main() {
   const log = (line = '') => console.log(line);
   log(`# nlkit bench${quick ? ' (quick)' : ''}\n`);
   log(`${describeMachine()}. Medians of per-operation samples; ratios are of medians measured in this run.\n`);
+  await quietIpv6(); // lib/machine.js says why
   const results = {};
   for (const name of wanted) {
     const started = Date.now();

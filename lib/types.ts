@@ -421,10 +421,23 @@ export interface AttachSpec {
   dad?: boolean;
 }
 
+/** One end of a container's veth, as attachContainer made it. */
+export interface AttachedEnd {
+  index: number;
+  name: string;
+  mac: string;
+  mtu: number;
+}
+
+/**
+ * What attachContainer made, all of it known without a read-back (which would cost a few percent
+ * of the call for a snapshot of state still settling): getLink gives the full Link when wanted.
+ */
 export interface AttachResult {
-  host: { index: number; name: string; mac: string };
-  /** The container interface, read back after setup. */
-  container: Link;
+  /** The host end, on the bridge, in the host namespace. */
+  host: AttachedEnd;
+  /** The container end (`ifname`), in the container namespace; `index` is its ifindex there. */
+  container: AttachedEnd;
   addresses: string[];
   routes: { family: 4 | 6; to: string; via?: string; dev: number; metric?: number }[];
 }

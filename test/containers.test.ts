@@ -113,7 +113,7 @@ describe('attachContainer: the seed topology', () => {
     });
 
     // What attachContainer says it made...
-    expect(a1.container).toMatchObject({ name: 'eth0', up: true, mac: '02:42:0a:58:00:02' });
+    expect(a1.container).toEqual({ index: expect.any(Number), name: 'eth0', mac: '02:42:0a:58:00:02', mtu: 1500 });
     expect(a1.host.name).toMatch(/^veth[0-9a-f]{7}$/u);
     expect(a1.addresses).toEqual(['10.88.0.2/16', 'fd00::2/64']);
     expect(a1.routes.map((r) => `${r.to} via ${r.via}`)).toEqual(['default via 10.88.0.1', 'default via fd00::1']);
@@ -121,8 +121,13 @@ describe('attachContainer: the seed topology', () => {
     const hostEnd = ipLinkOrThrow(a1.host.name, host.name);
     expect(hostEnd.master).toBe('br0');
     expect(hostEnd.flags).toContain('UP');
+    expect({ index: hostEnd.ifindex, mac: hostEnd.address, mtu: hostEnd.mtu }).toEqual({ index: a1.host.index, mac: a1.host.mac, mtu: a1.host.mtu });
     const eth0 = ipLinkOrThrow('eth0', c1.name);
     expect(eth0.link_index).toBe(a1.host.index);
+    expect({ index: eth0.ifindex, mac: eth0.address, mtu: eth0.mtu }).toEqual({ index: a1.container.index, mac: a1.container.mac, mtu: 1500 });
+    expect(eth0.flags).toContain('UP');
+    const eth0In2 = ipLinkOrThrow('eth0', c2.name);
+    expect({ index: eth0In2.ifindex, mac: eth0In2.address, mtu: eth0In2.mtu }).toEqual({ index: a2.container.index, mac: a2.container.mac, mtu: a2.container.mtu });
     expect(ipLinkOrThrow('lo', c1.name).flags).toContain('UP');
     const addrs = (ipShow(c1.name, 'addr', ['dev', 'eth0']) as IpAddrEntry[])[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
     expect(addrs).toEqual(expect.arrayContaining(['10.88.0.2/16', 'fd00::2/64']));
@@ -173,6 +178,8 @@ describe('attachContainer: the seed topology', () => {
       routes: [{ to: '192.168.50.0/24', via: '10.88.0.254', metric: 20 }, { to: '10.200.0.0/16', via: '10.88.0.1', mtu: 1300 }],
     });
     expect(r.container).toMatchObject({ name: 'net0', mtu: 1400 });
+    expect(r.host.mtu).toBe(1400);
+    expect(ipLinkOrThrow('net0', c.name).mtu).toBe(1400);
     expect((await getLink(r.host.name, { netns: host })).bridgePort?.hairpin).toBe(true);
     const routes = await listRoutes({ netns: c, family: 4 });
     expect(routes).toContainEqual(expect.objectContaining({ to: '192.168.50.0/24', via: '10.88.0.254', metric: 20 }));

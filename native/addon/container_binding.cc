@@ -21,14 +21,19 @@ std::vector<T> ReadArray(const Napi::Object& req, const char* key, Reader read) 
   return out;
 }
 
+Napi::Object EndToJs(Napi::Env env, const AttachedEnd& end) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", end.index);
+  o.Set("name", end.name);
+  o.Set("mac", MacToString(end.mac.data(), end.mac.size()));
+  o.Set("mtu", end.mtu);
+  return o;
+}
+
 Napi::Value AttachToJs(Napi::Env env, const AttachResult& r) {
   Napi::Object o = Napi::Object::New(env);
-  Napi::Object host = Napi::Object::New(env);
-  host.Set("index", r.host.index);
-  host.Set("name", r.host.name);
-  if (r.host.address) host.Set("mac", MacToString(r.host.address->data(), r.host.address->size()));
-  o.Set("host", host);
-  o.Set("container", LinkToJs(env, r.container));
+  o.Set("host", EndToJs(env, r.host));
+  o.Set("container", EndToJs(env, r.container));
   Napi::Array addresses = Napi::Array::New(env, r.addresses.size());
   for (size_t i = 0; i < r.addresses.size(); ++i) {
     const AddressSpec& a = r.addresses[i];

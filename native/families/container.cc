@@ -5,6 +5,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/random.h>
 
+#include <algorithm>
+
 #include "netlink/engine.h"
 
 namespace nlkit {
@@ -33,7 +35,7 @@ MessageBuilder SetUp(const LinkRefArg& link) {
 // One message of the container batch, named only if it fails: building the names of every step
 // up front cost more than the rest of the batch's bookkeeping.
 struct Step {
-  enum Kind { kLoUp, kAddress, kIfUp, kRoute, kRead } kind;
+  enum Kind { kLoUp, kAddress, kIfUp, kRoute } kind;
   size_t index = 0;  // into spec.addresses or spec.routes
 };
 
@@ -49,10 +51,8 @@ std::string StepName(const AttachSpec& spec, const Step& s) {
       return "set " + spec.ifname + " up";
     case Step::kRoute:
       return "add " + DescribeRoute(spec.routes[s.index]);
-    case Step::kRead:
-      break;
   }
-  return "read " + spec.ifname;
+  return {};  // every kind returned above
 }
 
 }  // namespace
@@ -134,13 +134,13 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
   if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));
 
-  // Round trip 2, container side: lo up, addresses, ifname up, routes, read back.
+  // Round trip 2, container side: lo up, addresses, ifname up, routes.
   auto cs = container->Acquire(NETLINK_ROUTE);
   if (!cs) return rollback(std::move(cs.error()));
   const LinkRefArg eth{peer_index, {}};
   std::vector<MessageBuilder> batch;
   std::vector<Step> steps;
-  const size_t messages = spec.addresses.size() + spec.routes.size() + 3;
+  const size_t messages = spec.addresses.size() + spec.routes.size() + 2;
   batch.reserve(messages);
   steps.reserve(messages);
   batch.push_back(SetUp(LinkRefArg{0, "lo"}));
@@ -155,8 +155,6 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     batch.push_back(EncodeRoute(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, spec.routes[i], static_cast<uint32_t>(peer_index)));
     steps.push_back({Step::kRoute, i});
   }
-  batch.push_back(EncodeGetLink(eth));
-  steps.push_back({Step::kRead});
 
   auto outcomes = Transact(**cs, batch);
   if (!outcomes) return rollback(std::move(outcomes.error()));
@@ -166,14 +164,21 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
       return rollback(RefusalError(o.ack, "attachContainer: " + StepName(spec, steps[i]), spec.ifname + " in " + container->label()));
     }
   }
-  const RequestOutcome& read = outcomes->back();
-  auto eth_info = LinkReply(read, spec.ifname);
-  if (!eth_info) return rollback(std::move(eth_info.error()));
-
   AttachResult out;
-  out.host = std::move(*host_end);
-  out.host.master = refs.master;
-  out.container = std::move(*eth_info);
+  out.host.index = host_end->index;
+  out.host.name = host_end->name;
+  if (host_end->address && host_end->address->size() == out.host.mac.size()) {
+    std::copy(host_end->address->begin(), host_end->address->end(), out.host.mac.begin());
+  } else {
+    out.host.mac = *veth.mac;
+  }
+  out.host.mtu = host_end->mtu;
+  // The peer was made with these: its name, our MAC, and the MTU given or else the veth default,
+  // which the host end reports.
+  out.container.index = peer_index;
+  out.container.name = spec.ifname;
+  out.container.mac = *peer.mac;
+  out.container.mtu = spec.mtu.value_or(host_end->mtu);
   out.addresses = std::move(spec.addresses);
   out.routes = std::move(spec.routes);
   return out;

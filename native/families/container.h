@@ -5,7 +5,12 @@
 //   [host]       RTM_NEWLINK veth: peer born in the container netns as `ifname`, host end enslaved
 //                and up, MTU and MACs set (NLM_F_ECHO: its IFLA_LINK is the peer's ifindex)
 //                (+ bridge-port flags in the same sendmsg when hairpin is asked)
-//   [container]  one sendmsg: lo up, addresses, ifname up, routes, and a GET of ifname
+//   [container]  one sendmsg: lo up, addresses, ifname up, routes
+//
+// The result names what was made (ifindex, name, MAC, MTU of each end), all known without reading
+// anything back: a GET of the container interface in the batch cost 15-35 us of a ~0.8 ms attach
+// (kernel fill, one more reply and ACK, decoding, a full Link object), for a snapshot of state that
+// is still settling at that moment. getLink gives it to a caller who wants it.
 #pragma once
 
 #include <optional>
@@ -28,9 +33,17 @@ struct AttachSpec {
   std::optional<bool> hairpin;
 };
 
+// One end of the veth as made.
+struct AttachedEnd {
+  int32_t index = 0;
+  std::string name;
+  Mac mac{};
+  uint32_t mtu = 0;
+};
+
 struct AttachResult {
-  LinkInfo host;       // index, name, MAC of the host end
-  LinkInfo container;  // the container end as read back after setup
+  AttachedEnd host;
+  AttachedEnd container;
   std::vector<AddressSpec> addresses;
   std::vector<RouteSpec> routes;
 };
