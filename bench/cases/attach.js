@@ -9,7 +9,8 @@ const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { cniPluginPath, createCniRunner } = require('../lib/cni');
 const { startFloor } = require('../lib/floor');
-const { containerNetns, dropNamespaces, ip, settle } = require('../lib/machine');
+const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
+const { startExecRunner } = require('../lib/exec-runner');
 const { seededRandom, shuffled, waysTable } = require('../lib/stats');
 
 // Way k gets bridge b<k> and the network 10.(80+k).0.0/16, gateway .0.1; container i gets host
@@ -43,16 +44,18 @@ const WAYS = {
     const r = await ctx.floor.attach({ netnsPath: c.ns.path, hostIfname: c.host, bridgeIndex: c.bridge.index, address: c.address, prefixLength: 16, gateway: c.gateway });
     return r.ms;
   },
-  // ip(8), one process per step, as shell-script runtimes do it.
-  async ipCommands(c) {
-    const t0 = performance.now();
-    ip('link', 'add', c.host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns.name);
-    ip('link', 'set', c.host, 'master', c.bridge.name, 'up');
-    ip('-n', c.ns.name, 'link', 'set', 'lo', 'up');
-    ip('-n', c.ns.name, 'addr', 'add', `${c.address}/16`, 'dev', 'eth0');
-    ip('-n', c.ns.name, 'link', 'set', 'eth0', 'up');
-    ip('-n', c.ns.name, 'route', 'add', 'default', 'via', c.gateway);
-    return performance.now() - t0;
+  // ip(8), one process per step, as shell-script runtimes do it (from lib/exec-runner.js's
+  // co-process, timed there: a fork in this process would charge the next nlkit call).
+  async ipCommands(c, ctx) {
+    const { ms } = await ctx.exec.ip(
+      ['link', 'add', c.host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c.ns.name],
+      ['link', 'set', c.host, 'master', c.bridge.name, 'up'],
+      ['-n', c.ns.name, 'link', 'set', 'lo', 'up'],
+      ['-n', c.ns.name, 'addr', 'add', `${c.address}/16`, 'dev', 'eth0'],
+      ['-n', c.ns.name, 'link', 'set', 'eth0', 'up'],
+      ['-n', c.ns.name, 'route', 'add', 'default', 'via', c.gateway],
+    );
+    return ms;
   },
   // The reference CNI bridge plugin, exec'd per container as a runtime does (without lo up, which
   // a runtime leaves to the loopback plugin, and without its iptables masquerade).
@@ -72,7 +75,7 @@ async function runSeries(n, ctx, ways, seriesIndex) {
       const { link } = await nl.ensureBridge({ name: `benchbr${k}`, addresses: [`${gateway}/16`] });
       bridges[way] = { link, prefix, gateway };
       if (way === 'cniBridgePlugin') {
-        ctx.cni[link.name] = createCniRunner({ bridge: link.name, subnet: `${prefix}.0.0/16`, gateway, dataDir: ctx.cniDataDir });
+        ctx.cni[link.name] = createCniRunner({ bridge: link.name, subnet: `${prefix}.0.0/16`, gateway, dataDir: ctx.cniDataDir, exec: ctx.exec });
       }
     }
     await settle();
@@ -106,7 +109,7 @@ async function attachCase({ quick, log }) {
   const ways = ['attachContainer', 'individualCalls', 'floor', 'ipCommands'];
   const cniPath = cniPluginPath();
   if (cniPath) ways.push('cniBridgePlugin');
-  const ctx = { floor: startFloor(), cni: {}, cniDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nlkit-bench-cni-')) };
+  const ctx = { floor: startFloor(), exec: startExecRunner(), cni: {}, cniDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nlkit-bench-cni-')) };
   const results = {};
   try {
     log('## attach: per-container setup\n');
@@ -126,6 +129,7 @@ async function attachCase({ quick, log }) {
     }
   } finally {
     await ctx.floor.close();
+    await ctx.exec.close();
     fs.rmSync(ctx.cniDataDir, { recursive: true, force: true });
   }
   return results;

@@ -3,9 +3,9 @@
 // port mappings one after another, comparing the adds around the 10th and the 10,000th (a mapping
 // is one map element: its cost must not grow with the number of mappings).
 'use strict';
-const { execFileSync } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
+const { startExecRunner } = require('../lib/exec-runner');
 const { have, settle } = require('../lib/machine');
 const { median, ms, ratio, table, waysTable } = require('../lib/stats');
 
@@ -15,6 +15,7 @@ async function natCase({ quick, log }) {
   const window = 20;
   const withNft = have('nft');
   const ns = await nl.createNetns('nat-bench');
+  const exec = startExecRunner();
   const masq = { addMasquerade: [], 'nft add rule': [] };
   const mapping = { addPortMapping: [], 'nft add element': [] };
   const times = [];
@@ -26,9 +27,13 @@ async function natCase({ quick, log }) {
       'add chain inet benchnft postrouting { type nat hook postrouting priority srcnat; }',
       'add map inet benchnft tcp4 { type inet_service : ipv4_addr . inet_service; }',
     ];
-    // `ip netns exec` adds its own process; the nft rows include it, as a script's would.
-    const nftIn = (...args) => execFileSync('ip', ['netns', 'exec', 'nat-bench', 'nft', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (withNft) for (const line of script) nftIn(...line.split(' '));
+    // `ip netns exec` adds its own process; the nft rows include it, as a script's would. Run and
+    // timed in lib/exec-runner.js's co-process: a fork in this process would charge nlkit's next call.
+    const nftIn = async (...args) => {
+      const { ms, results } = await exec.run([{ file: 'ip', args: ['netns', 'exec', 'nat-bench', 'nft', ...args] }]);
+      return { ms, out: results[0].stdout };
+    };
+    if (withNft) for (const line of script) await nftIn(...line.split(' '));
 
     for (let i = 0; i < samples; i++) {
       const spec = { source: '172.18.0.0/16', excludeInterface: 'docker1', netns: ns };
@@ -38,16 +43,15 @@ async function natCase({ quick, log }) {
         masq.addMasquerade.push(performance.now() - t0);
         await nl.removeMasquerade(spec);
       };
-      const viaNft = () => {
-        const t0 = performance.now();
-        const out = nftIn('--echo', '--handle', 'add', 'rule', 'inet', 'benchnft', 'postrouting', 'ip', 'saddr', '172.18.0.0/16', 'oifname', '!=', 'docker1', 'masquerade');
-        masq['nft add rule'].push(performance.now() - t0);
+      const viaNft = async () => {
+        const { ms: took, out } = await nftIn('--echo', '--handle', 'add', 'rule', 'inet', 'benchnft', 'postrouting', 'ip', 'saddr', '172.18.0.0/16', 'oifname', '!=', 'docker1', 'masquerade');
+        masq['nft add rule'].push(took);
         const handle = /# handle (\d+)/u.exec(out)?.[1];
-        if (handle) nftIn('delete', 'rule', 'inet', 'benchnft', 'postrouting', 'handle', handle);
+        if (handle) await nftIn('delete', 'rule', 'inet', 'benchnft', 'postrouting', 'handle', handle);
       };
-      if (withNft && i % 2) viaNft();
+      if (withNft && i % 2) await viaNft();
       await viaNlkit();
-      if (withNft && !(i % 2)) viaNft();
+      if (withNft && !(i % 2)) await viaNft();
     }
 
     // Mappings: the first `samples` interleaved with nft's element adds, then nlkit alone.
@@ -59,12 +63,11 @@ async function natCase({ quick, log }) {
       times.push(performance.now() - t0);
       if (i > 0 && i <= samples) mapping.addPortMapping.push(times[i]);
       if (withNft && i > 0 && i <= samples) {
-        const t1 = performance.now();
-        nftIn('add', 'element', 'inet', 'benchnft', 'tcp4', `{ ${port} : ${containerIp} . 80 }`);
-        mapping['nft add element'].push(performance.now() - t1);
+        mapping['nft add element'].push((await nftIn('add', 'element', 'inet', 'benchnft', 'tcp4', `{ ${port} : ${containerIp} . 80 }`)).ms);
       }
     }
   } finally {
+    await exec.close();
     await nl.flushNat({ netns: ns }).catch(() => {});
     ns.close();
     await nl.deleteNetns('nat-bench').catch(() => {});

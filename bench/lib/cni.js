@@ -4,7 +4,8 @@
 // network config as JSON on stdin, CNI_COMMAND / CNI_CONTAINERID / CNI_NETNS / CNI_IFNAME /
 // CNI_PATH in the environment, the result (or a CNI error object) as JSON on stdout.
 //
-// What `ms` measures: wall time from just before spawn() to the child's exit, so it includes what
+// What `ms` measures: wall time of the exec and wait (in lib/exec-runner.js's co-process, on its
+// clock, so the bench process never forks), so it includes what
 // every runtime pays per container and nlkit does not: starting the Go binary (and, from inside
 // it, a second exec for the host-local IPAM plugin, which takes a file lock and writes the
 // allocation under dataDir), plus the plugin's own netlink work: ensure the bridge exists and is
@@ -33,10 +34,8 @@
 // 50 ms, 500 ms, … before retrying. DEL deletes eth0 in the container (the kernel's veth teardown
 // cost is included) and then execs host-local to release the address.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 
 const DEFAULT_CNI_PATH = '/usr/lib/cni';
 const CNI_VERSION = '1.0.0'; // bridge 1.1.1 supports 0.1.0 … 1.0.0
@@ -88,15 +87,16 @@ function cniError(command, code, stdout, stderr, signal) {
   return err;
 }
 
-function createCniRunner({ bridge, subnet, gateway, dataDir } = {}) {
+function createCniRunner({ bridge, subnet, gateway, dataDir, exec } = {}) {
   if (typeof bridge !== 'string' || bridge === '' || bridge.length > 15) throw new TypeError('bridge: an interface name of 1-15 characters');
   if (typeof subnet !== 'string' || !subnet.includes('/')) throw new TypeError('subnet: an IPv4 CIDR, e.g. 10.88.0.0/16');
   if (typeof gateway !== 'string' || gateway === '') throw new TypeError('gateway: an IPv4 address inside subnet');
   if (typeof dataDir !== 'string' || !path.isAbsolute(dataDir)) throw new TypeError('dataDir: an absolute directory path');
+  if (!exec || typeof exec.run !== 'function') throw new TypeError('exec: the runner from lib/exec-runner.js');
   const plugin = cniPluginPath();
   if (!plugin) throw new Error(`CNI bridge/host-local plugins not found or not executable in ${cniDir()}`);
 
-  const config = Buffer.from(JSON.stringify({
+  const configText = JSON.stringify({
     cniVersion: CNI_VERSION,
     name: NETWORK_NAME,
     type: 'bridge',
@@ -110,45 +110,36 @@ function createCniRunner({ bridge, subnet, gateway, dataDir } = {}) {
       routes: [{ dst: '0.0.0.0/0' }],
       dataDir,
     },
-  }));
+  });
 
   // Runtimes (libcni) pass their own environment plus the CNI_* variables.
   const baseEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CNI_')) baseEnv[k] = v;
   baseEnv.CNI_PATH = cniDir();
 
-  function invoke(command, { containerId, netnsPath, ifname = 'eth0' } = {}) {
-    if (typeof containerId !== 'string' || containerId === '') return Promise.reject(new TypeError('containerId is required'));
-    if (typeof netnsPath !== 'string' || netnsPath === '') return Promise.reject(new TypeError('netnsPath is required'));
+  async function invoke(command, { containerId, netnsPath, ifname = 'eth0' } = {}) {
+    if (typeof containerId !== 'string' || containerId === '') throw new TypeError('containerId is required');
+    if (typeof netnsPath !== 'string' || netnsPath === '') throw new TypeError('netnsPath is required');
     const env = { ...baseEnv, CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netnsPath, CNI_IFNAME: ifname };
-    return new Promise((resolve, reject) => {
-      const out = [];
-      const errOut = [];
-      let ms = 0;
-      const t0 = performance.now();
-      const child = spawn(plugin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      child.once('exit', () => { ms = performance.now() - t0; });
-      child.once('error', reject); // spawn failure; 'close' may not follow
-      child.stdout.on('data', (b) => out.push(b));
-      child.stderr.on('data', (b) => errOut.push(b));
-      child.stdin.on('error', () => {}); // EPIPE if the plugin exits without reading stdin
-      child.stdin.end(config);
-      child.once('close', (code, signal) => {
-        const stdout = Buffer.concat(out).toString();
-        const stderr = Buffer.concat(errOut).toString();
-        if (code !== 0) return reject(cniError(command, code, stdout, stderr, signal));
-        if (command !== 'ADD') return resolve({ ms });
-        try {
-          resolve({ ms, result: JSON.parse(stdout) });
-        } catch (e) {
-          reject(new Error(`CNI bridge ADD: unparsable result (${e.message}): ${stdout.slice(0, 200)}`));
-        }
-      });
-    });
+    let reply;
+    try {
+      reply = await exec.run([{ file: plugin, args: [], env, input: configText }]);
+    } catch (e) {
+      const r = e.result;
+      throw r ? cniError(command, r.status, r.stdout, r.stderr, r.signal) : e;
+    }
+    const { ms } = reply;
+    if (command !== 'ADD') return { ms };
+    const stdout = reply.results[0].stdout;
+    try {
+      return { ms, result: JSON.parse(stdout) };
+    } catch (e) {
+      throw new Error(`CNI bridge ADD: unparsable result (${e.message}): ${stdout.slice(0, 200)}`);
+    }
   }
 
   return {
-    config: JSON.parse(config.toString()),
+    config: JSON.parse(configText),
     // → { ms, result }: result is the CNI 1.0.0 result (interfaces [bridge, host veth, eth0], ips, routes).
     add: (opts) => invoke('ADD', opts),
     // → { ms }; DEL of an already removed interface succeeds, as the spec requires.

@@ -1,6 +1,6 @@
 // What the bench needs from the process and the machine: its RSS and fd count, a wait for the
-// kernel to finish tearing down namespaces, `ip` run as a process, and the facts printed in the
-// report's header.
+// kernel to finish tearing down namespaces, quiet namespaces, and the facts printed in the
+// report's header. (Baselines that are processes run from lib/exec-runner.js.)
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -15,11 +15,6 @@ function rssMiB() {
 
 function fdCount() {
   return fs.readdirSync('/proc/self/fd').length;
-}
-
-/** Runs ip(8) as one process and waits for it, as a shell-script runtime does per step. */
-function ip(...args) {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function sleep(ms) {
@@ -106,4 +101,4 @@ function have(cmd, args = ['--version']) {
   }
 }
 
-module.exports = { rssMiB, fdCount, ip, sleep, settle, quietIpv6, containerNetns, dropNamespaces, describeMachine, have };
+module.exports = { rssMiB, fdCount, sleep, settle, quietIpv6, containerNetns, dropNamespaces, describeMachine, have };
