@@ -2,7 +2,10 @@
 // path keep nothing open, and kernel work does not queue behind libuv's pool.
 import { pbkdf2 } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createBridge,
@@ -103,6 +106,28 @@ describe('threads', () => {
     order.push('nlkit');
     await Promise.all(blockers);
     expect(order[0]).toBe('nlkit');
+  });
+
+  it('runs as many worker threads as CPUs it may use, from 2 to 4, unless NLKIT_THREADS says', async () => {
+    const cpus = availableParallelism();
+    expect(native.threads).toBe(Math.min(4, Math.max(2, cpus)));
+    // The count is read when the addon loads in an environment: a worker thread loads it anew.
+    process.env.NLKIT_THREADS = '3';
+    try {
+      const worker = new Worker(
+        `const { parentPort } = require('node:worker_threads');
+         parentPort.postMessage(require(${JSON.stringify(resolve(__dirname, '..', 'dist', 'native.js'))}).native.threads);`,
+        { eval: true },
+      );
+      const threads = await new Promise((ok, fail) => {
+        worker.once('message', ok);
+        worker.once('error', fail);
+      });
+      await worker.terminate();
+      expect(threads).toBe(3);
+    } finally {
+      delete process.env.NLKIT_THREADS;
+    }
   });
 
   it("each call's stages are stamped in order, on the clock process.hrtime reads (the bench's profile)", async () => {
