@@ -1,9 +1,7 @@
 #include "addon/addon.h"
 
 #include <fcntl.h>
-#include <sched.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -11,20 +9,18 @@ namespace nlkit {
 
 namespace {
 size_t ThreadCount() {
-  // Rtnetlink changes serialize on the kernel's RTNL lock, so more threads than CPUs buy nothing:
-  // the extra ones spin on the lock and take CPU from the JS thread (the bench's burst case: 64
-  // attaches at once on 2 vCPUs took 0.95-0.98x of serial with 4 threads, 0.90-0.92x with 2).
-  // Fewer than two would let one slow namespace entry hold up unrelated calls. So: the CPUs this
-  // process may run on, from 2 to 4, unless NLKIT_THREADS says otherwise.
+  // Rtnetlink changes serialize on the kernel's RTNL lock, but a thread also blocks in the kernel
+  // outside it: deleting a veth waits some 20 ms for device unregistration after RTNL is released,
+  // and more threads overlap more of those waits (the bench's churn case: 115 attach+detach cycles/s
+  // with 4 threads, 66 with 2). Fewer would also let one slow namespace entry hold up unrelated
+  // calls. More would mostly spin on RTNL: on 2 vCPUs a burst of 64 attaches is already a little
+  // slower with 4 threads than with 2 (0.95 vs 0.91 of serial).
   const char* env = std::getenv("NLKIT_THREADS");
   if (env != nullptr) {
     const long n = std::strtol(env, nullptr, 10);
     if (n >= 1 && n <= 64) return static_cast<size_t>(n);
   }
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  const int usable = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 4;
-  return static_cast<size_t>(std::clamp(usable, 2, 4));
+  return 4;
 }
 
 // The stages of the call settled last, in microseconds of CLOCK_MONOTONIC (process.hrtime's
