@@ -21,6 +21,7 @@
         "native/families/nftables.cc",
         "native/families/nat.cc",
         "native/families/portmap.cc",
+        "native/families/nat_guard.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",

@@ -4,13 +4,14 @@
 import { addAddress, deleteAddress, listAddresses } from './addresses';
 import { callNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
+import { addLocalnetGuard } from './nat';
 import { native, type NativeAttachRequest, type NativeRouteRequest } from './native';
 import { toNative } from './netns';
 import { setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
 
-const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'hostNetns', 'dad'];
+const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'hostNetns', 'dad'];
 const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
 
 type Cidr = ReturnType<typeof check.cidr>;
@@ -102,6 +103,7 @@ function attachRequest(spec: AttachSpec): NativeAttachRequest {
     mtu: check.optional(s, 'mtu', '', check.mtu),
     mac: check.optional(s, 'mac', '', check.mac),
     hairpin: check.optional(s, 'hairpin', '', check.bool),
+    isolated: check.optional(s, 'isolated', '', check.bool),
   };
 }
 
@@ -188,9 +190,13 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
       if (cidrs.some((c) => c.family === 6)) await setSysctl('net.ipv6.conf.all.forwarding', 1, where);
     }
     // Port mappings on 127.0.0.1: the host's connections to loopback may be routed into the
-    // bridge (nlkit masquerades their source on the way). Off by default: it lets the bridge carry
-    // packets addressed to 127.0.0.0/8 (the kube-proxy CVE-2020-8558 lesson).
-    if (routeLocalnet) await setSysctl(['net', 'ipv4', 'conf', name, 'route_localnet'], 1, where);
+    // bridge (nlkit masquerades their source on the way). Off by default: it also makes the kernel
+    // accept packets to 127.0.0.0/8 from the bridge's neighbours (the kube-proxy CVE-2020-8558
+    // lesson), so the localnet guard that drops those goes in first.
+    if (routeLocalnet) {
+      await addLocalnetGuard(where);
+      await setSysctl(['net', 'ipv4', 'conf', name, 'route_localnet'], 1, where);
+    }
     return { link, created, addedAddresses: added };
   } catch (e) {
     // Undo what this call made, newest first; never what was there before.

@@ -32,4 +32,5 @@ export {
   addPortMapping,
   removePortMapping,
   listPortMappings,
+  addLocalnetGuard,
 } from './nat';

@@ -71,6 +71,21 @@ export async function listNat(opts?: NetnsOption): Promise<NatRule[]> {
   });
 }
 
+/**
+ * Adds the localnet guard to nlkit's table unless it is there: a rule that drops IPv4 packets to
+ * 127.0.0.0/8 arriving on any interface but lo, before conntrack and DNAT. It is what makes
+ * `route_localnet` safe (CVE-2020-8558): with it on, the kernel would accept such packets from
+ * any neighbour on that interface and hand them to services bound to 127.0.0.1 or to 127.0.0.1
+ * port mappings. `ensureBridge({ routeLocalnet: true })` and the first port mapping add it;
+ * call it yourself when you set `route_localnet` some other way.
+ */
+export async function addLocalnetGuard(opts?: NetnsOption): Promise<{ added: boolean }> {
+  const o = check.optionsObject(opts, 'opts');
+  check.onlyKeys(o, ['netns'], 'opts');
+  const added = await callNative(() => native.natGuardLocalnet({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
+  return { added };
+}
+
 /** Removes nlkit's table with everything in it. Other tables are never touched. */
 export async function flushNat(opts?: NetnsOption): Promise<void> {
   const o = check.optionsObject(opts, 'opts');

@@ -111,6 +111,7 @@ export interface NativeAttachRequest {
   mtu?: number;
   mac?: string;
   hairpin?: boolean;
+  isolated?: boolean;
 }
 
 export interface NativeMasqueradeRequest {
@@ -174,6 +175,8 @@ export interface NativeBinding {
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
   natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; handle: number; comment: string }>;
   natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;
+  /** Adds the localnet guard unless present; resolves to whether it was added. */
+  natGuardLocalnet(req: { netns?: NativeNetns; table: string }): Promise<boolean>;
   natPortMappingAdd(req: NativePortMappingRequest): Promise<PortMapping>;
   natPortMappingRemove(req: NativePortMappingRequest): Promise<{ removed: boolean }>;
   natPortMappingList(req: { netns?: NativeNetns; table: string }): Promise<PortMapping[]>;

@@ -414,6 +414,12 @@ export interface AttachSpec {
   mac?: string;
   /** Hairpin mode on the host end's bridge port. */
   hairpin?: boolean;
+  /**
+   * Isolate the host end's bridge port (IFLA_BRPORT_ISOLATED): the bridge forwards nothing between
+   * two isolated ports, so containers attached this way cannot reach each other on the bridge, while
+   * the gateway (the bridge itself) and non-isolated ports still reach them. Default false.
+   */
+  isolated?: boolean;
   /** Where the bridge is; default the namespace the process started in. */
   hostNetns?: NetnsRef;
   /** Run IPv6 duplicate address detection on the container's addresses. Default false: IPAM

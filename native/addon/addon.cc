@@ -75,6 +75,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"containerAttach", ContainerAttach}, {"containerDetach", ContainerDetach},
       {"socketOpen", SocketOpen},   {"udpProbe", UdpProbeBinding},
       {"natMasqueradeAdd", NatMasqueradeAdd}, {"natMasqueradeRemove", NatMasqueradeRemove},
+      {"natGuardLocalnet", NatGuardLocalnet},
       {"natPortMappingAdd", NatPortMappingAdd}, {"natPortMappingRemove", NatPortMappingRemove},
       {"natPortMappingList", NatPortMappingList},
       {"natList", NatList},         {"natInspect", NatInspect},         {"natFlush", NatFlush},

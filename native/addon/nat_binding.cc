@@ -1,6 +1,7 @@
 // JS glue for nlkit's NAT table: masquerade rules, listing, flushing.
 #include "addon/addon.h"
 #include "families/nat.h"
+#include "families/nat_guard.h"
 #include "families/portmap.h"
 
 namespace nlkit {
@@ -98,6 +99,16 @@ Napi::Value NatMasqueradeAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) 
       o.Set("comment", comment);
       return o;
     });
+  });
+}
+
+Napi::Value NatGuardLocalnet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table](Namespace& ns) -> Result<Materializer> {
+    auto added = EnsureLocalnetGuard(ns, table);
+    if (!added) return std::move(added.error());
+    return Materializer([added = *added](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, added); });
   });
 }
 

@@ -123,13 +123,14 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
     return e;
   };
-  if (spec.hairpin) {
+  if (spec.hairpin.value_or(false) || spec.isolated.value_or(false)) {
     // Port flags only once the veth is ours, by its index (never by a name that might belong to
     // another link if the create had failed).
     LinkChangesSpec port;
     port.hairpin = spec.hairpin;
+    port.isolated = spec.isolated;
     auto set = TransactOne(**hs, EncodePortFlags(LinkRefArg{host_end->index, {}}, port));
-    if (!set) return rollback(std::move(set.error().In("attachContainer: set hairpin", "link " + veth.name)));
+    if (!set) return rollback(std::move(set.error().In("attachContainer: set bridge port flags", "link " + veth.name)));
   }
   const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
   if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));

@@ -4,7 +4,7 @@
 //   [host, only if the bridge is named]  RTM_GETLINK bridge -> ifindex
 //   [host]       RTM_NEWLINK veth: peer born in the container netns as `ifname`, host end enslaved
 //                and up, MTU and MACs set (NLM_F_ECHO: its IFLA_LINK is the peer's ifindex)
-//                (+ bridge-port flags in the same sendmsg when hairpin is asked)
+//                (then the bridge-port flags, when hairpin or isolation is asked)
 //   [container]  one sendmsg: lo up, addresses, ifname up, routes
 //
 // The result names what was made (ifindex, name, MAC, MTU of each end), all known without reading
@@ -31,6 +31,7 @@ struct AttachSpec {
   std::optional<uint32_t> mtu;
   std::optional<Mac> mac;                  // the container side's MAC
   std::optional<bool> hairpin;
+  std::optional<bool> isolated;           // bridge port isolation of the host end
 };
 
 // One end of the veth as made.

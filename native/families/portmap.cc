@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "families/nat_guard.h"
 #include "families/nft_expr.h"
 
 namespace nlkit {
@@ -132,6 +133,11 @@ std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::
     }
   }
   if (!have_comments.count(kLocalhostComment)) out.push_back(LocalhostMasqueradeRule(table));
+  // Mappings on 127.0.0.1 are why route_localnet gets turned on; the guard makes that safe.
+  if (!have_comments.count(kLocalnetGuardComment)) {
+    out.push_back(LocalnetGuardChain(table));
+    out.push_back(LocalnetGuardRule(table));
+  }
   return out;
 }
 
@@ -165,8 +171,8 @@ Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMap
   if (!rules) return std::move(rules.error());
   std::set<std::string> have;
   for (const auto& r : *rules) have.insert(r.comment);
-  const size_t expected = AllMaps().size() * 2 + 1;
-  size_t present = have.count(kLocalhostComment);
+  const size_t expected = AllMaps().size() * 2 + 2;
+  size_t present = have.count(kLocalhostComment) + have.count(kLocalnetGuardComment);
   for (const MapKind& k : AllMaps())
     for (const char* chain : {"prerouting", "output"}) present += have.count(RuleComment(k, chain));
   std::vector<MessageBuilder> batch;

@@ -44,7 +44,9 @@ export async function ask(netns: NetnsRef, host: string, port: number, timeoutMs
       ok('timeout');
     }, timeoutMs);
     s.on('data', (d) => (data += d.toString()));
-    s.on('end', () => {
+    // Settled when the socket is closed, not at the server's FIN: by then this side's FIN is out
+    // too, so a test that changes the firewall next cannot strand the server's end half-closed.
+    s.on('close', () => {
       clearTimeout(timer);
       ok(data);
     });

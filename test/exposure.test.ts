@@ -1,0 +1,126 @@
+// Exposure: nothing nlkit configures lets traffic in where the caller did not ask. Proven with
+// real TCP between namespaces the test makes: isolated bridge ports, and the localnet guard that
+// makes route_localnet safe (CVE-2020-8558), shown first to be needed (the attack works without it).
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  addAddress,
+  addLocalnetGuard,
+  addPortMapping,
+  addRoute,
+  attachContainer,
+  createVethPair,
+  ensureBridge,
+  setLink,
+  setSysctl,
+} from '../lib/index';
+import { ipLinkOrThrow, slaveData } from './helpers/ip';
+import { namer } from './helpers/names';
+import type { Ns } from './helpers/nat-topology';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+import { ask, serve } from './helpers/traffic';
+
+const names = namer('qex');
+const res = new Resources(names);
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+async function server(netns: Ns, address: string, tag: string, port = 0): Promise<number> {
+  const served = await serve(netns, address, tag, port);
+  closers.push(served.close);
+  return served.port;
+}
+
+/** A connection that got no answer: the SYN (or the ARP before it) went unanswered. */
+const UNREACHED = ['timeout', 'EHOSTUNREACH'];
+
+describe('attachContainer({ isolated: true })', () => {
+  it('two isolated containers cannot reach each other; the gateway and a non-isolated one reach both', async () => {
+    const host = await res.netns('h');
+    const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+    const [c1, c2, c3] = [await res.netns('c1'), await res.netns('c2'), await res.netns('c3')];
+    const attach = (netns: Ns, address: string, isolated: boolean) =>
+      attachContainer({ netns, hostNetns: host, bridge: link.index, addresses: [`${address}/16`], gateway: '10.88.0.1', isolated });
+    const a1 = await attach(c1, '10.88.0.2', true);
+    await attach(c2, '10.88.0.3', true);
+    const a3 = await attach(c3, '10.88.0.4', false);
+    // What the kernel holds, as ip shows the bridge ports.
+    expect(slaveData(ipLinkOrThrow(a1.host.name, host.name)).isolated).toBe(true);
+    expect(slaveData(ipLinkOrThrow(a3.host.name, host.name)).isolated).toBe(false);
+
+    const p1 = await server(c1, '10.88.0.2', 'c1');
+    const p2 = await server(c2, '10.88.0.3', 'c2');
+    const gw = await server(host, '10.88.0.1', 'gw');
+    expect(UNREACHED).toContain(await ask(c1, '10.88.0.3', p2));
+    expect(UNREACHED).toContain(await ask(c2, '10.88.0.2', p1));
+    expect(await ask(c1, '10.88.0.1', gw)).toBe('gw');
+    expect(await ask(c3, '10.88.0.2', p1)).toBe('c1');
+    expect(await ask(c3, '10.88.0.3', p2)).toBe('c2');
+    expect(await ask(host, '10.88.0.3', p2)).toBe('c2');
+  });
+});
+
+describe('the localnet guard (CVE-2020-8558)', () => {
+  /**
+   * A host with br0 and a service bound to 127.0.0.1 only, and a "neighbour" on br0 set up as an
+   * attacker on the same LAN would be: lo down (so 127/8 is not local to it), route_localnet on its
+   * interface, and a route to 127.0.0.0/8 via the host.
+   */
+  async function hostAndNeighbour(bridge: { routeLocalnet?: boolean }) {
+    const host = await res.netns('h');
+    await setLink('lo', { up: true }, { netns: host });
+    const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host, ...bridge });
+    const secret = await server(host, '127.0.0.1', 'secret');
+    const n = await res.netns('n');
+    await createVethPair({ name: names.link('nb'), master: link.index, up: true, netns: host, peer: { name: 'eth0', netns: n } });
+    await setLink('eth0', { up: true }, { netns: n });
+    await addAddress('eth0', '10.88.0.9/16', { netns: n });
+    await setSysctl(['net', 'ipv4', 'conf', 'eth0', 'route_localnet'], 1, { netns: n });
+    await addRoute({ to: '127.0.0.0/8', via: '10.88.0.1', dev: 'eth0', netns: n });
+    return { host, n, secret, bridgeIndex: link.index };
+  }
+
+  function guardRules(ns: string): { chain: string; comment?: string }[] {
+    const out = execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' });
+    const json = JSON.parse(out) as { nftables: { rule?: { chain: string; comment?: string } }[] };
+    return json.nftables.flatMap((e) => (e.rule && e.rule.comment?.includes('localnet guard') ? [e.rule] : []));
+  }
+
+  it('is needed: with route_localnet on the bridge, a neighbour reaches 127.0.0.1 services until the guard is added', async () => {
+    const { host, n, secret } = await hostAndNeighbour({});
+    expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret)); // the kernel's martian check
+    await setSysctl(['net', 'ipv4', 'conf', 'br0', 'route_localnet'], 1, { netns: host });
+    expect(await ask(n, '127.0.0.1', secret)).toBe('secret'); // the exposure, without nlkit's guard
+    expect(await addLocalnetGuard({ netns: host })).toEqual({ added: true });
+    expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret));
+    expect(await addLocalnetGuard({ netns: host })).toEqual({ added: false });
+    expect(guardRules(host.name)).toEqual([expect.objectContaining({ chain: 'guard' })]);
+    // The host's own loopback traffic is untouched.
+    expect(await ask(host, '127.0.0.1', secret)).toBe('secret');
+  });
+
+  it('ensureBridge({ routeLocalnet: true }) guards first: the 127.0.0.1 mapping serves the host, never the neighbour', async () => {
+    const { host, n, secret, bridgeIndex } = await hostAndNeighbour({ routeLocalnet: true });
+    const c = await res.netns('c');
+    await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.2/16'], gateway: '10.88.0.1' });
+    await server(c, '10.88.0.2', 'container', 80);
+    await addPortMapping({ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host });
+    expect(await ask(host, '127.0.0.1', 8080)).toBe('container');
+    expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret));
+    expect(await ask(n, '127.0.0.1', 8080)).not.toBe('container');
+    expect(guardRules(host.name)).toHaveLength(1); // ensureBridge's; the mapping found it there
+  });
+
+  it('the first port mapping brings the guard with it', async () => {
+    const host = await res.netns('pm');
+    await addPortMapping({ protocol: 'udp', hostPort: 5353, containerIp: '10.88.0.2', containerPort: 53, netns: host });
+    expect(guardRules(host.name)).toEqual([expect.objectContaining({ chain: 'guard' })]);
+    expect(await addLocalnetGuard({ netns: host })).toEqual({ added: false });
+  });
+});
