@@ -22,6 +22,7 @@
         "native/families/nat.cc",
         "native/families/portmap.cc",
         "native/families/nat_guard.cc",
+        "native/families/isolation.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",

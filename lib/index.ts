@@ -33,4 +33,6 @@ export {
   removePortMapping,
   listPortMappings,
   addLocalnetGuard,
+  addNetworkIsolation,
+  removeNetworkIsolation,
 } from './nat';

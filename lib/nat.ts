@@ -6,7 +6,7 @@ import { callNative } from './errors';
 import { natTable } from './config';
 import { native, type NativeMasqueradeRequest, type NativePortMappingRequest } from './native';
 import { toNative } from './netns';
-import type { MasqueradeSpec, NatInspection, NatRule, NetnsOption, PortMapping, PortMappingSpec } from './types';
+import type { MasqueradeSpec, NatInspection, NatRule, NetnsOption, NetnsRef, PortMapping, PortMappingSpec } from './types';
 import * as check from './validate';
 
 function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
@@ -84,6 +84,28 @@ export async function addLocalnetGuard(opts?: NetnsOption): Promise<{ added: boo
   check.onlyKeys(o, ['netns'], 'opts');
   const added = await callNative(() => native.natGuardLocalnet({ netns: toNative(o.netns as NetnsOption['netns'], 'opts.netns'), table: natTable() }));
   return { added };
+}
+
+/**
+ * Isolates a bridge network from the other isolated ones, as Docker isolates its user-defined
+ * networks: packets routed from this bridge to another isolated bridge (and back) are dropped in
+ * the forward chain of nlkit's table. Traffic inside the bridge, to and from the host, and out
+ * through any other interface is untouched; isolating one bridge alone cuts nothing. Idempotent:
+ * `added` says whether this call made the rule.
+ */
+export async function addNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ added: boolean }> {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ['bridge', 'netns'], '');
+  const req = { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
+  return { added: await callNative(() => native.natIsolationAdd(req)) };
+}
+
+/** Ends a bridge's isolation (its rule and set element); one that is not isolated is fine. */
+export async function removeNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ removed: boolean }> {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ['bridge', 'netns'], '');
+  const req = { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
+  return { removed: await callNative(() => native.natIsolationRemove(req)) };
 }
 
 /** Removes nlkit's table with everything in it. Other tables are never touched. */

@@ -177,6 +177,8 @@ export interface NativeBinding {
   natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;
   /** Adds the localnet guard unless present; resolves to whether it was added. */
   natGuardLocalnet(req: { netns?: NativeNetns; table: string }): Promise<boolean>;
+  natIsolationAdd(req: { netns?: NativeNetns; table: string; bridge: string }): Promise<boolean>;
+  natIsolationRemove(req: { netns?: NativeNetns; table: string; bridge: string }): Promise<boolean>;
   natPortMappingAdd(req: NativePortMappingRequest): Promise<PortMapping>;
   natPortMappingRemove(req: NativePortMappingRequest): Promise<{ removed: boolean }>;
   natPortMappingList(req: { netns?: NativeNetns; table: string }): Promise<PortMapping[]>;

@@ -6,11 +6,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addAddress,
   addLocalnetGuard,
+  addNetworkIsolation,
   addPortMapping,
   addRoute,
   attachContainer,
   createVethPair,
   ensureBridge,
+  removeNetworkIsolation,
   setLink,
   setSysctl,
 } from '../lib/index';
@@ -63,6 +65,50 @@ describe('attachContainer({ isolated: true })', () => {
     expect(await ask(c3, '10.88.0.2', p1)).toBe('c1');
     expect(await ask(c3, '10.88.0.3', p2)).toBe('c2');
     expect(await ask(host, '10.88.0.3', p2)).toBe('c2');
+  });
+});
+
+describe('addNetworkIsolation: network-to-network isolation in the forward chain', () => {
+  it('two isolated bridges cannot route to each other; each still reaches the host, until isolation ends', async () => {
+    const host = await res.netns('h');
+    const brA = (await ensureBridge({ name: 'brA', addresses: ['10.10.0.1/24'], netns: host })).link;
+    const brB = (await ensureBridge({ name: 'brB', addresses: ['10.20.0.1/24'], netns: host })).link;
+    const a = await res.netns('a');
+    const b = await res.netns('b');
+    await attachContainer({ netns: a, hostNetns: host, bridge: brA.index, addresses: ['10.10.0.2/24'], gateway: '10.10.0.1' });
+    await attachContainer({ netns: b, hostNetns: host, bridge: brB.index, addresses: ['10.20.0.2/24'], gateway: '10.20.0.1' });
+    const pa = await server(a, '10.10.0.2', 'a');
+    const pb = await server(b, '10.20.0.2', 'b');
+    const gwB = await server(host, '10.20.0.1', 'host');
+    expect(await ask(a, '10.20.0.2', pb)).toBe('b'); // routed through the host
+
+    expect(await addNetworkIsolation({ bridge: 'brA', netns: host })).toEqual({ added: true });
+    expect(await ask(a, '10.20.0.2', pb)).toBe('b'); // one isolated network alone cuts nothing
+    expect(await addNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ added: true });
+    expect(await addNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ added: false });
+    expect(UNREACHED).toContain(await ask(a, '10.20.0.2', pb));
+    expect(UNREACHED).toContain(await ask(b, '10.10.0.2', pa));
+    expect(await ask(a, '10.20.0.1', gwB)).toBe('host'); // the host's own addresses are not forwarded
+    expect(await ask(host, '10.20.0.2', pb)).toBe('b');
+
+    // What nft sees: the set of isolated bridges and one rule per bridge in nlkit's forward chain.
+    const out = execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'chain', 'inet', 'nlkit', 'forward'], { encoding: 'utf8' });
+    expect(out).toContain('iifname "brA" oifname != "brA" oifname @isolated_nets drop comment "nlkit isolate brA"');
+    expect(out).toContain('iifname "brB" oifname != "brB" oifname @isolated_nets drop comment "nlkit isolate brB"');
+    const set = execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'set', 'inet', 'nlkit', 'isolated_nets'], { encoding: 'utf8' });
+    expect(set).toMatch(/elements = \{ "brA",\s*"brB" \}/u);
+
+    expect(await removeNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ removed: true });
+    expect(await removeNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ removed: false });
+    expect(await ask(a, '10.20.0.2', pb)).toBe('b');
+    expect(await ask(b, '10.10.0.2', pa)).toBe('a');
+  });
+
+  it('rejects a bad bridge name before anything is sent', async () => {
+    const host = await res.netns('bad');
+    await expect(addNetworkIsolation({ bridge: 'x'.repeat(16), netns: host })).rejects.toMatchObject({ code: 'ERR_NLKIT_INVALID_ARGUMENT', argument: 'bridge' });
+    await expect(addNetworkIsolation({ bridge: 'br0', netns: host, extra: 1 } as never)).rejects.toMatchObject({ argument: 'extra' });
+    expect(execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).trim()).toBe('');
   });
 });
 

@@ -83,6 +83,8 @@ Napi::Value ContainerDetach(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatMasqueradeAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatMasqueradeRemove(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatGuardLocalnet(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NatIsolationAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NatIsolationRemove(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatPortMappingAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatPortMappingRemove(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatPortMappingList(NlkitAddon& addon, const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
 // JS glue for nlkit's NAT table: masquerade rules, listing, flushing.
 #include "addon/addon.h"
 #include "families/nat.h"
+#include "families/isolation.h"
 #include "families/nat_guard.h"
 #include "families/portmap.h"
 
@@ -109,6 +110,29 @@ Napi::Value NatGuardLocalnet(NlkitAddon& addon, const Napi::CallbackInfo& info) 
     auto added = EnsureLocalnetGuard(ns, table);
     if (!added) return std::move(added.error());
     return Materializer([added = *added](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, added); });
+  });
+}
+
+// { netns?, table, bridge } -> whether the call changed anything.
+Napi::Value NatIsolationAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  std::string bridge = ReqString(req, "bridge");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, bridge](Namespace& ns) -> Result<Materializer> {
+    auto added = AddNetworkIsolation(ns, table, bridge);
+    if (!added) return std::move(added.error());
+    return Materializer([added = *added](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, added); });
+  });
+}
+
+Napi::Value NatIsolationRemove(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  std::string bridge = ReqString(req, "bridge");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, bridge](Namespace& ns) -> Result<Materializer> {
+    auto removed = RemoveNetworkIsolation(ns, table, bridge);
+    if (!removed) return std::move(removed.error());
+    return Materializer([removed = *removed](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, removed); });
   });
 }
 

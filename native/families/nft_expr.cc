@@ -122,7 +122,7 @@ void Expressions::Lookup(const std::string& set, uint32_t set_id, uint32_t sreg,
   m_.PutString(NFTA_LOOKUP_SET, set);
   if (set_id) m_.PutBe32(NFTA_LOOKUP_SET_ID, set_id);
   m_.PutBe32(NFTA_LOOKUP_SREG, sreg);
-  m_.PutBe32(NFTA_LOOKUP_DREG, dreg);
+  if (dreg != 0) m_.PutBe32(NFTA_LOOKUP_DREG, dreg);  // 0: a set, membership only
   End(e, d);
 }
 

@@ -32,7 +32,8 @@ class Expressions {
   void Masq();
   void Nat(uint32_t type, uint32_t family, uint32_t addr_reg, uint32_t proto_reg, uint32_t flags);
   void FibDaddrType(uint32_t dreg = kReg1);
-  // `set_id` names a set created earlier in the same batch (0: an existing one).
+  // `set_id` names a set created earlier in the same batch (0: an existing one). `dreg` 0 for a
+  // plain set (a match: the rule goes on only if the key is in it), a register for a map's value.
   void Lookup(const std::string& set, uint32_t set_id, uint32_t sreg, uint32_t dreg);
   // ct status dnat: the connection's destination was NATed (its IPS_DST_NAT bit is set).
   void CtStatusDnat();

@@ -8,6 +8,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <cstring>
+
 namespace nlkit::nft {
 
 namespace {
@@ -126,6 +128,37 @@ MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std
   const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
   PutData(m, NFTA_SET_ELEM_KEY, key);
   PutData(m, NFTA_SET_ELEM_DATA, data);
+  m.EndNest(elem);
+  m.EndNest(list);
+  return m;
+}
+
+MessageBuilder NewSet(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
+                      uint32_t key_type, uint32_t key_len, bool key_host_order) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWSET, NLM_F_CREATE, family);
+  m.PutString(NFTA_SET_TABLE, table);
+  m.PutString(NFTA_SET_NAME, name);
+  m.PutBe32(NFTA_SET_KEY_TYPE, key_type);
+  m.PutBe32(NFTA_SET_KEY_LEN, key_len);
+  m.PutBe32(NFTA_SET_ID, id);
+  if (key_host_order) {
+    // libnftnl's udata TLV: type NFTNL_UDATA_SET_KEYBYTEORDER (0), length 4, a host-order u32
+    // BYTEORDER_HOST_ENDIAN (1). Read off `nft --debug=mnl add set ... { type ifname; }`.
+    const uint32_t host_endian = 1;
+    uint8_t udata[6] = {0, 4};
+    std::memcpy(udata + 2, &host_endian, sizeof(host_endian));
+    m.PutAttr(NFTA_SET_USERDATA, udata, sizeof(udata));
+  }
+  return m;
+}
+
+MessageBuilder NewSetElement(uint8_t family, const std::string& table, const std::string& set, uint32_t set_id,
+                             const std::vector<uint8_t>& key) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE, family);
+  PutElementList(m, table, set, set_id);
+  const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
+  const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
+  PutData(m, NFTA_SET_ELEM_KEY, key);
   m.EndNest(elem);
   m.EndNest(list);
   return m;

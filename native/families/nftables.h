@@ -28,8 +28,16 @@ MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy);
 // same batch refer to it before it exists (NFTA_LOOKUP_SET_ID).
 MessageBuilder NewMap(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
                       uint32_t key_type, uint32_t key_len, uint32_t data_type, uint32_t data_len);
-// One element: with `exclusive`, an existing key is EEXIST. `set_id` when the map is created in the
-// same batch (0 otherwise).
+// A plain set of `key_len`-byte keys (no data). `key_host_order` for key types nft keeps in host
+// byte order (strings such as ifname): the set's userdata says so, as the nft tool writes it, or
+// `nft list` prints every element as "".
+MessageBuilder NewSet(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
+                      uint32_t key_type, uint32_t key_len, bool key_host_order);
+// One key of a plain set; an existing key is fine (no NLM_F_EXCL).
+MessageBuilder NewSetElement(uint8_t family, const std::string& table, const std::string& set, uint32_t set_id,
+                             const std::vector<uint8_t>& key);
+// One element of a map: an existing key is EEXIST. `set_id` when the map is created in the same
+// batch (0 otherwise).
 MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
                              const std::vector<uint8_t>& key, const std::vector<uint8_t>& data);
 MessageBuilder DelMapElement(uint8_t family, const std::string& table, const std::string& map,
