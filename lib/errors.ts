@@ -64,12 +64,30 @@ function errnoText(errno: number): { code: string; description?: string } {
   return { code: LINUX_NAMES[known[0]] ?? known[0], description: known[1] };
 }
 
+/**
+ * For a permission refusal, which privilege the operation needs, said plainly: a bare "EPERM
+ * (operation not permitted)" leaves the reader guessing. Netlink changes and net sysctls need
+ * CAP_NET_ADMIN over the network namespace (in the user namespace that owns it); creating,
+ * entering and mounting namespaces needs CAP_SYS_ADMIN. Undefined for any other errno.
+ */
+export function permissionHint(info: NativeErrorInfo, code: string): string | undefined {
+  if (code !== 'EPERM' && code !== 'EACCES') return undefined;
+  const network = info.kind === 'netlink' || (info.operation ?? '').startsWith('setSysctl');
+  return network
+    ? 'this needs CAP_NET_ADMIN in the user namespace that owns the network namespace: run as root, ' +
+        'or in a user namespace of your own (unshare --user --map-root-user --net)'
+    : 'creating, entering or mounting a network namespace needs CAP_SYS_ADMIN over it: run as root, ' +
+        'or in a user namespace of your own (unshare --user --map-root-user --mount --net)';
+}
+
 function describe(info: NativeErrorInfo, code: string, description: string | undefined): string {
   const what = [info.operation, info.object].filter(Boolean).join(' ');
   let text = `${what || 'nlkit'}: ${code}`;
   if (description) text += ` (${description})`;
   if (info.extack) text += `: ${info.extack}`;
   if (info.detail) text += `: ${info.detail}`;
+  const hint = permissionHint(info, code);
+  if (hint) text += `; ${hint}`;
   return text;
 }
 

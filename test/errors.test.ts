@@ -56,6 +56,21 @@ describe('error classes', () => {
     expect(named(17)).toBe('EEXIST');
     expect(named(999)).toBe('E999'); // not an errno at all: still a code, never undefined
   });
+
+  it('say plainly which privilege a permission refusal needs (the messages of an unprivileged run)', () => {
+    // What a process without CAP_NET_ADMIN / CAP_SYS_ADMIN over the namespace gets (seen by running
+    // nlkit under `unshare --user` inside the test namespace), as the native layer reports it.
+    const link = new NetlinkError({ kind: 'netlink', errno: 1, operation: 'createLink', object: 'bridge br0' });
+    expect(link.code).toBe('EPERM');
+    expect(link.message).toMatch(/^createLink bridge br0: EPERM \(operation not permitted\); this needs CAP_NET_ADMIN in the user namespace that owns the network namespace/u);
+    const sysctl = new SystemError({ kind: 'system', errno: 13, operation: 'setSysctl', object: 'net.ipv4.ip_forward = 1' });
+    expect(sysctl.message).toContain('EACCES');
+    expect(sysctl.message).toContain('CAP_NET_ADMIN');
+    const netns = new SystemError({ kind: 'system', errno: 1, operation: 'mount --make-shared', object: '/run/netns' });
+    expect(netns.message).toContain('needs CAP_SYS_ADMIN');
+    // Any other refusal says nothing of privileges.
+    expect(new NetlinkError({ kind: 'netlink', errno: 17, operation: 'createLink', object: 'bridge br0' }).message).not.toContain('CAP_');
+  });
 });
 
 describe('EEXIST', () => {
