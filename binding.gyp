@@ -6,6 +6,7 @@
         "native/netlink/message.cc",
         "native/netlink/socket.cc",
         "native/netlink/engine.cc",
+        "native/netlink/fault_injection.cc",
         "native/netns/namespace.cc",
         "native/netns/netns_files.cc",
         "native/netns/socket_in.cc",

@@ -147,6 +147,10 @@ export interface NativeJobTiming {
 
 export interface NativeBinding {
   threads: number;
+  /** Tests only (netlink/fault_injection.h): the `after`-th netlink round trip from now fails with
+   *  `errno` without reaching the kernel; after 0 disarms. Returns how many round trips were still
+   *  to go before the previously armed one (0: none armed, or it fired), read before re-arming. */
+  injectFault(arm?: { after: number; errno: number }): number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
   linkGet(req: { netns?: NativeNetns; link: string | number }): Promise<Link>;
   linkList(req: { netns?: NativeNetns; kind?: string; master?: string | number }): Promise<Link[]>;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "netlink/fault_injection.h"
+
 namespace nlkit {
 
 namespace {
@@ -43,6 +45,17 @@ Napi::Value SetLinkFactory(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a function");
   addon.set_link_factory(info[0].As<Napi::Function>());
   return info.Env().Undefined();
+}
+// Tests only: injectFault({ after, errno }) arms netlink/fault_injection.h (after 0 disarms).
+// Returns the round trips that were still to go before the previously armed one would have failed
+// (0: none armed, or it fired), read before re-arming.
+Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
+  const uint32_t left = FaultCountdown();
+  if (info.Length() >= 1 && info[0].IsObject()) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    ArmFault(o.Get("after").ToNumber().Uint32Value(), o.Get("errno").ToNumber().Int32Value());
+  }
+  return Napi::Number::New(info.Env(), left);
 }
 }  // namespace
 
@@ -84,6 +97,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
       {"lastJobTiming", LastJobTiming}, {"setLinkFactory", SetLinkFactory},
+      {"injectFault", InjectFault},
   };
   for (const Entry& e : kEntries) {
     auto fn = e.fn;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "netlink/fault_injection.h"
+
 namespace nlkit {
 
 std::optional<Message> FirstReply(const RequestOutcome& outcome, uint16_t type) {
@@ -42,6 +44,12 @@ Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector
                                               const std::vector<bool>& wait_for) {
   std::vector<RequestOutcome> outcomes(requests.size());
   if (requests.empty()) return outcomes;
+  if (int injected = 0; TakeFault(&injected)) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (wait_for[i]) outcomes[i].ack = AckInfo{injected, "injected fault", -1};
+    }
+    return outcomes;
+  }
 
   std::vector<const MessageBuilder*> ptrs;
   ptrs.reserve(requests.size());
@@ -104,6 +112,7 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
             const std::function<Status(const Message&)>& on_message,
             const std::function<void()>& on_restart, int max_attempts) {
   request.AddFlags(NLM_F_REQUEST | NLM_F_DUMP);
+  if (int injected = 0; TakeFault(&injected)) return RefusalError(AckInfo{injected, "injected fault", -1}, {}, {});
   for (int attempt = 1;; ++attempt) {
     const uint32_t seq = socket.NextSeq();
     request.SetSeq(seq);

@@ -1,0 +1,31 @@
+#include "netlink/fault_injection.h"
+
+#include <atomic>
+
+namespace nlkit {
+
+namespace {
+std::atomic<uint32_t> g_countdown{0};
+std::atomic<int> g_errnum{0};
+}  // namespace
+
+void ArmFault(uint32_t after, int errnum) {
+  g_errnum.store(errnum, std::memory_order_relaxed);
+  g_countdown.store(after, std::memory_order_release);
+}
+
+uint32_t FaultCountdown() { return g_countdown.load(std::memory_order_acquire); }
+
+bool TakeFault(int* errnum) {
+  uint32_t c = g_countdown.load(std::memory_order_acquire);
+  while (c > 0) {
+    if (g_countdown.compare_exchange_weak(c, c - 1, std::memory_order_acq_rel)) {
+      if (c != 1) return false;
+      *errnum = g_errnum.load(std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace nlkit

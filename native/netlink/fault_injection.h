@@ -1,0 +1,21 @@
+// A test hook: make the N-th netlink round trip from now fail, on whatever thread makes it, so that
+// tests can fail every step of a multi-step operation in turn and check that nothing is left
+// half-made. A failed round trip sends nothing: the kernel never sees it, and the caller gets the
+// armed errno as if the kernel had refused every request in it (a dump gets it as its error). The
+// count covers SendBatch (request/ACK exchanges and nftables batches) and Dump.
+//
+// Inert unless armed; only the tests arm it (native.injectFault, not part of the public API).
+#pragma once
+
+#include <cstdint>
+
+namespace nlkit {
+
+// Arms the hook: the `after`-th round trip from now fails with `errnum`. after == 0 disarms.
+void ArmFault(uint32_t after, int errnum);
+// Round trips still to go before the armed one fails; 0 when none is armed (or it has fired).
+uint32_t FaultCountdown();
+// Called once per round trip: true, with the errno, for the one that must fail.
+bool TakeFault(int* errnum);
+
+}  // namespace nlkit

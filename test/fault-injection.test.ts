@@ -1,0 +1,123 @@
+// Faults at every step. Each multi-step operation runs once per netlink round trip it makes, with
+// that round trip failing (native.injectFault, netlink/fault_injection.h: the request never
+// reaches the kernel and comes back refused with EBUSY), and must then leave nothing half-made:
+// checked with ip -j and nft -j in the namespaces involved.
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { addPortMapping, attachContainer, ensureBridge, listPortMappings, NetlinkError } from '../lib/index';
+import { native } from '../lib/native';
+import { ipLinks } from './helpers/ip';
+import { namer } from './helpers/names';
+import type { Ns } from './helpers/nat-topology';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+
+const EBUSY = 16;
+const names = namer('qfi');
+const res = new Resources(names);
+afterEach(async () => {
+  native.injectFault({ after: 0, errno: 0 });
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+/**
+ * Runs `op` with its k-th round trip failing, for k = 1, 2, ... until a run makes fewer than k
+ * round trips (and so succeeds untouched). After each failed run, `check` looks at what is left.
+ * Returns the number of round trips the operation makes.
+ */
+async function failEachStep(op: (k: number) => Promise<unknown>, check: (k: number) => Promise<void> | void): Promise<number> {
+  for (let k = 1; k <= 64; k++) {
+    native.injectFault({ after: k, errno: EBUSY });
+    let error: unknown;
+    try {
+      await op(k);
+    } catch (e) {
+      error = e;
+    }
+    const notReached = native.injectFault({ after: 0, errno: 0 });
+    if (error === undefined) {
+      expect(notReached, `step ${k}: succeeded, so the fault was never reached`).toBeGreaterThan(0);
+      return k - 1;
+    }
+    // The injected refusal itself, not some other failure it caused.
+    expect(error, `step ${k}`).toBeInstanceOf(NetlinkError);
+    expect((error as NetlinkError).code, `step ${k}`).toBe('EBUSY');
+    expect(notReached, `step ${k}`).toBe(0);
+    await check(k);
+  }
+  throw new Error('no operation makes 64 round trips');
+}
+
+function linkNames(ns: Ns): string[] {
+  return ipLinks(ns.name).map((l) => l.ifname).sort();
+}
+
+function nftRuleset(ns: Ns): unknown[] {
+  const out = execFileSync('ip', ['netns', 'exec', ns.name, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' });
+  return (JSON.parse(out) as { nftables: Record<string, unknown>[] }).nftables.filter((e) => !('metainfo' in e));
+}
+
+describe('a failure at any step leaves nothing half-made', () => {
+  it('attachContainer (bridge by name, hairpin and isolation: four round trips)', async () => {
+    const host = await res.netns('h');
+    await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+    const before = linkNames(host);
+    const containers: Ns[] = [];
+    for (let k = 1; k <= 8; k++) containers.push(await res.netns(`c${k}`));
+    const steps = await failEachStep(
+      (k) =>
+        attachContainer({
+          netns: containers[k - 1]!, hostNetns: host, bridge: 'br0', hostIfname: `vfi${k}`,
+          addresses: ['10.88.0.2/16'], gateway: '10.88.0.1', hairpin: true, isolated: true,
+        }),
+      (k) => {
+        expect(linkNames(host), `host after step ${k} failed`).toEqual(before);
+        expect(linkNames(containers[k - 1]!), `container after step ${k} failed`).toEqual(['lo']);
+      },
+    );
+    expect(steps).toBe(4);
+  });
+
+  it('ensureBridge creating the bridge (up to the localnet guard: nine round trips)', async () => {
+    const hosts: Ns[] = [];
+    for (let k = 1; k <= 12; k++) hosts.push(await res.netns(`e${k}`));
+    const steps = await failEachStep(
+      (k) => ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', 'fd00::1/64'], routeLocalnet: true, netns: hosts[k - 1]! }),
+      (k) => {
+        expect(linkNames(hosts[k - 1]!), `after step ${k} failed`).toEqual(['lo']);
+        expect(nftRuleset(hosts[k - 1]!), `after step ${k} failed`).toEqual([]);
+      },
+    );
+    // getLink, create, list addresses, two adds, up, and the guard's generation, rules and batch.
+    expect(steps).toBe(9);
+  });
+
+  it('ensureBridge on an existing bridge removes only the addresses it added', async () => {
+    const host = await res.netns('x');
+    await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+    const addresses = () =>
+      (JSON.parse(execFileSync('ip', ['-j', '-n', host.name, 'addr', 'show', 'dev', 'br0'], { encoding: 'utf8' })) as { addr_info: { local: string; scope: string }[] }[])[0]!
+        .addr_info.filter((a) => a.scope === 'global')
+        .map((a) => a.local)
+        .sort();
+    const steps = await failEachStep(
+      () => ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', '10.89.0.1/16', 'fd00::1/64'], netns: host }),
+      (k) => expect(addresses(), `after step ${k} failed`).toEqual(['10.88.0.1']),
+    );
+    expect(steps).toBe(5); // getLink, list addresses, two adds, up
+    expect(addresses()).toEqual(['10.88.0.1', '10.89.0.1', 'fd00::1']);
+  });
+
+  it('addPortMapping, the first one (which creates the table, chains, maps and rules)', async () => {
+    const host = await res.netns('p');
+    const spec = { protocol: 'tcp' as const, hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host };
+    const steps = await failEachStep(
+      () => addPortMapping(spec),
+      (k) => expect(nftRuleset(host), `after step ${k} failed`).toEqual([]),
+    );
+    expect(steps).toBe(3); // generation, rules, one atomic batch
+    expect(await listPortMappings({ netns: host })).toHaveLength(1);
+  });
+});
