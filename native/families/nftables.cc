@@ -185,6 +185,19 @@ std::vector<uint8_t> ValueOf(const std::optional<Bytes>& nest) {
 }
 }  // namespace
 
+Status DecodeElements(const nlkit::Message& m, std::vector<ElementInfo>& out) {
+  AttrTable<NFTA_SET_ELEM_LIST_MAX + 1> t;
+  NLKIT_TRY(NftAttrs(m, t, "NFT_MSG_NEWSETELEM"));
+  if (!t[NFTA_SET_ELEM_LIST_ELEMENTS]) return OkStatus();
+  AttrIterator it(*t[NFTA_SET_ELEM_LIST_ELEMENTS]);
+  while (auto elem = it.Next()) {
+    AttrTable<NFTA_SET_ELEM_MAX + 1> e;
+    if (!ParseAttrs(elem->payload, e)) return Error::Protocol("malformed set element");
+    out.push_back(ElementInfo{ValueOf(e[NFTA_SET_ELEM_KEY]), ValueOf(e[NFTA_SET_ELEM_DATA])});
+  }
+  return it.malformed() ? Status(Error::Protocol("malformed set element list")) : OkStatus();
+}
+
 Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
                                                  const std::string& map) {
   MessageBuilder req = NftMessage(NFT_MSG_GETSETELEM, NLM_F_DUMP, family);
@@ -194,16 +207,7 @@ Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t fa
       sock, req,
       [&](const nlkit::Message& m) -> Status {
         if (m.header.nlmsg_type != Type(NFT_MSG_NEWSETELEM)) return OkStatus();
-        AttrTable<NFTA_SET_ELEM_LIST_MAX + 1> t;
-        NLKIT_TRY(NftAttrs(m, t, "NFT_MSG_NEWSETELEM"));
-        if (!t[NFTA_SET_ELEM_LIST_ELEMENTS]) return OkStatus();
-        AttrIterator it(*t[NFTA_SET_ELEM_LIST_ELEMENTS]);
-        while (auto elem = it.Next()) {
-          AttrTable<NFTA_SET_ELEM_MAX + 1> e;
-          if (!ParseAttrs(elem->payload, e)) return Error::Protocol("malformed set element");
-          out.push_back(ElementInfo{ValueOf(e[NFTA_SET_ELEM_KEY]), ValueOf(e[NFTA_SET_ELEM_DATA])});
-        }
-        return it.malformed() ? Status(Error::Protocol("malformed set element list")) : OkStatus();
+        return DecodeElements(m, out);
       },
       [&] { out.clear(); });
   if (!s.ok()) {
@@ -224,7 +228,6 @@ Result<uint32_t> GetGeneration(NetlinkSocket& sock) {
   return Error::Protocol("NFT_MSG_GETGEN without NFTA_GEN_ID");
 }
 
-namespace {
 Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
   AttrTable<NFTA_RULE_MAX + 1> t;
   NLKIT_TRY(NftAttrs(m, t, "NFT_MSG_NEWRULE"));
@@ -234,9 +237,6 @@ Result<RuleInfo> DecodeRule(const nlkit::Message& m) {
   if (t[NFTA_RULE_USERDATA]) r.comment = CommentFromUserdata(*t[NFTA_RULE_USERDATA]);
   return r;
 }
-}  // namespace
-
-namespace {
 
 Result<TableInfo> DecodeTable(const nlkit::Message& m) {
   AttrTable<NFTA_TABLE_MAX + 1> t;
@@ -276,6 +276,7 @@ Result<SetInfo> DecodeSet(const nlkit::Message& m) {
   return s;
 }
 
+namespace {
 // A dump whose ENOENT (no such table) means "nothing".
 // Kernels differ in whether they filter chain and set dumps by table; `keep` filters here too.
 template <typename T>

@@ -80,6 +80,15 @@ struct RuleInfo {
   std::string comment;
 };
 
+// The reply decoders the dumps use, one message each (public for the sanitizer run in
+// native/fuzz/). A malformed message is a Protocol error, never a read past its end.
+Result<TableInfo> DecodeTable(const nlkit::Message& m);
+Result<ChainInfo> DecodeChain(const nlkit::Message& m);
+Result<SetInfo> DecodeSet(const nlkit::Message& m);
+Result<RuleInfo> DecodeRule(const nlkit::Message& m);
+// Appends the elements of one NFT_MSG_NEWSETELEM message to `out`.
+Status DecodeElements(const nlkit::Message& m, std::vector<ElementInfo>& out);
+
 Result<uint32_t> GetGeneration(NetlinkSocket& sock);
 // The rule a NEWRULE echoed back (NLM_F_ECHO), from that message's outcome; nullopt without one.
 std::optional<RuleInfo> EchoedRule(const RequestOutcome& outcome);

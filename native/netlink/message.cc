@@ -191,11 +191,17 @@ void ReadExtAck(Bytes tlvs, AckInfo& info) {
   if (auto msg = AttrString(t[NLMSGERR_ATTR_MSG])) info.extack = *msg;
   if (auto off = AttrU32(t[NLMSGERR_ATTR_OFFS])) info.offset = *off;
 }
+
+// The kernel reports errors as -errno, errno at most MAX_ERRNO (4095). Anything below is not an
+// error code (and negating INT_MIN would overflow: the sanitizer run found that one).
+constexpr int kMaxErrno = 4095;
+bool IsErrorCode(int v) { return v <= 0 && v >= -kMaxErrno; }
 }  // namespace
 
 Result<AckInfo> DecodeError(const Message& m) {
   auto e = ReadStruct<nlmsgerr>(m.payload);
   if (!e) return Error::Protocol("truncated NLMSG_ERROR");
+  if (!IsErrorCode(e->error)) return Error::Protocol("NLMSG_ERROR with error " + std::to_string(e->error));
   AckInfo info;
   info.errnum = -e->error;
   size_t used = sizeof(nlmsgerr);
@@ -216,6 +222,7 @@ Result<AckInfo> DecodeDone(const Message& m) {
   if (m.payload.size() >= sizeof(int)) {
     int v;
     std::memcpy(&v, m.payload.data(), sizeof(v));
+    if (v < 0 && !IsErrorCode(v)) return Error::Protocol("NLMSG_DONE with error " + std::to_string(v));
     info.errnum = v < 0 ? -v : 0;
     if (m.header.nlmsg_flags & NLM_F_ACK_TLVS) ReadExtAck(m.payload.subspan(sizeof(int)), info);
   }
