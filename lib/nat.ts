@@ -13,7 +13,7 @@ function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ['source', 'outInterface', 'excludeInterface', 'hairpin', 'netns'], '');
   const c = check.cidr(s.source, 'source');
-  if (!check.isNetworkAddress(c)) check.reject('source', `'${String(s.source)}' has host bits set past /${c.prefixLength}`);
+  if (!check.isNetworkAddress(c)) check.reject('source', `${check.show(s.source)} has host bits set past /${c.prefixLength}`);
   return {
     netns: toNative(s.netns as NetnsOption['netns'], 'netns'),
     table: natTable(),

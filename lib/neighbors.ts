@@ -12,7 +12,7 @@ const KEYS = ['netns', 'dev', 'address', 'mac', 'state', 'bridge', 'dst', 'vlan'
 /** A link-layer address as neighbour tables hold them: any 6 bytes, all-zero and multicast included. */
 function lladdr(v: unknown, argument: string): string {
   if (typeof v !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/iu.test(v)) {
-    return check.reject(argument, `must look like 02:42:ac:11:00:02, got ${JSON.stringify(v)}`);
+    return check.reject(argument, `must look like 02:42:ac:11:00:02, got ${check.show(v)}`);
   }
   return v.toLowerCase();
 }

@@ -22,7 +22,7 @@ function routeRequest(spec: RouteSpec, forDelete = false): NativeRouteRequest {
     if (family === undefined) check.reject('family', "a default route without via or src needs family: 4 or 6");
   } else {
     const c = check.cidr(s.to, 'to');
-    if (!check.isNetworkAddress(c)) check.reject('to', `'${String(s.to)}' has host bits set past /${c.prefixLength}; give the network address`);
+    if (!check.isNetworkAddress(c)) check.reject('to', `${check.show(s.to)} has host bits set past /${c.prefixLength}; give the network address`);
     family = c.family;
     req.to = c.address;
     req.toLength = c.prefixLength;

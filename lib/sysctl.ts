@@ -18,12 +18,12 @@ export function sysctlSegments(key: unknown, argument: string): string[] {
   } else {
     return check.reject(argument, 'must be a dotted string or an array of segments');
   }
-  if (parts[0] !== 'net') check.reject(argument, `'${String(key)}' is not under net.: nlkit only sets network sysctls`);
+  if (parts[0] !== 'net') check.reject(argument, `${typeof key === 'string' ? check.show(key) : `first segment ${check.show(parts[0])}`} is not under net.: nlkit only sets network sysctls`);
   const rest = parts.slice(1);
   if (rest.length === 0) check.reject(argument, 'names no sysctl under net.');
   for (const p of rest) {
     if (typeof p !== 'string' || p === '' || p === '.' || p === '..' || /[\/\0]/u.test(p) || Buffer.byteLength(p) > 255) {
-      check.reject(argument, `segment ${JSON.stringify(p)} is not a plain name`);
+      check.reject(argument, `segment ${check.show(p)} is not a plain name`);
     }
   }
   return rest as string[];

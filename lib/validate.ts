@@ -7,6 +7,22 @@ import { InvalidArgumentError } from './errors';
 
 const IFNAMSIZ = 16;
 
+/**
+ * Any value, shown briefly in an error message. Never throws: String() throws on an object without
+ * a prototype or with a throwing toString, JSON.stringify on a BigInt (found by the property test).
+ */
+export function show(v: unknown): string {
+  try {
+    if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'symbol' || typeof v === 'function') return `a ${typeof v}`;
+    if (v === null || typeof v !== 'object') return String(v);
+    return Array.isArray(v) ? 'an array' : 'an object';
+  } catch {
+    return typeof v;
+  }
+}
+
 function fail(argument: string, problem: string): never {
   throw new InvalidArgumentError(argument, problem);
 }
@@ -61,7 +77,7 @@ export function ifname(v: unknown, argument: string): string {
 
 export function ifindex(v: unknown, argument: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0x7fffffff) {
-    fail(argument, `ifindex must be a positive 32-bit integer, got ${String(v)}`);
+    fail(argument, `ifindex must be a positive 32-bit integer, got ${show(v)}`);
   }
   return v;
 }
@@ -76,7 +92,7 @@ export function linkRef(v: unknown, argument: string): string | number {
 /** A unicast Ethernet address, aa:bb:cc:dd:ee:ff; normalized to lower case. */
 export function mac(v: unknown, argument: string): string {
   if (typeof v !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/iu.test(v)) {
-    fail(argument, `MAC address must look like 02:42:ac:11:00:02, got ${JSON.stringify(v)}`);
+    fail(argument, `MAC address must look like 02:42:ac:11:00:02, got ${show(v)}`);
   }
   const lower = v.toLowerCase();
   if (parseInt(lower.slice(0, 2), 16) & 1) fail(argument, `${lower} is a multicast address; a link needs a unicast one`);
@@ -86,7 +102,7 @@ export function mac(v: unknown, argument: string): string {
 
 export function integer(v: unknown, argument: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(argument, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+    fail(argument, `must be an integer from ${min} to ${max}, got ${show(v)}`);
   }
   return v;
 }
@@ -97,13 +113,13 @@ export function mtu(v: unknown, argument: string): number {
 }
 
 export function bool(v: unknown, argument: string): boolean {
-  if (typeof v !== 'boolean') fail(argument, `must be true or false, got ${String(v)}`);
+  if (typeof v !== 'boolean') fail(argument, `must be true or false, got ${show(v)}`);
   return v;
 }
 
 export function oneOf<T extends string>(v: unknown, argument: string, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    fail(argument, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+    fail(argument, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${show(v)}`);
   }
   return v as T;
 }
@@ -150,8 +166,8 @@ function ipFamily(v: string): 0 | 4 | 6 {
 
 export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string {
   const f = typeof v === 'string' ? ipFamily(v) : 0;
-  if (f === 0) fail(argument, `must be an IPv4 or IPv6 address, got ${JSON.stringify(v)}`);
-  if (family !== undefined && f !== family) fail(argument, `must be an IPv${family} address, got ${String(v)}`);
+  if (f === 0) fail(argument, `must be an IPv4 or IPv6 address, got ${show(v)}`);
+  if (family !== undefined && f !== family) fail(argument, `must be an IPv${family} address, got ${show(v)}`);
   return v as string;
 }
 
@@ -203,7 +219,7 @@ export function cidr(v: unknown, argument: string): { address: string; prefixLen
 export const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'] as const;
 
 export function family(v: unknown, argument: string): 4 | 6 {
-  if (v !== 4 && v !== 6) fail(argument, `must be 4 or 6, got ${String(v)}`);
+  if (v !== 4 && v !== 6) fail(argument, `must be 4 or 6, got ${show(v)}`);
   return v;
 }
 
