@@ -11,7 +11,7 @@ import { setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
 
-const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'hostNetns', 'dad'];
+const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'owner', 'hostNetns', 'dad'];
 const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
 
 type Cidr = ReturnType<typeof check.cidr>;
@@ -104,6 +104,7 @@ function attachRequest(spec: AttachSpec): NativeAttachRequest {
     mac: check.optional(s, 'mac', '', check.mac),
     hairpin: check.optional(s, 'hairpin', '', check.bool),
     isolated: check.optional(s, 'isolated', '', check.bool),
+    owner: check.optional(s, 'owner', '', check.owner),
   };
 }
 

@@ -23,6 +23,7 @@ export { addNeighbor, deleteNeighbor, listNeighbors } from './neighbors';
 export { getSysctl, setSysctl } from './sysctl';
 export { attachContainer, detachContainer, ensureBridge } from './containers';
 export { openSocket, type OpenSocketOptions } from './sockets';
+export { sweep } from './sweep';
 export {
   addMasquerade,
   removeMasquerade,

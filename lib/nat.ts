@@ -117,7 +117,8 @@ export async function flushNat(opts?: NetnsOption): Promise<void> {
 
 function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativePortMappingRequest {
   const s = check.optionsObject(spec, 'spec');
-  check.onlyKeys(s, ['protocol', 'hostIp', 'hostPort', 'containerIp', 'containerPort', 'netns'], '');
+  check.onlyKeys(s, ['protocol', 'hostIp', 'hostPort', 'containerIp', 'containerPort', 'owner', 'netns'], '');
+  const owner = forRemoval ? undefined : check.optional(s, 'owner', '', check.owner);
   const protocol = check.oneOf(s.protocol, 'protocol', ['tcp', 'udp'] as const);
   const containerIp = check.ipAddress(s.containerIp, 'containerIp');
   const family: 4 | 6 = containerIp.includes(':') ? 6 : 4;
@@ -137,6 +138,7 @@ function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativeP
     ...(hostPort !== undefined ? { hostPort } : {}),
     containerIp,
     containerPort: port(s.containerPort, 'containerPort'),
+    ...(owner !== undefined ? { owner } : {}),
   };
 }
 

@@ -112,6 +112,7 @@ export interface NativeAttachRequest {
   mac?: string;
   hairpin?: boolean;
   isolated?: boolean;
+  owner?: string;
 }
 
 export interface NativeMasqueradeRequest {
@@ -133,6 +134,7 @@ export interface NativePortMappingRequest {
   hostPort?: number;
   containerIp: string;
   containerPort: number;
+  owner?: string;
 }
 
 export interface NativeJobTiming {

@@ -420,6 +420,12 @@ export interface AttachSpec {
    * the gateway (the bridge itself) and non-isolated ports still reach them. Default false.
    */
   isolated?: boolean;
+  /**
+   * The container's id (1-200 bytes). The host end carries it as its alias (`nlkit:<id>`), so
+   * that `sweep({ keep })` can find what a launcher killed mid-start left behind. Costs one more
+   * round trip on the host side when given: the kernel ignores a link's alias at creation.
+   */
+  owner?: string;
   /** Where the bridge is; default the namespace the process started in. */
   hostNetns?: NetnsRef;
   /** Run IPv6 duplicate address detection on the container's addresses. Default false: IPAM
@@ -520,6 +526,8 @@ export interface PortMappingSpec extends NetnsOption {
   hostPort?: number;
   containerIp: string;
   containerPort: number;
+  /** The container's id (1-200 bytes): the mapping's element carries it, for sweep(). */
+  owner?: string;
 }
 
 export interface PortMapping {
@@ -529,6 +537,21 @@ export interface PortMapping {
   hostPort: number;
   containerIp: string;
   containerPort: number;
+  /** The container id it was added with, if any. */
+  owner?: string;
+}
+
+export interface SweepSpec {
+  /** The ids of the containers that still exist: what belongs to any other owner goes. */
+  keep: string[];
+  /** The host namespace to sweep; default the namespace the process started in. */
+  netns?: NetnsRef;
+}
+
+export interface SweepResult {
+  /** Host veth ends removed (their container ends went with them). */
+  links: { name: string; owner: string }[];
+  portMappings: PortMapping[];
 }
 
 /** Everything nlkit installed in its NAT table, read back from the kernel. */

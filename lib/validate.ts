@@ -171,6 +171,14 @@ export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string 
   return v as string;
 }
 
+/** A caller's container id as nlkit tags things with it: 1-200 bytes, printable, no NUL. */
+export function owner(v: unknown, argument: string): string {
+  const s = text(v, argument, 200);
+  if (s === '') fail(argument, 'must not be empty');
+  if (/[\p{Cc}]/u.test(s)) fail(argument, 'must not contain control characters');
+  return s;
+}
+
 /** A namespace name under the netns directory: one path component. */
 export function netnsName(v: unknown, argument: string): string {
   if (typeof v !== 'string' || v.length === 0) fail(argument, 'namespace name must be a non-empty string');

@@ -60,7 +60,7 @@ function nftRuleset(ns: Ns): unknown[] {
 }
 
 describe('a failure at any step leaves nothing half-made', () => {
-  it('attachContainer (bridge by name, hairpin and isolation: four round trips)', async () => {
+  it('attachContainer (bridge by name, hairpin, isolation and an owner tag: four round trips)', async () => {
     const host = await res.netns('h');
     await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
     const before = linkNames(host);
@@ -70,7 +70,7 @@ describe('a failure at any step leaves nothing half-made', () => {
       (k) =>
         attachContainer({
           netns: containers[k - 1]!, hostNetns: host, bridge: 'br0', hostIfname: `vfi${k}`,
-          addresses: ['10.88.0.2/16'], gateway: '10.88.0.1', hairpin: true, isolated: true,
+          addresses: ['10.88.0.2/16'], gateway: '10.88.0.1', hairpin: true, isolated: true, owner: `ctr-${k}`,
         }),
       (k) => {
         expect(linkNames(host), `host after step ${k} failed`).toEqual(before);

@@ -117,6 +117,7 @@ const CALLS: Record<string, Call> = {
   listPortMappings: callOf('listPortMappings', 'opts'),
   addLocalnetGuard: callOf('addLocalnetGuard', 'opts'),
   addNetworkIsolation: callOf('addNetworkIsolation', 'spec'),
+  sweep: callOf('sweep', 'spec'),
   removeNetworkIsolation: callOf('removeNetworkIsolation', 'spec'),
   // Namespaces by name or path: successes are cleaned up below (a named namespace is the result).
   openNetns: async (_ns, [a]) => (await nl.openNetns(a as never)).close(),

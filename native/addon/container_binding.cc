@@ -67,6 +67,7 @@ Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   spec.mac = OptMac(req, "mac");
   spec.hairpin = OptBool(req, "hairpin");
   spec.isolated = OptBool(req, "isolated");
+  spec.owner = OptString(req, "owner");
   // Addresses and routes arrive without a link/dev: they go on the container interface.
   spec.addresses = ReadArray<AddressSpec>(req, "addresses", [](const Napi::Object& o) {
     AddressSpec a;

@@ -29,6 +29,7 @@ PortMappingSpec ReadPortMapping(const Napi::Object& o) {
   if (!ip || s.family == 0) throw Napi::TypeError::New(o.Env(), "nlkit native: 'containerIp' and 'family' are required");
   s.container_ip = *ip;
   s.container_port = static_cast<uint16_t>(OptU32(o, "containerPort").value_or(0));
+  s.owner = OptString(o, "owner").value_or("");
   return s;
 }
 
@@ -40,6 +41,7 @@ Napi::Value PortMappingToJs(Napi::Env env, const PortMappingSpec& s) {
   o.Set("hostPort", s.host_port);
   o.Set("containerIp", s.container_ip.ToString());
   o.Set("containerPort", s.container_port);
+  if (!s.owner.empty()) o.Set("owner", s.owner);
   return o;
 }
 // { removed: <count or bool> }, the answer of both removals.

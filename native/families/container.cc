@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "families/owner.h"
 #include "netlink/engine.h"
 
 namespace nlkit {
@@ -123,14 +124,30 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
     return e;
   };
+  // Then, in one sendmsg, what the create cannot carry: bridge-port flags, and the owner tag (the
+  // kernel ignores IFLA_IFALIAS on creation). By the veth's index, never by a name that might
+  // belong to another link had the create failed.
+  std::vector<MessageBuilder> host_changes;
+  std::vector<const char*> host_steps;
   if (spec.hairpin.value_or(false) || spec.isolated.value_or(false)) {
-    // Port flags only once the veth is ours, by its index (never by a name that might belong to
-    // another link if the create had failed).
     LinkChangesSpec port;
     port.hairpin = spec.hairpin;
     port.isolated = spec.isolated;
-    auto set = TransactOne(**hs, EncodePortFlags(LinkRefArg{host_end->index, {}}, port));
-    if (!set) return rollback(std::move(set.error().In("attachContainer: set bridge port flags", "link " + veth.name)));
+    host_changes.push_back(EncodePortFlags(LinkRefArg{host_end->index, {}}, port));
+    host_steps.push_back("attachContainer: set bridge port flags");
+  }
+  if (spec.owner) {
+    LinkChangesSpec tag;
+    tag.alias = OwnerTag(*spec.owner);
+    host_changes.push_back(EncodeSetLink(LinkRefArg{host_end->index, {}}, tag, 0));
+    host_steps.push_back("attachContainer: tag owner");
+  }
+  if (!host_changes.empty()) {
+    auto set = Transact(**hs, host_changes);
+    if (!set) return rollback(std::move(set.error().In(host_steps.front(), "link " + veth.name)));
+    for (size_t i = 0; i < set->size(); ++i) {
+      if ((*set)[i].ack.errnum != 0) return rollback(RefusalError((*set)[i].ack, host_steps[i], "link " + veth.name));
+    }
   }
   const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
   if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));

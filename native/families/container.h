@@ -32,6 +32,7 @@ struct AttachSpec {
   std::optional<Mac> mac;                  // the container side's MAC
   std::optional<bool> hairpin;
   std::optional<bool> isolated;           // bridge port isolation of the host end
+  std::optional<std::string> owner;       // the caller's container id: the host end's alias "nlkit:<owner>"
 };
 
 // One end of the veth as made.

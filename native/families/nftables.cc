@@ -121,13 +121,19 @@ void PutData(MessageBuilder& m, uint16_t type, const std::vector<uint8_t>& value
 }  // namespace
 
 MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
-                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data) {
+                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data,
+                             const std::string& comment) {
   MessageBuilder m = NftMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, family);
   PutElementList(m, table, map, set_id);
   const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
   const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
   PutData(m, NFTA_SET_ELEM_KEY, key);
   PutData(m, NFTA_SET_ELEM_DATA, data);
+  if (!comment.empty()) {
+    // The same TLV as a rule's comment (NFTNL_UDATA_SET_ELEM_COMMENT is type 0 too).
+    const auto userdata = CommentUserdata(comment);
+    m.PutAttr(NFTA_SET_ELEM_USERDATA, userdata.data(), userdata.size());
+  }
   m.EndNest(elem);
   m.EndNest(list);
   return m;
@@ -193,7 +199,8 @@ Status DecodeElements(const nlkit::Message& m, std::vector<ElementInfo>& out) {
   while (auto elem = it.Next()) {
     AttrTable<NFTA_SET_ELEM_MAX + 1> e;
     if (!ParseAttrs(elem->payload, e)) return Error::Protocol("malformed set element");
-    out.push_back(ElementInfo{ValueOf(e[NFTA_SET_ELEM_KEY]), ValueOf(e[NFTA_SET_ELEM_DATA])});
+    out.push_back(ElementInfo{ValueOf(e[NFTA_SET_ELEM_KEY]), ValueOf(e[NFTA_SET_ELEM_DATA]),
+                              e[NFTA_SET_ELEM_USERDATA] ? CommentFromUserdata(*e[NFTA_SET_ELEM_USERDATA]) : std::string()});
   }
   return it.malformed() ? Status(Error::Protocol("malformed set element list")) : OkStatus();
 }

@@ -39,13 +39,15 @@ MessageBuilder NewSetElement(uint8_t family, const std::string& table, const std
 // One element of a map: an existing key is EEXIST. `set_id` when the map is created in the same
 // batch (0 otherwise).
 MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
-                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data);
+                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data,
+                             const std::string& comment = {});  // shown by nft as the element's comment
 MessageBuilder DelMapElement(uint8_t family, const std::string& table, const std::string& map,
                              const std::vector<uint8_t>& key);
 
 struct ElementInfo {
   std::vector<uint8_t> key;
   std::vector<uint8_t> data;
+  std::string comment;  // from the element's userdata; empty without one
 };
 // The elements of one map; a missing table or map has none.
 Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,

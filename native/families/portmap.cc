@@ -10,6 +10,7 @@
 #include <set>
 
 #include "families/nat_guard.h"
+#include "families/owner.h"
 #include "families/nft_expr.h"
 
 namespace nlkit {
@@ -180,7 +181,7 @@ Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMap
   if (setup) batch = Setup(table, have);
   const MapKind k = KindOf(s);
   batch.push_back(nft::NewMapElement(nft::kFamilyInet, table, k.Name(), setup ? SetId(MapIndex(k)) : 0, KeyOf(s),
-                                     AddrPort(s.container_ip, s.container_port)));
+                                     AddrPort(s.container_ip, s.container_port), s.owner.empty() ? "" : OwnerTag(s.owner)));
   auto outcomes = nft::CommitBatch(sock, std::move(batch), *gen);
   if (!outcomes) return std::move(outcomes.error().In("addPortMapping", Describe(s)));
   const RequestOutcome& element = outcomes->back();
@@ -240,6 +241,7 @@ Result<std::vector<PortMappingSpec>> ListPortMappings(Namespace& ns, const std::
       s.container_ip.family = k.family;
       std::memcpy(s.container_ip.bytes.data(), el.data.data(), alen);
       s.container_port = static_cast<uint16_t>((el.data[alen] << 8) | el.data[alen + 1]);
+      s.owner = OwnerOfTag(el.comment);
       if (k.by_address) {
         if (el.key.size() < alen + 2) return Error::Protocol("port mapping key of unexpected size in " + k.Name());
         IpAddr host;

@@ -30,7 +30,9 @@ struct PortMappingSpec {
   uint16_t host_port = 0;         // 0 in AddPortMapping: pick a free one
   IpAddr container_ip;
   uint16_t container_port = 0;
+  std::string owner;  // the caller's container id: the element's comment "nlkit:<owner>" (sweep)
 };
+
 
 Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, PortMappingSpec spec);
 // Removes the mapping of that protocol, host address and port; returns whether there was one.

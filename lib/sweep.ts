@@ -1,0 +1,48 @@
+// Crash leftovers. A launcher killed mid-start leaves veths and port mappings behind; what nlkit
+// made for a container given an `owner` carries that id (the host veth's alias, the mapping's
+// element comment: "nlkit:<id>"), so after a restart one call removes everything whose container
+// no longer exists. Untagged objects, and tags that are not nlkit's, are never touched.
+
+import { NetlinkError } from './errors';
+import { deleteLink, listLinks } from './links';
+import { listPortMappings, removePortMapping } from './nat';
+import type { NetnsRef, PortMapping, SweepResult, SweepSpec } from './types';
+import * as check from './validate';
+
+const TAG = 'nlkit:';
+
+/**
+ * Removes what belongs to containers not in `keep`: host veth ends tagged with their owner (the
+ * container end goes with them) and port mappings added with one. Returns what it removed. A link
+ * already gone meanwhile is fine.
+ */
+export async function sweep(spec: SweepSpec): Promise<SweepResult> {
+  const s = check.optionsObject(spec, 'spec');
+  check.onlyKeys(s, ['keep', 'netns'], '');
+  if (!Array.isArray(s.keep)) check.reject('keep', 'must be an array of container ids (empty: keep none)');
+  const keep = new Set<string>();
+  for (let i = 0; i < s.keep.length; i++) keep.add(check.owner(s.keep[i], `keep[${i}]`));
+  const netns = s.netns as NetnsRef | undefined;
+  const where = netns === undefined ? {} : { netns };
+
+  const links: SweepResult['links'] = [];
+  for (const link of await listLinks(where)) {
+    if (link.alias === undefined || !link.alias.startsWith(TAG)) continue;
+    const owner = link.alias.slice(TAG.length);
+    if (keep.has(owner)) continue;
+    try {
+      await deleteLink(link.index, where);
+      links.push({ name: link.name, owner });
+    } catch (e) {
+      if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+    }
+  }
+  const portMappings: PortMapping[] = [];
+  for (const m of await listPortMappings(where)) {
+    if (m.owner === undefined || keep.has(m.owner)) continue;
+    const { protocol, hostIp, hostPort, containerIp, containerPort } = m;
+    const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, ...where });
+    if (removed) portMappings.push(m);
+  }
+  return { links, portMappings };
+}

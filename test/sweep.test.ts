@@ -1,0 +1,76 @@
+// Crash leftovers: what nlkit makes for a container given an owner carries its id (the host veth's
+// alias, the port mapping's element comment), and sweep({ keep }) removes what belongs to
+// containers that no longer exist, and nothing else. Witnessed with ip -j and nft.
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { addPortMapping, attachContainer, ensureBridge, listPortMappings, sweep } from '../lib/index';
+import { expectInvalidArgument } from './helpers/expect';
+import { ipLinkOrThrow, ipLinks } from './helpers/ip';
+import { namer } from './helpers/names';
+import type { Ns } from './helpers/nat-topology';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+
+const names = namer('qsw');
+const res = new Resources(names);
+afterEach(async () => {
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+describe('owner tags and sweep', () => {
+  it('tags host veths and port mappings with the container id; sweep removes those of containers not kept', async () => {
+    const host = await res.netns('h');
+    const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+    const made: Record<string, { ns: Ns; hostName: string }> = {};
+    for (const [i, owner] of ['ctr-1', 'ctr-2', undefined].entries()) {
+      const ns = await res.netns(`c${i}`);
+      const r = await attachContainer({
+        netns: ns, hostNetns: host, bridge: link.index, addresses: [`10.88.0.${i + 2}/16`], gateway: '10.88.0.1',
+        ...(owner !== undefined ? { owner } : {}),
+      });
+      made[owner ?? 'none'] = { ns, hostName: r.host.name };
+    }
+    // The tag, as ip shows it.
+    expect(ipLinkOrThrow(made['ctr-1']!.hostName, host.name).ifalias).toBe('nlkit:ctr-1');
+    expect(ipLinkOrThrow(made.none!.hostName, host.name).ifalias).toBeUndefined();
+
+    await addPortMapping({ protocol: 'tcp', hostPort: 8001, containerIp: '10.88.0.2', containerPort: 80, owner: 'ctr-1', netns: host });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8002, containerIp: '10.88.0.3', containerPort: 80, owner: 'ctr-2', netns: host });
+    await addPortMapping({ protocol: 'udp', hostPort: 8003, containerIp: '10.88.0.4', containerPort: 53, netns: host });
+    expect((await listPortMappings({ netns: host })).map((m) => [m.hostPort, m.owner]).sort()).toEqual([[8001, 'ctr-1'], [8002, 'ctr-2'], [8003, undefined]]);
+    const map = execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'map', 'inet', 'nlkit', 'tcp4_any'], { encoding: 'utf8' });
+    expect(map).toContain('8001 comment "nlkit:ctr-1" : 10.88.0.2 . 80');
+
+    // The launcher restarts; only ctr-2 still runs.
+    const swept = await sweep({ keep: ['ctr-2'], netns: host });
+    expect(swept.links).toEqual([{ name: made['ctr-1']!.hostName, owner: 'ctr-1' }]);
+    expect(swept.portMappings.map((m) => m.hostPort)).toEqual([8001]);
+    const hostLinks = ipLinks(host.name).map((l) => l.ifname);
+    expect(hostLinks).not.toContain(made['ctr-1']!.hostName);
+    expect(hostLinks).toContain(made['ctr-2']!.hostName);
+    expect(hostLinks).toContain(made.none!.hostName); // untagged: never the sweeper's
+    expect(ipLinks(made['ctr-1']!.ns.name).map((l) => l.ifname)).toEqual(['lo']); // eth0 went with its peer
+    expect((await listPortMappings({ netns: host })).map((m) => m.hostPort).sort()).toEqual([8002, 8003]);
+
+    expect(await sweep({ keep: ['ctr-2'], netns: host })).toEqual({ links: [], portMappings: [] });
+    // Keeping none removes every tagged object, and still nothing untagged.
+    const all = await sweep({ keep: [], netns: host });
+    expect(all.links.map((l) => l.owner)).toEqual(['ctr-2']);
+    expect((await listPortMappings({ netns: host })).map((m) => m.hostPort)).toEqual([8003]);
+    expect(ipLinks(host.name).map((l) => l.ifname)).toContain(made.none!.hostName);
+  });
+
+  it('rejects bad owners and keep lists before anything is sent', async () => {
+    const host = await res.netns('bad');
+    await expectInvalidArgument(() => sweep({ keep: 'ctr-1' as never, netns: host }), /^keep$/u);
+    await expectInvalidArgument(() => sweep({ keep: ['ok', ''], netns: host }), /^keep\[1\]$/u);
+    await expectInvalidArgument(
+      () => addPortMapping({ protocol: 'tcp', hostPort: 8001, containerIp: '10.88.0.2', containerPort: 80, owner: 'a\nb', netns: host }),
+      /^owner$/u,
+    );
+    await expectInvalidArgument(() => attachContainer({ netns: host, bridge: 1, owner: 'x'.repeat(201) }), /^owner$/u);
+    expect(execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
