@@ -20,11 +20,13 @@ namespace nlkit {
 std::vector<MessageBuilder> NatTableAndChains(const std::string& table);
 // The first refused message of a committed batch, as an Error naming the step.
 Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object);
-// Runs `attempt` until its generation-guarded batch is accepted (ERESTART: another writer
-// committed between our read and our batch). Every round has a winner, but with many writers one
-// of them can lose many rounds in a row (five tries ran out with 12 concurrent adds on 4 threads),
-// so it retries up to kGenerationRetries times, after the first few with a short random pause
-// that spreads the writers apart. It runs on a worker thread: the pause never blocks JS.
+// Runs `attempt` until its generation-guarded batch is accepted. Two answers mean another writer
+// committed meanwhile: ERESTART (between our read and our batch) and EINTR (during our read: the
+// rules dump kept being interrupted, which the engine retries five times before giving up; four
+// independent clients writing at once exhausted that). Every round has a winner, but with many
+// writers one of them can lose many rounds in a row (five tries ran out with 12 concurrent adds
+// on 4 threads), so it retries up to kGenerationRetries times, after the first few with a short
+// random pause that spreads the writers apart. It runs on a worker thread: the pause never blocks JS.
 constexpr int kGenerationRetries = 64;
 void GenerationBackoff(int attempt);
 
@@ -32,7 +34,8 @@ template <typename T, typename Attempt>
 Result<T> WithGenerationRetry(Attempt attempt) {
   for (int i = 1;; ++i) {
     Result<T> r = attempt();
-    if (r.ok() || r.error().errnum != ERESTART || i >= kGenerationRetries) return r;
+    if (r.ok() || i >= kGenerationRetries) return r;
+    if (r.error().kind != ErrorKind::kNetlink || (r.error().errnum != ERESTART && r.error().errnum != EINTR)) return r;
     GenerationBackoff(i);
   }
 }
