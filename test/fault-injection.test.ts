@@ -4,6 +4,7 @@
 // checked with ip -j and nft -j in the namespaces involved.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import * as nl from '../lib/index';
 import { addPortMapping, attachContainer, ensureBridge, listPortMappings, NetlinkError } from '../lib/index';
 import { native } from '../lib/native';
 import { ipLinks } from './helpers/ip';
@@ -120,4 +121,59 @@ describe('a failure at any step leaves nothing half-made', () => {
     expect(steps).toBe(3); // generation, rules, one atomic batch
     expect(await listPortMappings({ netns: host })).toHaveLength(1);
   });
+});
+
+describe('the world changing underneath: a clear error or a bounded retry, never a hang', () => {
+  it('ENOBUFS on a dump (the kernel dropped replies) is a NetlinkError, and the next call works', async () => {
+    const ns = await res.netns('nb');
+    const ENOBUFS = 105;
+    native.injectFault({ after: 1, errno: ENOBUFS });
+    const err = await nl.listLinks({ netns: ns }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect((err as NetlinkError).code).toBe('ENOBUFS');
+    expect((await nl.listLinks({ netns: ns })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('a namespace deleted while in use: its handle keeps it working; by path it is ENOENT; a closed handle says so', async () => {
+    const ns = await res.netns('gone');
+    const path = ns.path;
+    await nl.deleteNetns(ns.name!); // unmounted and unlinked, but this handle still holds it
+    expect((await nl.getLink('lo', { netns: ns })).name).toBe('lo');
+    await nl.createBridge('br0', { netns: ns });
+    const byPath = await nl.getLink('lo', { netns: path }).catch((e: unknown) => e);
+    expect(byPath).toBeInstanceOf(nl.SystemError);
+    expect((byPath as nl.SystemError).code).toBe('ENOENT');
+    ns.close();
+    const closed = await nl.getLink('lo', { netns: ns }).catch((e: unknown) => e);
+    expect(closed).toBeInstanceOf(nl.InvalidArgumentError); // refused before anything is sent
+    expect((closed as nl.InvalidArgumentError).message).toMatch(/closed/u);
+  });
+
+  it('a bridge removed by someone else while ensureBridge and attachContainer run: success or ENODEV, nothing half-made', async () => {
+    const host = await res.netns('race');
+    const c = await res.netns('rc');
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 15; round++) {
+      const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+      const results = await Promise.allSettled([
+        ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', '10.89.0.1/16'], netns: host }),
+        attachContainer({ netns: c, hostNetns: host, bridge: link.index, hostIfname: 'vr0', addresses: ['10.88.0.2/16'] }),
+        nl.deleteLink(link.index, { netns: host }),
+      ]);
+      for (const r of results.slice(0, 2)) {
+        if (r.status === 'fulfilled') outcomes.add('ok');
+        else {
+          expect(r.reason).toBeInstanceOf(nl.NlkitError);
+          outcomes.add((r.reason as nl.NlkitError).code);
+        }
+      }
+      // Whatever happened, the veth is whole (both ends) or absent (neither), and is then removed.
+      const hostHas = linkNames(host).includes('vr0');
+      const containerHas = linkNames(c).includes('eth0');
+      expect(hostHas).toBe(containerHas);
+      if (hostHas) await nl.deleteLink('vr0', { netns: host });
+      await nl.deleteLink('br0', { netns: host }).catch(() => undefined);
+    }
+    for (const code of outcomes) expect(['ok', 'ENODEV', 'EEXIST', 'ENOENT', 'EINVAL']).toContain(code);
+  }, 60_000);
 });

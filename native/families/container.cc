@@ -120,8 +120,13 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     return e;
   }
   auto rollback = [&](Error e) -> Error {
-    // Deleting the host end deletes the container end too.
-    (void)TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
+    // Deleting the host end deletes the container end too. A refusal here (a transient EBUSY or
+    // ENOBUFS, say) would leave the veth half-made, so it is tried a few times; ENODEV means
+    // someone removed it already.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto deleted = TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
+      if (deleted.ok() || (deleted.error().kind == ErrorKind::kNetlink && deleted.error().errnum == ENODEV)) break;
+    }
     return e;
   };
   // Then, in one sendmsg, what the create cannot carry: bridge-port flags, and the owner tag (the

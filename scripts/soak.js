@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The soak: 16 concurrent lanes attaching and detaching containers and adding and removing their
+// port mappings, with netlink failures injected at random (native.injectFault: a round trip fails
+// without reaching the kernel), for NLKIT_SOAK_OPS operations (default 100,000; a few minutes).
+// Afterwards nothing may be left that should not be: no link but the bridge and lo, no address
+// but the bridge's, no port mapping, no namespace but the lanes' (then none), no fd more than at
+// the start; and the process RSS, after a forced GC, must be flat between the end of the warm-up
+// and the end. Exits non-zero, naming what failed.
+//
+//   npm run soak                    # scratch namespaces, like the tests; refuses to run elsewhere
+//   NLKIT_SOAK_OPS=5000 npm run soak
+'use strict';
+const fs = require('node:fs');
+const nl = require('..');
+const { native } = require('../dist/native');
+
+const OPS = Number(process.env.NLKIT_SOAK_OPS || 100_000);
+const LANES = 16;
+const FAULT_EVERY = 25; // on average one armed fault per this many operations
+const EBUSY = 16;
+const RSS_SLACK_MIB = 10;
+
+function fdCount() {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+function rssMiB() {
+  global.gc?.();
+  return process.memoryUsage().rss / (1 << 20);
+}
+
+async function main() {
+  if (process.env.NLKIT_ISOLATED !== '1') {
+    console.error('soak: run it through `npm run soak` (scratch namespaces), never on the machine itself');
+    process.exit(2);
+  }
+  const host = await nl.createNetns('soak-host');
+  const { link: bridge } = await nl.ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+  const lanes = [];
+  for (let i = 0; i < LANES; i++) lanes.push(await nl.createNetns(`soak-c${i}`));
+  const counts = { ops: 0, injected: 0, unexpected: 0 };
+  const unexpected = {};
+  let fdsAfterWarmup = 0;
+  let rssAfterWarmup = 0;
+  const warmup = Math.min(2000, Math.floor(OPS / 10));
+  const started = Date.now();
+  let lastReport = started;
+
+  // Every step either succeeds, or fails with the injected EBUSY (then it is simply retried), or
+  // fails otherwise: counted and reported by code. Cleanup steps retry until they succeed.
+  const step = async (fn) => {
+    counts.ops++;
+    if (Math.random() < 1 / FAULT_EVERY) native.injectFault({ after: 1 + Math.floor(Math.random() * 4), errno: EBUSY });
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      if (e?.code === 'EBUSY' && e?.extack === 'injected fault') {
+        counts.injected++;
+        return false;
+      }
+      counts.unexpected++;
+      const key = `${e?.code ?? 'no code'} ${e?.operation ?? ''}`.trim();
+      unexpected[key] = (unexpected[key] ?? 0) + 1;
+      if (unexpected[key] === 1) console.error(`soak: unexpected ${key}: ${e?.message ?? e}`);
+      return false;
+    }
+  };
+  const until = async (fn) => {
+    while (!(await step(fn))) {
+      // retried: an injected failure, or a real one already counted
+    }
+  };
+
+  async function lane(i) {
+    const ns = lanes[i];
+    const owner = `soak-${i}`;
+    const hostIfname = `sk${i}`;
+    const mapping = { protocol: 'tcp', hostPort: 30000 + i, containerIp: `10.88.1.${i + 2}`, containerPort: 80, netns: host };
+    while (counts.ops < OPS) {
+      const attached = await step(() =>
+        nl.attachContainer({ netns: ns, hostNetns: host, bridge: bridge.index, hostIfname, addresses: [`10.88.1.${i + 2}/16`], gateway: '10.88.0.1', owner }),
+      );
+      const mapped = attached && (await step(() => nl.addPortMapping({ ...mapping, owner })));
+      // Take down whatever this round made; a failed removal is retried until it succeeds.
+      if (mapped) await until(() => nl.removePortMapping(mapping));
+      if (attached) await until(() => nl.detachContainer({ hostIfname, hostNetns: host }));
+      if (!fdsAfterWarmup && counts.ops >= warmup) {
+        fdsAfterWarmup = fdCount();
+        rssAfterWarmup = rssMiB();
+      }
+      const now = Date.now();
+      if (now - lastReport > 10_000) {
+        lastReport = now;
+        const rate = counts.ops / ((now - started) / 1000);
+        process.stderr.write(`soak: ${counts.ops}/${OPS} operations, ${rate.toFixed(0)}/s, ${counts.injected} injected failures, ${counts.unexpected} unexpected\n`);
+      }
+    }
+  }
+
+  const fdsBefore = fdCount();
+  await Promise.all(lanes.map((_, i) => lane(i)));
+  native.injectFault({ after: 0, errno: 0 });
+  const seconds = (Date.now() - started) / 1000;
+
+  // What is left: nothing of the lanes, in the kernel or in this process.
+  const problems = [];
+  const hostLinks = (await nl.listLinks({ netns: host })).map((l) => l.name).sort();
+  if (JSON.stringify(hostLinks) !== JSON.stringify(['br0', 'lo'])) problems.push(`host links left: ${hostLinks.join(', ')}`);
+  for (const [i, ns] of lanes.entries()) {
+    const inside = (await nl.listLinks({ netns: ns })).map((l) => l.name);
+    if (JSON.stringify(inside) !== JSON.stringify(['lo'])) problems.push(`container ${i} links left: ${inside.join(', ')}`);
+    const addrs = await nl.listAddresses({ netns: ns });
+    if (addrs.some((a) => !a.address.startsWith('127.') && a.address !== '::1')) problems.push(`container ${i} addresses left`);
+  }
+  const bridgeAddrs = (await nl.listAddresses({ netns: host, family: 4 })).map((a) => `${a.address}/${a.prefixLength}`);
+  if (JSON.stringify(bridgeAddrs) !== JSON.stringify(['10.88.0.1/16'])) problems.push(`host addresses: ${bridgeAddrs.join(', ')}`);
+  const mappings = await nl.listPortMappings({ netns: host });
+  if (mappings.length) problems.push(`${mappings.length} port mappings left`);
+  const swept = await nl.sweep({ keep: [], netns: host });
+  if (swept.links.length || swept.portMappings.length) problems.push('sweep found tagged leftovers');
+  const fdsEnd = fdCount();
+  const rssEnd = rssMiB();
+  if (counts.unexpected) problems.push(`${counts.unexpected} unexpected failures: ${JSON.stringify(unexpected)}`);
+  if (fdsEnd > Math.max(fdsBefore, fdsAfterWarmup)) problems.push(`fds grew: ${fdsBefore} at start, ${fdsAfterWarmup} after warm-up, ${fdsEnd} at the end`);
+  if (rssEnd - rssAfterWarmup > RSS_SLACK_MIB) problems.push(`RSS grew by ${(rssEnd - rssAfterWarmup).toFixed(1)} MiB after warm-up`);
+
+  for (const ns of lanes) {
+    ns.close();
+    await nl.deleteNetns(ns.name);
+  }
+  host.close();
+  await nl.deleteNetns('soak-host');
+  const left = (await nl.listNetns()).filter((n) => n.startsWith('soak-'));
+  if (left.length) problems.push(`namespaces left: ${left.join(', ')}`);
+
+  console.log(
+    `soak: ${counts.ops} operations on ${LANES} lanes in ${seconds.toFixed(0)} s (${(counts.ops / seconds).toFixed(0)}/s), ` +
+      `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd}, ` +
+      `RSS ${rssAfterWarmup.toFixed(1)} -> ${rssEnd.toFixed(1)} MiB after warm-up`,
+  );
+  if (problems.length) {
+    for (const p of problems) console.error(`soak: FAIL ${p}`);
+    process.exit(1);
+  }
+  console.log('soak: PASS, nothing left behind');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
