@@ -27,6 +27,10 @@ function rssMiB() {
   global.gc?.();
   return process.memoryUsage().rss / (1 << 20);
 }
+function heapMiB() {
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / (1 << 20);
+}
 
 async function main() {
   if (process.env.NLKIT_ISOLATED !== '1') {
@@ -41,6 +45,7 @@ async function main() {
   const unexpected = {};
   let fdsAfterWarmup = 0;
   let rssAfterWarmup = 0;
+  let heapAfterWarmup = 0;
   const warmup = Math.min(2000, Math.floor(OPS / 10));
   const started = Date.now();
   let lastReport = started;
@@ -87,6 +92,7 @@ async function main() {
       if (!fdsAfterWarmup && counts.ops >= warmup) {
         fdsAfterWarmup = fdCount();
         rssAfterWarmup = rssMiB();
+        heapAfterWarmup = heapMiB();
       }
       const now = Date.now();
       if (now - lastReport > 10_000) {
@@ -120,6 +126,7 @@ async function main() {
   if (swept.links.length || swept.portMappings.length) problems.push('sweep found tagged leftovers');
   const fdsEnd = fdCount();
   const rssEnd = rssMiB();
+  const heapEnd = heapMiB();
   if (counts.unexpected) problems.push(`${counts.unexpected} unexpected failures: ${JSON.stringify(unexpected)}`);
   if (fdsEnd > Math.max(fdsBefore, fdsAfterWarmup)) problems.push(`fds grew: ${fdsBefore} at start, ${fdsAfterWarmup} after warm-up, ${fdsEnd} at the end`);
   if (rssEnd - rssAfterWarmup > RSS_SLACK_MIB) problems.push(`RSS grew by ${(rssEnd - rssAfterWarmup).toFixed(1)} MiB after warm-up`);
@@ -136,7 +143,7 @@ async function main() {
   console.log(
     `soak: ${counts.ops} operations on ${LANES} lanes in ${seconds.toFixed(0)} s (${(counts.ops / seconds).toFixed(0)}/s), ` +
       `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd}, ` +
-      `RSS ${rssAfterWarmup.toFixed(1)} -> ${rssEnd.toFixed(1)} MiB after warm-up`,
+      `RSS ${rssAfterWarmup.toFixed(1)} -> ${rssEnd.toFixed(1)} MiB after warm-up (JS heap and external ${heapAfterWarmup.toFixed(1)} -> ${heapEnd.toFixed(1)})`,
   );
   if (problems.length) {
     for (const p of problems) console.error(`soak: FAIL ${p}`);

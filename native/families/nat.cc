@@ -39,6 +39,61 @@ Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::stri
 }
 
 namespace {
+Status CommitOrError(NetlinkSocket& sock, std::vector<MessageBuilder> batch, uint32_t generation, const std::string& operation,
+                     const std::string& object) {
+  auto outcomes = nft::CommitBatch(sock, std::move(batch), generation);
+  if (!outcomes) return std::move(outcomes.error().In(operation, object));
+  for (const auto& o : *outcomes) {
+    if (o.ack.errnum != 0) return NatBatchError(*outcomes, operation, object);
+  }
+  return OkStatus();
+}
+}  // namespace
+
+Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::string& comment,
+                          const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
+                          const std::string& object) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  return WithGenerationRetry<bool>([&]() -> Result<bool> {
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error());
+    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
+    if (!rules) return std::move(rules.error());
+    for (const auto& r : *rules) {
+      if (r.comment == comment) return false;
+    }
+    std::vector<MessageBuilder> batch = NatTableAndChains(table);
+    for (auto& m : build()) batch.push_back(std::move(m));
+    NLKIT_TRY(CommitOrError(**sock, std::move(batch), *gen, operation, object));
+    return true;
+  });
+}
+
+Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
+                                const std::function<bool(const nft::RuleInfo&)>& matches,
+                                const std::function<Status(NetlinkSocket&, std::vector<MessageBuilder>&)>& also,
+                                const std::string& operation, const std::string& object) {
+  auto sock = ns.Acquire(NETLINK_NETFILTER);
+  if (!sock) return std::move(sock.error());
+  return WithGenerationRetry<size_t>([&]() -> Result<size_t> {
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error());
+    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
+    if (!rules) return std::move(rules.error());
+    std::vector<MessageBuilder> batch;
+    for (const auto& r : *rules) {
+      if (matches(r)) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+    }
+    const size_t n = batch.size();
+    if (n == 0) return size_t{0};
+    if (also) NLKIT_TRY(also(**sock, batch));
+    NLKIT_TRY(CommitOrError(**sock, std::move(batch), *gen, operation, object));
+    return n;
+  });
+}
+
+namespace {
 
 // Matches the subnet on the source (offset 12 / 8) or destination (16 / 24) address, encoded as
 // the nft tool encodes a prefix: only the prefix's bytes when byte-aligned, else the whole address
@@ -151,29 +206,11 @@ Result<MasqueradeAdded> AddMasquerade(Namespace& ns, const std::string& table, c
 }
 
 Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
-  auto sock = ns.Acquire(NETLINK_NETFILTER);
-  if (!sock) return std::move(sock.error());
   const std::string comment = MasqueradeComment(spec);
-  return WithGenerationRetry<size_t>([&]() -> Result<size_t> {
-    auto gen = nft::GetGeneration(**sock);
-    if (!gen) return std::move(gen.error());
-    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
-    if (!rules) return std::move(rules.error());
-    std::vector<MessageBuilder> batch;
-    for (const auto& r : *rules) {
-      if (r.comment == comment || (spec.hairpin && r.comment == HairpinComment(spec))) {
-        batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
-      }
-    }
-    if (batch.empty()) return size_t{0};
-    const size_t n = batch.size();
-    auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
-    if (!outcomes) return std::move(outcomes.error().In("removeMasquerade", comment));
-    for (const auto& o : *outcomes) {
-      if (o.ack.errnum != 0) return NatBatchError(*outcomes, "removeMasquerade", comment);
-    }
-    return n;
-  });
+  const std::string hairpin = HairpinComment(spec);
+  return RemoveRulesWhere(
+      ns, table, [&](const nft::RuleInfo& r) { return r.comment == comment || (spec.hairpin && r.comment == hairpin); },
+      {}, "removeMasquerade", comment);
 }
 
 Result<std::vector<nft::RuleInfo>> ListNatRules(Namespace& ns, const std::string& table) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,21 @@ Result<T> WithGenerationRetry(Attempt attempt) {
     GenerationBackoff(i);
   }
 }
+
+// The idempotent, generation-guarded add that rules identified by their comment share: unless a
+// rule with `comment` is in the table, commits the table, its chains and what `build` returns, in
+// one batch. Returns whether it added them. `operation` and `object` name it in errors.
+Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::string& comment,
+                          const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
+                          const std::string& object);
+
+// Deletes, in one generation-guarded batch, every rule `matches` accepts, plus what `also` adds
+// (it may read the table through the socket first). Returns how many rules; none matching is 0
+// and nothing is sent.
+Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
+                                const std::function<bool(const nft::RuleInfo&)>& matches,
+                                const std::function<Status(NetlinkSocket&, std::vector<MessageBuilder>&)>& also,
+                                const std::string& operation, const std::string& object);
 
 struct MasqueradeSpec {
   IpAddr source;  // network address (host bits clear)

@@ -38,26 +38,15 @@ MessageBuilder LocalnetGuardRule(const std::string& table) {
 }
 
 Result<bool> EnsureLocalnetGuard(Namespace& ns, const std::string& table) {
-  auto sock = ns.Acquire(NETLINK_NETFILTER);
-  if (!sock) return std::move(sock.error());
-  return WithGenerationRetry<bool>([&]() -> Result<bool> {
-    auto gen = nft::GetGeneration(**sock);
-    if (!gen) return std::move(gen.error());
-    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
-    if (!rules) return std::move(rules.error());
-    for (const auto& r : *rules) {
-      if (r.comment == kLocalnetGuardComment) return false;
-    }
-    std::vector<MessageBuilder> batch = NatTableAndChains(table);
-    batch.push_back(LocalnetGuardChain(table));
-    batch.push_back(LocalnetGuardRule(table));
-    auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
-    if (!outcomes) return std::move(outcomes.error().In("guard localnet", kLocalnetGuardComment));
-    for (const auto& o : *outcomes) {
-      if (o.ack.errnum != 0) return NatBatchError(*outcomes, "guard localnet", "the localnet guard rule");
-    }
-    return true;
-  });
+  return AddRulesOnce(
+      ns, table, kLocalnetGuardComment,
+      [&] {
+        std::vector<MessageBuilder> out;
+        out.push_back(LocalnetGuardChain(table));
+        out.push_back(LocalnetGuardRule(table));
+        return out;
+      },
+      "guard localnet", "the localnet guard rule");
 }
 
 }  // namespace nlkit
