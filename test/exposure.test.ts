@@ -20,24 +20,20 @@ import { ipLinkOrThrow, slaveData } from './helpers/ip';
 import { namer } from './helpers/names';
 import type { Ns } from './helpers/nat-topology';
 import { expectNoLeftovers, Resources } from './helpers/resources';
-import { ask, serve } from './helpers/traffic';
+import { ask, Servers } from './helpers/traffic';
 
 const names = namer('qex');
 const res = new Resources(names);
-const closers: (() => Promise<void>)[] = [];
+const servers = new Servers();
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
+  await servers.closeAll();
   await res.cleanup();
 });
 afterAll(async () => {
   await expectNoLeftovers(names);
 });
 
-async function server(netns: Ns, address: string, tag: string, port = 0): Promise<number> {
-  const served = await serve(netns, address, tag, port);
-  closers.push(served.close);
-  return served.port;
-}
+const server = (netns: Ns, address: string, tag: string, port = 0): Promise<number> => servers.start(netns, address, tag, port);
 
 /** A connection that got no answer: the SYN (or the ARP before it) went unanswered. */
 const UNREACHED = ['timeout', 'EHOSTUNREACH'];

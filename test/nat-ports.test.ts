@@ -20,15 +20,15 @@ import {
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
 import { namer } from './helpers/names';
 import { natTopology, type Ns } from './helpers/nat-topology';
-import { ask, serve } from './helpers/traffic';
+import { ask, Servers } from './helpers/traffic';
 import { udpExchange } from './helpers/udp';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
 const names = namer('qnp');
 const res = new Resources(names);
-const closers: (() => Promise<void>)[] = [];
+const servers = new Servers();
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
+  await servers.closeAll();
   await res.cleanup();
 });
 afterAll(async () => {
@@ -37,8 +37,7 @@ afterAll(async () => {
 
 /** A TCP server in `netns` answering `<tag>` to every connection, closed after the test. */
 async function server(netns: Ns, address: string, port: number, tag: string): Promise<void> {
-  const served = await serve(netns, address, tag, port);
-  closers.push(served.close);
+  await servers.start(netns, address, tag, port);
 }
 
 function nftList(ns: string): string {

@@ -105,38 +105,36 @@ Napi::Value NatMasqueradeAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) 
   });
 }
 
+// A job whose answer is whether it changed anything: a boolean.
+Materializer Changed(bool changed) {
+  return [changed](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, changed); };
+}
+
+// { netns?, table } -> whether the guard was added.
 Napi::Value NatGuardLocalnet(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   std::string table = ReqString(req, "table");
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table](Namespace& ns) -> Result<Materializer> {
     auto added = EnsureLocalnetGuard(ns, table);
     if (!added) return std::move(added.error());
-    return Materializer([added = *added](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, added); });
+    return Changed(*added);
   });
 }
 
-// { netns?, table, bridge } -> whether the call changed anything.
-Napi::Value NatIsolationAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+// { netns?, table, bridge } -> whether the call changed anything; `add` picks the direction.
+Napi::Value NatIsolation(NlkitAddon& addon, const Napi::CallbackInfo& info, bool add) {
   Napi::Object req = RequestArg(info);
   std::string table = ReqString(req, "table");
   std::string bridge = ReqString(req, "bridge");
-  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, bridge](Namespace& ns) -> Result<Materializer> {
-    auto added = AddNetworkIsolation(ns, table, bridge);
-    if (!added) return std::move(added.error());
-    return Materializer([added = *added](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, added); });
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, bridge, add](Namespace& ns) -> Result<Materializer> {
+    auto changed = add ? AddNetworkIsolation(ns, table, bridge) : RemoveNetworkIsolation(ns, table, bridge);
+    if (!changed) return std::move(changed.error());
+    return Changed(*changed);
   });
 }
 
-Napi::Value NatIsolationRemove(NlkitAddon& addon, const Napi::CallbackInfo& info) {
-  Napi::Object req = RequestArg(info);
-  std::string table = ReqString(req, "table");
-  std::string bridge = ReqString(req, "bridge");
-  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, bridge](Namespace& ns) -> Result<Materializer> {
-    auto removed = RemoveNetworkIsolation(ns, table, bridge);
-    if (!removed) return std::move(removed.error());
-    return Materializer([removed = *removed](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, removed); });
-  });
-}
+Napi::Value NatIsolationAdd(NlkitAddon& addon, const Napi::CallbackInfo& info) { return NatIsolation(addon, info, true); }
+Napi::Value NatIsolationRemove(NlkitAddon& addon, const Napi::CallbackInfo& info) { return NatIsolation(addon, info, false); }
 
 Napi::Value NatMasqueradeRemove(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);

@@ -31,6 +31,22 @@ export async function serve(
 }
 
 /**
+ * Servers a test file starts, closed together after each test (servers.closeAll() in afterEach):
+ * `start` serves `reply` on address:port (0: any free port) in `netns` and returns the port.
+ */
+export class Servers {
+  private readonly closers: (() => Promise<void>)[] = [];
+  async start(netns: NetnsRef, address: string, reply: string, port = 0): Promise<number> {
+    const served = await serve(netns, address, reply, port);
+    this.closers.push(served.close);
+    return served.port;
+  }
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close();
+  }
+}
+
+/**
  * Connects from inside `netns` to host:port and returns what the server sent, or 'timeout' / the
  * error's code (ECONNREFUSED...) when no answer came: tests assert on either.
  */
