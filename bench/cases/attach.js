@@ -22,7 +22,7 @@ const hostAddress = (prefix, i) => `${prefix}.${(i + 2) >> 8}.${(i + 2) & 255}`;
 
 const WAYS = {
   // One call: the veth with its peer born in the container as eth0, host end on the bridge and
-  // up; then lo up, the address, eth0 up, the default route and a read-back in one batch.
+  // up; then lo up, the address, eth0 up and the default route in one batch.
   async attachContainer(c) {
     const t0 = performance.now();
     await nl.attachContainer({ netns: c.ns, bridge: c.bridge.index, hostIfname: c.host, addresses: [`${c.address}/16`], gateway: c.gateway });
