@@ -9,6 +9,8 @@
 //
 //   npm run soak                    # scratch namespaces, like the tests; refuses to run elsewhere
 //   NLKIT_SOAK_OPS=5000 npm run soak
+//   NLKIT_SOAK_FAULT_EVERY=0        # no injected failures (default: one per 25 operations)
+//   NLKIT_SOAK_MAPPINGS=0           # attach/detach only, no port mappings
 'use strict';
 const fs = require('node:fs');
 const nl = require('..');
@@ -16,7 +18,8 @@ const { native } = require('../dist/native');
 
 const OPS = Number(process.env.NLKIT_SOAK_OPS || 100_000);
 const LANES = 16;
-const FAULT_EVERY = 25; // on average one armed fault per this many operations
+const FAULT_EVERY = Number(process.env.NLKIT_SOAK_FAULT_EVERY ?? 25); // one armed fault per this many operations on average; 0: none
+const WITH_MAPPINGS = process.env.NLKIT_SOAK_MAPPINGS !== '0';
 const EBUSY = 16;
 const RSS_SLACK_MIB = 10;
 
@@ -54,7 +57,7 @@ async function main() {
   // fails otherwise: counted and reported by code. Cleanup steps retry until they succeed.
   const step = async (fn) => {
     counts.ops++;
-    if (Math.random() < 1 / FAULT_EVERY) native.injectFault({ after: 1 + Math.floor(Math.random() * 4), errno: EBUSY });
+    if (FAULT_EVERY > 0 && Math.random() < 1 / FAULT_EVERY) native.injectFault({ after: 1 + Math.floor(Math.random() * 4), errno: EBUSY });
     try {
       await fn();
       return true;
@@ -85,7 +88,7 @@ async function main() {
       const attached = await step(() =>
         nl.attachContainer({ netns: ns, hostNetns: host, bridge: bridge.index, hostIfname, addresses: [`10.88.1.${i + 2}/16`], gateway: '10.88.0.1', owner }),
       );
-      const mapped = attached && (await step(() => nl.addPortMapping({ ...mapping, owner })));
+      const mapped = attached && WITH_MAPPINGS && (await step(() => nl.addPortMapping({ ...mapping, owner })));
       // Take down whatever this round made; a failed removal is retried until it succeeds.
       if (mapped) await until(() => nl.removePortMapping(mapping));
       if (attached) await until(() => nl.detachContainer({ hostIfname, hostNetns: host }));
