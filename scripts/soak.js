@@ -3,9 +3,10 @@
 // port mappings, with netlink failures injected at random (native.injectFault: a round trip fails
 // without reaching the kernel), for NLKIT_SOAK_OPS operations (default 100,000; a few minutes).
 // Afterwards nothing may be left that should not be: no link but the bridge and lo, no address
-// but the bridge's, no port mapping, no namespace but the lanes' (then none), no fd more than at
-// the start; and the process RSS, after a forced GC, must be flat between the end of the warm-up
-// and the end. Exits non-zero, naming what failed.
+// but the bridge's, no port mapping, no namespace but the lanes' (then none), and once everything
+// is closed no more netlink sockets or namespace fds than at the start; and the process RSS, after
+// a forced GC, must grow by no more than 10 MiB between the end of the warm-up and the end. Then 4 processes add mappings to the same nlkit table at once: none may be lost.
+// Exits non-zero, naming what failed.
 //
 //   npm run soak                    # scratch namespaces, like the tests; refuses to run elsewhere
 //   NLKIT_SOAK_OPS=5000 npm run soak
@@ -26,6 +27,19 @@ const RSS_SLACK_MIB = 10;
 function fdCount() {
   return fs.readdirSync('/proc/self/fd').length;
 }
+// The fds nlkit's resources are made of: netlink sockets and namespace handles. (Node opens a few
+// of its own along the way, /dev/null among them, which are not the soak's business.)
+function nlkitFdCount() {
+  let n = 0;
+  for (const f of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (/^(socket|net):/u.test(fs.readlinkSync(`/proc/self/fd/${f}`))) n++;
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return n;
+}
 function rssMiB() {
   global.gc?.();
   return process.memoryUsage().rss / (1 << 20);
@@ -40,6 +54,8 @@ async function main() {
     console.error('soak: run it through `npm run soak` (scratch namespaces), never on the machine itself');
     process.exit(2);
   }
+  await nl.getLink('lo'); // starts nlkit's worker threads (each holds its home namespace's fd)
+  const fdsStart = nlkitFdCount();
   const host = await nl.createNetns('soak-host');
   const { link: bridge } = await nl.ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
   const lanes = [];
@@ -131,8 +147,30 @@ async function main() {
   const rssEnd = rssMiB();
   const heapEnd = heapMiB();
   if (counts.unexpected) problems.push(`${counts.unexpected} unexpected failures: ${JSON.stringify(unexpected)}`);
-  if (fdsEnd > Math.max(fdsBefore, fdsAfterWarmup)) problems.push(`fds grew: ${fdsBefore} at start, ${fdsAfterWarmup} after warm-up, ${fdsEnd} at the end`);
   if (rssEnd - rssAfterWarmup > RSS_SLACK_MIB) problems.push(`RSS grew by ${(rssEnd - rssAfterWarmup).toFixed(1)} MiB after warm-up`);
+
+  // Several processes on one nlkit table at once (generation-guarded commits): each child adds its
+  // share of mappings to the host namespace by path; none may be lost or fail.
+  const children = 4;
+  const each = Math.max(10, Math.min(250, Math.floor(OPS / 100)));
+  const pkg = JSON.stringify(require('node:path').resolve(__dirname, '..'));
+  const exits = await Promise.all(
+    Array.from({ length: children }, (_, c) =>
+      new Promise((resolve) => {
+        const code = `const nl = require(${pkg});
+          Promise.all(Array.from({ length: ${each} }, (_, i) => nl.addPortMapping({ protocol: 'udp', hostPort: ${40000 + c * each} + i,
+            containerIp: '10.88.2.${c + 2}', containerPort: 53, owner: 'proc-${c}', netns: ${JSON.stringify(host.path)} })))
+            .then(() => process.exit(0), (e) => { console.error('soak child ${c}:', e.message); process.exit(1); });`;
+        require('node:child_process').spawn(process.execPath, ['-e', code], { stdio: 'inherit' }).on('exit', resolve);
+      }),
+    ),
+  );
+  const byProcesses = (await nl.listPortMappings({ netns: host })).filter((m) => m.owner?.startsWith('proc-'));
+  if (exits.some((c) => c !== 0)) problems.push(`a child process failed: exit codes ${exits.join(', ')}`);
+  if (byProcesses.length !== children * each) problems.push(`${children} processes x ${each} mappings: ${byProcesses.length} in the table`);
+  const sweptProcs = await nl.sweep({ keep: [], netns: host });
+  if (sweptProcs.portMappings.length !== byProcesses.length) problems.push('sweep did not remove the processes\' mappings');
+  console.log(`soak: ${children} processes added ${byProcesses.length} of ${children * each} mappings to one table at once`);
 
   for (const ns of lanes) {
     ns.close();
@@ -142,10 +180,14 @@ async function main() {
   await nl.deleteNetns('soak-host');
   const left = (await nl.listNetns()).filter((n) => n.startsWith('soak-'));
   if (left.length) problems.push(`namespaces left: ${left.join(', ')}`);
+  // While the namespaces live, their handles and pooled sockets (up to one per worker thread and
+  // protocol, opened as concurrency demands) hold fds; closed, every one must be given back.
+  const fdsFinal = nlkitFdCount();
+  if (fdsFinal > fdsStart) problems.push(`sockets and namespace fds: ${fdsStart} before the soak, ${fdsFinal} after closing everything`);
 
   console.log(
     `soak: ${counts.ops} operations on ${LANES} lanes in ${seconds.toFixed(0)} s (${(counts.ops / seconds).toFixed(0)}/s), ` +
-      `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd}, ` +
+      `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd} in use, sockets and namespace fds ${fdsStart} -> ${nlkitFdCount()} all closed, ` +
       `RSS ${rssAfterWarmup.toFixed(1)} -> ${rssEnd.toFixed(1)} MiB after warm-up (JS heap and external ${heapAfterWarmup.toFixed(1)} -> ${heapEnd.toFixed(1)})`,
   );
   if (problems.length) {
