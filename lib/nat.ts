@@ -94,18 +94,20 @@ export async function addLocalnetGuard(opts?: NetnsOption): Promise<{ added: boo
  * `added` says whether this call made the rule.
  */
 export async function addNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ added: boolean }> {
-  const s = check.optionsObject(spec, 'spec');
-  check.onlyKeys(s, ['bridge', 'netns'], '');
-  const req = { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
+  const req = isolationRequest(spec);
   return { added: await callNative(() => native.natIsolationAdd(req)) };
 }
 
 /** Ends a bridge's isolation (its rule and set element); one that is not isolated is fine. */
 export async function removeNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ removed: boolean }> {
+  const req = isolationRequest(spec);
+  return { removed: await callNative(() => native.natIsolationRemove(req)) };
+}
+
+function isolationRequest(spec: { bridge: string; netns?: NetnsRef }) {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ['bridge', 'netns'], '');
-  const req = { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
-  return { removed: await callNative(() => native.natIsolationRemove(req)) };
+  return { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
 }
 
 /** Removes nlkit's table with everything in it. Other tables are never touched. */

@@ -62,7 +62,7 @@ async function main() {
   for (let i = 0; i < LANES; i++) lanes.push(await nl.createNetns(`soak-c${i}`));
   const counts = { ops: 0, injected: 0, unexpected: 0 };
   const unexpected = {};
-  let fdsAfterWarmup = 0;
+  let warmedUp = false;
   let rssAfterWarmup = 0;
   let heapAfterWarmup = 0;
   const warmup = Math.min(2000, Math.floor(OPS / 10));
@@ -108,8 +108,8 @@ async function main() {
       // Take down whatever this round made; a failed removal is retried until it succeeds.
       if (mapped) await until(() => nl.removePortMapping(mapping));
       if (attached) await until(() => nl.detachContainer({ hostIfname, hostNetns: host }));
-      if (!fdsAfterWarmup && counts.ops >= warmup) {
-        fdsAfterWarmup = fdCount();
+      if (!warmedUp && counts.ops >= warmup) {
+        warmedUp = true;
         rssAfterWarmup = rssMiB();
         heapAfterWarmup = heapMiB();
       }
@@ -187,7 +187,7 @@ async function main() {
 
   console.log(
     `soak: ${counts.ops} operations on ${LANES} lanes in ${seconds.toFixed(0)} s (${(counts.ops / seconds).toFixed(0)}/s), ` +
-      `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd} in use, sockets and namespace fds ${fdsStart} -> ${nlkitFdCount()} all closed, ` +
+      `${counts.injected} injected failures, ${counts.unexpected} unexpected; fds ${fdsBefore} -> ${fdsEnd} in use, sockets and namespace fds ${fdsStart} -> ${fdsFinal} all closed, ` +
       `RSS ${rssAfterWarmup.toFixed(1)} -> ${rssEnd.toFixed(1)} MiB after warm-up (JS heap and external ${heapAfterWarmup.toFixed(1)} -> ${heapEnd.toFixed(1)})`,
   );
   if (problems.length) {

@@ -62,63 +62,54 @@ function inScratch(o: unknown, ns: NetnsHandle, keys: readonly string[] = ['netn
 
 type Call = (ns: NetnsHandle, args: unknown[]) => Promise<unknown> | unknown;
 const any = nl as unknown as Record<string, (...a: unknown[]) => unknown>;
-const callOf = (name: string, shape: 'spec' | 'opts' | 'first+opts' | 'two+opts' | 'first+spec+opts') : Call =>
-  (ns, [a, b, c]) => {
-    const f = any[name]!;
-    switch (shape) {
-      case 'spec': return f(inScratch(a, ns));
-      case 'opts': return f(inScratch(a, ns));
-      case 'first+opts': return f(a, inScratch(b, ns));
-      case 'two+opts': return f(a, b, inScratch(c, ns));
-      case 'first+spec+opts': return f(a, b, inScratch(c, ns));
-    }
-  };
+/** Calls `name` with `leading` hostile arguments, then an options object forced into the scratch namespace. */
+const callOf = (name: string, leading: 0 | 1 | 2): Call => (ns, args) => any[name]!(...args.slice(0, leading), inScratch(args[leading], ns));
 
 const CALLS: Record<string, Call> = {
-  createLink: callOf('createLink', 'spec'),
-  createBridge: callOf('createBridge', 'first+opts'),
-  createVethPair: (ns, [a]) => nl.createVethPair(inScratch(a, ns) as never),
-  setLink: callOf('setLink', 'first+spec+opts'),
-  enslave: callOf('enslave', 'two+opts'),
-  release: callOf('release', 'first+opts'),
-  deleteLink: callOf('deleteLink', 'first+opts'),
-  getLink: callOf('getLink', 'first+opts'),
-  listLinks: callOf('listLinks', 'opts'),
-  findPeer: callOf('findPeer', 'first+opts'),
-  addAddress: callOf('addAddress', 'two+opts'),
-  deleteAddress: callOf('deleteAddress', 'two+opts'),
-  listAddresses: callOf('listAddresses', 'opts'),
-  addRoute: callOf('addRoute', 'spec'),
-  replaceRoute: callOf('replaceRoute', 'spec'),
-  deleteRoute: callOf('deleteRoute', 'spec'),
-  listRoutes: callOf('listRoutes', 'opts'),
-  getRoute: callOf('getRoute', 'first+opts'),
-  addNeighbor: callOf('addNeighbor', 'spec'),
-  deleteNeighbor: callOf('deleteNeighbor', 'spec'),
-  listNeighbors: callOf('listNeighbors', 'opts'),
-  getSysctl: callOf('getSysctl', 'first+opts'),
-  setSysctl: callOf('setSysctl', 'two+opts'),
+  createLink: callOf('createLink', 0),
+  createBridge: callOf('createBridge', 1),
+  createVethPair: callOf('createVethPair', 0),
+  setLink: callOf('setLink', 2),
+  enslave: callOf('enslave', 2),
+  release: callOf('release', 1),
+  deleteLink: callOf('deleteLink', 1),
+  getLink: callOf('getLink', 1),
+  listLinks: callOf('listLinks', 0),
+  findPeer: callOf('findPeer', 1),
+  addAddress: callOf('addAddress', 2),
+  deleteAddress: callOf('deleteAddress', 2),
+  listAddresses: callOf('listAddresses', 0),
+  addRoute: callOf('addRoute', 0),
+  replaceRoute: callOf('replaceRoute', 0),
+  deleteRoute: callOf('deleteRoute', 0),
+  listRoutes: callOf('listRoutes', 0),
+  getRoute: callOf('getRoute', 1),
+  addNeighbor: callOf('addNeighbor', 0),
+  deleteNeighbor: callOf('deleteNeighbor', 0),
+  listNeighbors: callOf('listNeighbors', 0),
+  getSysctl: callOf('getSysctl', 1),
+  setSysctl: callOf('setSysctl', 2),
   attachContainer: (ns, [a]) => nl.attachContainer(inScratch(a, ns, ['netns', 'hostNetns']) as never),
   detachContainer: (ns, [a]) => nl.detachContainer(inScratch(a, ns, ['netns', 'hostNetns']) as never),
-  ensureBridge: callOf('ensureBridge', 'spec'),
+  ensureBridge: callOf('ensureBridge', 0),
   openSocket: async (ns, [a]) => {
     const s = await nl.openSocket(ns, a as never);
     const { closeSync } = await import('node:fs');
     closeSync(s.fd);
     return s;
   },
-  addMasquerade: callOf('addMasquerade', 'spec'),
-  removeMasquerade: callOf('removeMasquerade', 'spec'),
-  listNat: callOf('listNat', 'opts'),
-  inspectNat: callOf('inspectNat', 'opts'),
-  flushNat: callOf('flushNat', 'opts'),
-  addPortMapping: callOf('addPortMapping', 'spec'),
-  removePortMapping: callOf('removePortMapping', 'spec'),
-  listPortMappings: callOf('listPortMappings', 'opts'),
-  addLocalnetGuard: callOf('addLocalnetGuard', 'opts'),
-  addNetworkIsolation: callOf('addNetworkIsolation', 'spec'),
-  sweep: callOf('sweep', 'spec'),
-  removeNetworkIsolation: callOf('removeNetworkIsolation', 'spec'),
+  addMasquerade: callOf('addMasquerade', 0),
+  removeMasquerade: callOf('removeMasquerade', 0),
+  listNat: callOf('listNat', 0),
+  inspectNat: callOf('inspectNat', 0),
+  flushNat: callOf('flushNat', 0),
+  addPortMapping: callOf('addPortMapping', 0),
+  removePortMapping: callOf('removePortMapping', 0),
+  listPortMappings: callOf('listPortMappings', 0),
+  addLocalnetGuard: callOf('addLocalnetGuard', 0),
+  addNetworkIsolation: callOf('addNetworkIsolation', 0),
+  sweep: callOf('sweep', 0),
+  removeNetworkIsolation: callOf('removeNetworkIsolation', 0),
   // Namespaces by name or path: successes are cleaned up below (a named namespace is the result).
   openNetns: async (_ns, [a]) => (await nl.openNetns(a as never)).close(),
   createNetns: async (_ns, [a]) => {

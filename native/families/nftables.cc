@@ -120,23 +120,32 @@ void PutData(MessageBuilder& m, uint16_t type, const std::vector<uint8_t>& value
 }
 }  // namespace
 
-MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
-                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data,
-                             const std::string& comment) {
-  MessageBuilder m = NftMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, family);
-  PutElementList(m, table, map, set_id);
+namespace {
+// One element in an element-list message: its key, its data when `data` is given (a map), and a
+// comment when one is given, in the same TLV as a rule's (NFTNL_UDATA_SET_ELEM_COMMENT is type 0 too).
+MessageBuilder ElementMessage(uint16_t msg, uint16_t flags, uint8_t family, const std::string& table, const std::string& set,
+                              uint32_t set_id, const std::vector<uint8_t>& key, const std::vector<uint8_t>* data,
+                              const std::string& comment) {
+  MessageBuilder m = NftMessage(msg, flags, family);
+  PutElementList(m, table, set, set_id);
   const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
   const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
   PutData(m, NFTA_SET_ELEM_KEY, key);
-  PutData(m, NFTA_SET_ELEM_DATA, data);
+  if (data) PutData(m, NFTA_SET_ELEM_DATA, *data);
   if (!comment.empty()) {
-    // The same TLV as a rule's comment (NFTNL_UDATA_SET_ELEM_COMMENT is type 0 too).
     const auto userdata = CommentUserdata(comment);
     m.PutAttr(NFTA_SET_ELEM_USERDATA, userdata.data(), userdata.size());
   }
   m.EndNest(elem);
   m.EndNest(list);
   return m;
+}
+}  // namespace
+
+MessageBuilder NewMapElement(uint8_t family, const std::string& table, const std::string& map, uint32_t set_id,
+                             const std::vector<uint8_t>& key, const std::vector<uint8_t>& data,
+                             const std::string& comment) {
+  return ElementMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, family, table, map, set_id, key, &data, comment);
 }
 
 MessageBuilder NewSet(uint8_t family, const std::string& table, const std::string& name, uint32_t id,
@@ -160,26 +169,12 @@ MessageBuilder NewSet(uint8_t family, const std::string& table, const std::strin
 
 MessageBuilder NewSetElement(uint8_t family, const std::string& table, const std::string& set, uint32_t set_id,
                              const std::vector<uint8_t>& key) {
-  MessageBuilder m = NftMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE, family);
-  PutElementList(m, table, set, set_id);
-  const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
-  const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
-  PutData(m, NFTA_SET_ELEM_KEY, key);
-  m.EndNest(elem);
-  m.EndNest(list);
-  return m;
+  return ElementMessage(NFT_MSG_NEWSETELEM, NLM_F_CREATE, family, table, set, set_id, key, nullptr, {});
 }
 
 MessageBuilder DelMapElement(uint8_t family, const std::string& table, const std::string& map,
                              const std::vector<uint8_t>& key) {
-  MessageBuilder m = NftMessage(NFT_MSG_DELSETELEM, 0, family);
-  PutElementList(m, table, map, 0);
-  const size_t list = m.BeginNest(NFTA_SET_ELEM_LIST_ELEMENTS);
-  const size_t elem = m.BeginNest(NFTA_LIST_ELEM);
-  PutData(m, NFTA_SET_ELEM_KEY, key);
-  m.EndNest(elem);
-  m.EndNest(list);
-  return m;
+  return ElementMessage(NFT_MSG_DELSETELEM, 0, family, table, map, 0, key, nullptr, {});
 }
 
 namespace {
