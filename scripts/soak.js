@@ -27,13 +27,17 @@ const RSS_SLACK_MIB = 10;
 function fdCount() {
   return fs.readdirSync('/proc/self/fd').length;
 }
-// The fds nlkit's resources are made of: netlink sockets and namespace handles. (Node opens a few
-// of its own along the way, /dev/null among them, which are not the soak's business.)
+// The fds nlkit's resources are made of: netlink sockets, and handles on namespaces other than the
+// process's own. (Each worker thread holds an fd on its home namespace, the process's own, opened
+// when the thread starts, which may be after any baseline; Node opens fds of its own too, /dev/null
+// among them. Neither is the soak's business.)
 function nlkitFdCount() {
+  const own = fs.readlinkSync('/proc/self/ns/net');
   let n = 0;
   for (const f of fs.readdirSync('/proc/self/fd')) {
     try {
-      if (/^(socket|net):/u.test(fs.readlinkSync(`/proc/self/fd/${f}`))) n++;
+      const target = fs.readlinkSync(`/proc/self/fd/${f}`);
+      if (target.startsWith('socket:') || (target.startsWith('net:') && target !== own)) n++;
     } catch {
       // closed between readdir and readlink
     }
@@ -54,7 +58,7 @@ async function main() {
     console.error('soak: run it through `npm run soak` (scratch namespaces), never on the machine itself');
     process.exit(2);
   }
-  await nl.getLink('lo'); // starts nlkit's worker threads (each holds its home namespace's fd)
+  await nl.getLink('lo'); // opens the pooled socket for the process's own namespace
   const fdsStart = nlkitFdCount();
   const host = await nl.createNetns('soak-host');
   const { link: bridge } = await nl.ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
