@@ -3,6 +3,7 @@
     {
       "target_name": "nlkit",
       "sources": [
+        "native/core/random.cc",
         "native/netlink/message.cc",
         "native/netlink/socket.cc",
         "native/netlink/engine.cc",

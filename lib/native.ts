@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
 import { makeLink } from './link-object';
-import type { Address, AttachResult, Link, NatInspection, Neighbor, Peer, PortMapping, Route } from './types';
+import type { Address, Link, NatInspection, Neighbor, Peer, PortMapping, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
 export type NativeNetns = number | string | undefined;
@@ -98,22 +98,30 @@ export interface NativeNeighborRequest {
   mode?: 'create' | 'replace' | 'append';
 }
 
-export interface NativeAttachRequest {
-  netns?: NativeNetns;
-  container: NativeNetns;
-  bridge: string | number;
-  ifname: string;
-  hostIfname?: string;
-  addresses: { address: string; prefixLength: number; noDad: boolean }[];
+/**
+ * containerAttach's arguments, in order. Positional because it runs on every container start and
+ * reading named properties through Node-API costs more than reading arguments.
+ */
+export type NativeAttachArgs = [
+  hostNetns: NativeNetns | undefined,
+  container: NativeNetns,
+  bridge: string | number,
+  ifname: string,
+  hostIfname: string | undefined,
+  /** Flat, [address, prefixLength, noDad] per address. */
+  addresses: (string | number | boolean)[],
   /** A default route via each, before `routes`: bare addresses, the common case read cheaply. */
-  gateways: string[];
-  routes: NativeRouteRequest[];
-  mtu?: number;
-  mac?: string;
-  hairpin?: boolean;
-  isolated?: boolean;
-  owner?: string;
-}
+  gateways: string[] | undefined,
+  routes: NativeRouteRequest[] | undefined,
+  mtu: number | undefined,
+  mac: string | undefined,
+  hairpin: boolean | undefined,
+  isolated: boolean | undefined,
+  owner: string | undefined,
+];
+
+/** Both veth ends as made: [index, name, mac, mtu] of the host end, then of the container end. */
+export type NativeAttachedEnds = [number, string, string, number, number, string, string, number];
 
 export interface NativeMasqueradeRequest {
   netns?: NativeNetns;
@@ -176,7 +184,7 @@ export interface NativeBinding {
   neighborAdd(req: NativeNeighborRequest): Promise<void>;
   neighborDelete(req: NativeNeighborRequest): Promise<void>;
   neighborList(req: { netns?: NativeNetns; dev?: string | number; family?: string }): Promise<Neighbor[]>;
-  containerAttach(req: NativeAttachRequest): Promise<AttachResult>;
+  containerAttach(...args: NativeAttachArgs): Promise<NativeAttachedEnds>;
   containerDetach(req: { netns?: NativeNetns; ifname: string }): Promise<void>;
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
   natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; handle: number; comment: string }>;

@@ -267,6 +267,41 @@ export function inSubnet(ip: string, c: { address: string; prefixLength: number;
   return bits === 0 || (((a[whole] ?? 0) ^ (b[whole] ?? 0)) & (0xff00 >> bits) & 0xff) === 0;
 }
 
+/**
+ * A valid address as glibc's inet_ntop writes it, which is how the addon reports addresses read
+ * from the kernel: lowercase, no leading zeros, the longest run of two or more zero groups (the
+ * first of equals) as "::", and the IPv4 tail of ::a.b.c.d and ::ffff:a.b.c.d. IPv4 text that
+ * passed ipFamily is already canonical.
+ */
+export function canonicalIp(address: string): string {
+  if (!address.includes(':')) return address;
+  const b = expandIpv6(address);
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) [best, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (bestLength < 2) best = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestLength) {
+      if (i === best) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && best === 0 && (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))) {
+      return `${out}${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+    }
+    out += words[i]!.toString(16);
+  }
+  return best >= 0 && best + bestLength === 8 ? `${out}:` : out;
+}
+
 function expandIpv6(address: string): number[] {
   let text = address;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/u.exec(text);

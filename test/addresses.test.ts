@@ -12,6 +12,7 @@ import {
   type NetnsHandle,
 } from '../lib/index';
 import { eventually, expectInvalidArgument, expectNetlinkError } from './helpers/expect';
+import * as check from '../lib/validate';
 import { ipAddrOf, ipAddrsOf, ipAddrShow, type IpAddrInfo } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources, type Lan } from './helpers/resources';
@@ -476,5 +477,27 @@ describe('invalid arguments (refused before any system call)', () => {
     await expectInvalidArgument(() => addAddress('', '10.0.0.1/24', { netns: ns }), /^link$/);
     await expectInvalidArgument(() => addAddress(0, '10.0.0.1/24', { netns: ns }), /^link$/);
     expect(ipPairs(ns)).toEqual(before);
+  });
+});
+
+describe('canonical IPv6 text', () => {
+  // attachContainer echoes the requested addresses in the text the kernel's addresses are listed
+  // in (glibc's inet_ntop), without asking the kernel. Every pattern of zero groups, written
+  // expanded, must come out as listAddresses reports the same address.
+  it('canonicalIp writes every zero-group pattern as the kernel listing does', async () => {
+    const ns = await res.netns('canon');
+    const given: string[] = [];
+    for (let zeros = 0; zeros < 256; zeros++) {
+      const words: string[] = [];
+      for (let w = 0; w < 8; w++) words.push((zeros >> w) & 1 ? '0' : w === 5 && zeros % 3 === 0 ? 'ffff' : (0x10 * (w + 1) + (zeros & 0xf)).toString(16).padStart(4, '0'));
+      if (words.every((x) => x === '0') || (words.slice(0, 7).every((x) => x === '0') && words[7] === '0001')) continue;
+      given.push(words.join(':'));
+    }
+    given.push('::ffff:10.1.2.3', '::10.1.2.3', '0:0:0:0:0:ffff:0a01:0204', 'FD00:0:0:F:FFFF:FFFF:255.255.255.254');
+    for (const a of given) await addAddress('lo', `${a}/128`, { netns: ns, noDad: true });
+    const listed = new Set((await listAddresses({ netns: ns, family: 6 })).map((x) => x.address));
+    listed.delete('::1'); // lo's own, when it is up
+    expect(listed.size).toBe(given.length);
+    expect(given.filter((a) => !listed.has(check.canonicalIp(a))).map((a) => `${a} -> ${check.canonicalIp(a)}`)).toEqual([]);
   });
 });

@@ -126,21 +126,22 @@ void NlkitAddon::Cleanup(void* self) {
   addon->handles_.clear();
 }
 
-NetnsTarget NlkitAddon::TargetOf(const Napi::Object& request, const char* key) {
-  Napi::Value v = request.Get(key);
+NetnsTarget NlkitAddon::TargetOf(const Napi::Object& request, const char* key) { return Target(request.Get(key), key); }
+
+NetnsTarget NlkitAddon::Target(const Napi::Value& v, const char* what) {
   if (v.IsUndefined() || v.IsNull()) return initial_;
   if (v.IsNumber()) {
     const uint32_t id = v.As<Napi::Number>().Uint32Value();
     auto it = handles_.find(id);
     if (it == handles_.end()) {
-      Napi::Error e = Napi::Error::New(request.Env(), "network namespace handle is closed");
+      Napi::Error e = Napi::Error::New(v.Env(), "network namespace handle is closed");
       e.Set("code", "ERR_NLKIT_NETNS_CLOSED");
       throw e;
     }
     return it->second;
   }
   if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  throw Napi::TypeError::New(request.Env(), std::string("nlkit native: '") + key + "' must be a handle id or a path");
+  throw Napi::TypeError::New(v.Env(), std::string("nlkit native: '") + what + "' must be a handle id or a path");
 }
 
 Napi::Promise NlkitAddon::SubmitIn(Napi::Env env, NetnsTarget where,

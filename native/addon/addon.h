@@ -30,6 +30,8 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   // Reads a request's namespace field: undefined = the process's initial namespace, a number =
   // an open handle (a closed one throws), a string = a path opened for this call only.
   NetnsTarget TargetOf(const Napi::Object& request, const char* key);
+  // The same for one value (a positional argument); `what` names it in the TypeError.
+  NetnsTarget Target(const Napi::Value& v, const char* what);
   // The namespace the process started in.
   const NamespacePtr& initial() const { return initial_; }
 

@@ -9,96 +9,94 @@ namespace nlkit {
 
 namespace {
 
-// The elements of req[key] (absent: none), each given to `read` as an Element.
+// The elements of `v` (absent: none), each given to `read` as an Element.
 template <typename T, typename Element = Napi::Object, typename Reader>
-std::vector<T> ReadArray(const Napi::Object& req, const char* key, Reader read) {
+std::vector<T> ReadArray(const Napi::Value& v, const char* what, Reader read) {
   std::vector<T> out;
-  Napi::Value v = req.Get(key);
   if (v.IsUndefined()) return out;
-  if (!v.IsArray()) throw Napi::TypeError::New(req.Env(), std::string("nlkit native: '") + key + "' must be an array");
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("nlkit native: '") + what + "' must be an array");
   Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(read(a.Get(i).As<Element>()));
+  const uint32_t n = a.Length();
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) out.push_back(read(a.Get(i).As<Element>()));
   return out;
 }
 
-Napi::Object EndToJs(Napi::Env env, const AttachedEnd& end) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("index", end.index);
-  o.Set("name", end.name);
-  o.Set("mac", MacToString(end.mac.data(), end.mac.size()));
-  o.Set("mtu", end.mtu);
-  return o;
+// The container's addresses arrive flat, [address, prefixLength, noDad] per address: array
+// elements are cheaper to read than named properties of an object per address.
+std::vector<AddressSpec> ReadAddresses(const Napi::Value& v) {
+  std::vector<AddressSpec> out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() % 3 != 0) {
+    throw Napi::TypeError::New(v.Env(), "nlkit native: 'addresses' must be an array of [address, prefixLength, noDad]");
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  out.reserve(n / 3);
+  for (uint32_t i = 0; i < n; i += 3) {
+    AddressSpec spec;
+    auto ip = ArgIp(a.Get(i), "addresses");
+    if (!ip) throw Napi::TypeError::New(v.Env(), "nlkit native: address missing");
+    spec.local = *ip;
+    spec.prefix_len = static_cast<uint8_t>(ArgU32(a.Get(i + 1), "prefixLength").value_or(ip->family == AF_INET ? 32 : 128));
+    spec.no_dad = ArgBool(a.Get(i + 2), "noDad").value_or(false);
+    out.push_back(spec);
+  }
+  return out;
 }
 
-Napi::Value AttachToJs(Napi::Env env, const AttachResult& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("host", EndToJs(env, r.host));
-  o.Set("container", EndToJs(env, r.container));
-  Napi::Array addresses = Napi::Array::New(env, r.addresses.size());
-  for (size_t i = 0; i < r.addresses.size(); ++i) {
-    const AddressSpec& a = r.addresses[i];
-    addresses.Set(static_cast<uint32_t>(i), a.local.ToString() + "/" + std::to_string(a.prefix_len));
+// Both ends as one flat array, [index, name, mac, mtu] of the host end then of the container end;
+// lib/containers.ts makes the result object, which echoes the request's addresses and routes.
+Napi::Value AttachedEndsToJs(Napi::Env env, const AttachResult& r) {
+  Napi::Array out = Napi::Array::New(env, 8);
+  uint32_t i = 0;
+  for (const AttachedEnd* end : {&r.host, &r.container}) {
+    out.Set(i++, Napi::Number::New(env, end->index));
+    out.Set(i++, Napi::String::New(env, end->name));
+    out.Set(i++, Napi::String::New(env, MacToString(end->mac.data(), end->mac.size())));
+    out.Set(i++, Napi::Number::New(env, end->mtu));
   }
-  o.Set("addresses", addresses);
-  Napi::Array routes = Napi::Array::New(env, r.routes.size());
-  for (size_t i = 0; i < r.routes.size(); ++i) {
-    const RouteSpec& s = r.routes[i];
-    Napi::Object route = Napi::Object::New(env);
-    route.Set("family", s.family == AF_INET ? 4 : 6);
-    route.Set("to", s.dst ? s.dst->ToString() + "/" + std::to_string(s.dst_len) : std::string("default"));
-    if (s.gateway) route.Set("via", s.gateway->ToString());
-    route.Set("dev", r.container.index);
-    if (s.metric) route.Set("metric", *s.metric);
-    routes.Set(static_cast<uint32_t>(i), route);
-  }
-  o.Set("routes", routes);
-  return o;
+  return out;
 }
 
 }  // namespace
 
+// Positional arguments, in lib/native.ts's order: this is the call made on every container start,
+// and reading a dozen named properties through Node-API was a measurable share of it.
 Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
-  Napi::Object req = RequestArg(info);
+  enum Arg { kHostNetns, kContainer, kBridge, kIfname, kHostIfname, kAddresses, kGateways, kRoutes, kMtu, kMac, kHairpin, kIsolated, kOwner, kCount };
+  if (info.Length() < kCount) throw Napi::TypeError::New(info.Env(), "nlkit native: containerAttach takes 13 arguments");
   AttachSpec spec;
-  spec.bridge = ReqLinkRef(req, "bridge");
-  spec.ifname = ReqString(req, "ifname");
-  spec.host_ifname = OptString(req, "hostIfname");
-  spec.mtu = OptU32(req, "mtu");
-  spec.mac = OptMac(req, "mac");
-  spec.hairpin = OptBool(req, "hairpin");
-  spec.isolated = OptBool(req, "isolated");
-  spec.owner = OptString(req, "owner");
-  // Addresses and routes arrive without a link/dev: they go on the container interface.
-  spec.addresses = ReadArray<AddressSpec>(req, "addresses", [](const Napi::Object& o) {
-    AddressSpec a;
-    auto ip = OptIp(o, "address");
-    if (!ip) throw Napi::TypeError::New(o.Env(), "nlkit native: address missing");
-    a.local = *ip;
-    a.prefix_len = static_cast<uint8_t>(OptU32(o, "prefixLength").value_or(ip->family == AF_INET ? 32 : 128));
-    a.no_dad = OptBool(o, "noDad").value_or(false);
-    return a;
-  });
-  // A default route via each gateway, then the other routes. Gateways come as bare addresses: a
-  // full route request costs a dozen property reads, a measurable share of an attach.
-  spec.routes = ReadArray<RouteSpec, Napi::Value>(req, "gateways", [](const Napi::Value& g) {
-    auto ip = g.IsString() ? IpAddr::Parse(g.As<Napi::String>().Utf8Value()) : std::nullopt;
+  spec.bridge = ReqArgLinkRef(info[kBridge], "bridge");
+  spec.ifname = ReqArgString(info[kIfname], "ifname");
+  spec.host_ifname = ArgString(info[kHostIfname], "hostIfname");
+  spec.mtu = ArgU32(info[kMtu], "mtu");
+  spec.mac = ArgMac(info[kMac], "mac");
+  spec.hairpin = ArgBool(info[kHairpin], "hairpin");
+  spec.isolated = ArgBool(info[kIsolated], "isolated");
+  spec.owner = ArgString(info[kOwner], "owner");
+  // Addresses and routes go on the container interface. A default route via each gateway
+  // (bare addresses: the common case, read cheaply), then the other routes.
+  spec.addresses = ReadAddresses(info[kAddresses]);
+  spec.routes = ReadArray<RouteSpec, Napi::Value>(info[kGateways], "gateways", [](const Napi::Value& g) {
+    auto ip = ArgIp(g, "gateways");
     if (!ip) throw Napi::TypeError::New(g.Env(), "nlkit native: 'gateways' must hold IP addresses");
     RouteSpec r;
     r.family = ip->family;
     r.gateway = *ip;
     return r;
   });
-  for (RouteSpec& r : ReadArray<RouteSpec>(req, "routes", [](const Napi::Object& o) { return ReadRouteSpec(o); })) {
+  for (RouteSpec& r : ReadArray<RouteSpec>(info[kRoutes], "routes", [](const Napi::Object& o) { return ReadRouteSpec(o); })) {
     spec.routes.push_back(std::move(r));
   }
-  NetnsTarget container = addon.TargetOf(req, "container");
-  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"),
+  NetnsTarget container = addon.Target(info[kContainer], "container");
+  return addon.SubmitIn(info.Env(), addon.Target(info[kHostNetns], "netns"),
                         [spec = std::move(spec), container](Namespace& host) mutable -> Result<Materializer> {
                           auto ctr = OpenTarget(container);
                           if (!ctr) return std::move(ctr.error().In("attachContainer: open container netns", ""));
                           auto r = AttachContainer(host, *ctr, std::move(spec));
                           if (!r) return std::move(r.error());
-                          return Materializer([r = std::move(*r)](Napi::Env env) { return AttachToJs(env, r); });
+                          return Materializer([r = std::move(*r)](Napi::Env env) { return AttachedEndsToJs(env, r); });
                         });
 }
 

@@ -7,14 +7,16 @@
 namespace nlkit {
 
 namespace {
-Napi::Value Field(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v;
-}
-[[noreturn]] void Bad(const Napi::Object& o, const char* key, const char* want) {
-  throw Napi::TypeError::New(o.Env(), std::string("nlkit native: '") + key + "' must be " + want);
+[[noreturn]] void Bad(Napi::Env env, const char* what, const char* want) {
+  throw Napi::TypeError::New(env, std::string("nlkit native: '") + what + "' must be " + want);
 }
 bool Absent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 }  // namespace
 
 Napi::Object RequestArg(const Napi::CallbackInfo& info) {
@@ -24,98 +26,84 @@ Napi::Object RequestArg(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::Object>();
 }
 
-std::optional<uint32_t> OptU32(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
+std::optional<uint32_t> ArgU32(const Napi::Value& v, const char* what) {
   if (Absent(v)) return std::nullopt;
-  if (!v.IsNumber()) Bad(o, key, "a number");
+  if (!v.IsNumber()) Bad(v.Env(), what, "a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || std::floor(d) != d) Bad(o, key, "an unsigned 32-bit integer");
+  if (!(d >= 0 && d <= 4294967295.0) || std::floor(d) != d) Bad(v.Env(), what, "an unsigned 32-bit integer");
   return static_cast<uint32_t>(d);
 }
 
-std::optional<int32_t> OptI32(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
+std::optional<int32_t> ArgI32(const Napi::Value& v, const char* what) {
   if (Absent(v)) return std::nullopt;
-  if (!v.IsNumber()) Bad(o, key, "a number");
+  if (!v.IsNumber()) Bad(v.Env(), what, "a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= -2147483648.0 && d <= 2147483647.0) || std::floor(d) != d) Bad(o, key, "a 32-bit integer");
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || std::floor(d) != d) Bad(v.Env(), what, "a 32-bit integer");
   return static_cast<int32_t>(d);
 }
 
-std::optional<bool> OptBool(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
+std::optional<bool> ArgBool(const Napi::Value& v, const char* what) {
   if (Absent(v)) return std::nullopt;
-  if (!v.IsBoolean()) Bad(o, key, "a boolean");
+  if (!v.IsBoolean()) Bad(v.Env(), what, "a boolean");
   return v.As<Napi::Boolean>().Value();
 }
 
-std::optional<std::string> OptString(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
+std::optional<std::string> ArgString(const Napi::Value& v, const char* what) {
   if (Absent(v)) return std::nullopt;
-  if (!v.IsString()) Bad(o, key, "a string");
+  if (!v.IsString()) Bad(v.Env(), what, "a string");
   return v.As<Napi::String>().Utf8Value();
 }
 
-std::string ReqString(const Napi::Object& o, const char* key) {
-  auto s = OptString(o, key);
-  if (!s) Bad(o, key, "a string");
+std::string ReqArgString(const Napi::Value& v, const char* what) {
+  auto s = ArgString(v, what);
+  if (!s) Bad(v.Env(), what, "a string");
   return *s;
 }
 
-std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsObject()) Bad(o, key, "an object");
-  return v.As<Napi::Object>();
-}
-
-namespace {
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::optional<Mac> OptMac(const Napi::Object& o, const char* key) {
-  auto s = OptString(o, key);
+std::optional<Mac> ArgMac(const Napi::Value& v, const char* what) {
+  auto s = ArgString(v, what);
   if (!s) return std::nullopt;
   Mac mac{};
-  if (s->size() != 17) Bad(o, key, "a MAC address aa:bb:cc:dd:ee:ff");
+  if (s->size() != 17) Bad(v.Env(), what, "a MAC address aa:bb:cc:dd:ee:ff");
   for (size_t i = 0; i < 6; ++i) {
     const int hi = HexDigit((*s)[i * 3]);
     const int lo = HexDigit((*s)[i * 3 + 1]);
-    if (hi < 0 || lo < 0 || (i < 5 && (*s)[i * 3 + 2] != ':')) Bad(o, key, "a MAC address aa:bb:cc:dd:ee:ff");
+    if (hi < 0 || lo < 0 || (i < 5 && (*s)[i * 3 + 2] != ':')) Bad(v.Env(), what, "a MAC address aa:bb:cc:dd:ee:ff");
     mac[i] = static_cast<uint8_t>(hi * 16 + lo);
   }
   return mac;
 }
 
-std::optional<IpAddr> OptIp(const Napi::Object& o, const char* key) {
-  auto s = OptString(o, key);
+std::optional<IpAddr> ArgIp(const Napi::Value& v, const char* what) {
+  auto s = ArgString(v, what);
   if (!s) return std::nullopt;
   auto a = IpAddr::Parse(*s);
-  if (!a) Bad(o, key, "an IPv4 or IPv6 address");
+  if (!a) Bad(v.Env(), what, "an IPv4 or IPv6 address");
   return a;
 }
 
-std::optional<LinkRefArg> OptLinkRef(const Napi::Object& o, const char* key) {
-  Napi::Value v = Field(o, key);
+std::optional<LinkRefArg> ArgLinkRef(const Napi::Value& v, const char* what) {
   if (Absent(v)) return std::nullopt;
   if (v.IsNumber()) {
-    auto i = OptI32(o, key);
-    if (!i || *i <= 0) Bad(o, key, "a positive ifindex");
+    auto i = ArgI32(v, what);
+    if (!i || *i <= 0) Bad(v.Env(), what, "a positive ifindex");
     return LinkRefArg{*i, {}};
   }
   if (v.IsString()) return LinkRefArg{0, v.As<Napi::String>().Utf8Value()};
-  Bad(o, key, "an interface name or ifindex");
+  Bad(v.Env(), what, "an interface name or ifindex");
 }
 
-LinkRefArg ReqLinkRef(const Napi::Object& o, const char* key) {
-  auto r = OptLinkRef(o, key);
-  if (!r) Bad(o, key, "an interface name or ifindex");
+LinkRefArg ReqArgLinkRef(const Napi::Value& v, const char* what) {
+  auto r = ArgLinkRef(v, what);
+  if (!r) Bad(v.Env(), what, "an interface name or ifindex");
   return *r;
+}
+
+std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (Absent(v)) return std::nullopt;
+  if (!v.IsObject()) Bad(o.Env(), key, "an object");
+  return v.As<Napi::Object>();
 }
 
 std::string MacToString(const uint8_t* bytes, size_t len) {
@@ -147,7 +135,7 @@ int OptFamily(const Napi::Object& o, const char* key) {
   if (!f) return 0;
   if (*f == 4) return AF_INET;
   if (*f == 6) return AF_INET6;
-  Bad(o, key, "4 or 6");
+  Bad(o.Env(), key, "4 or 6");
 }
 
 Result<NamespacePtr> OpenTarget(const NetnsTarget& target) {

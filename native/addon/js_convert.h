@@ -17,17 +17,31 @@ namespace nlkit {
 // The single request object every binding takes.
 Napi::Object RequestArg(const Napi::CallbackInfo& info);
 
-std::optional<uint32_t> OptU32(const Napi::Object& o, const char* key);
-std::optional<int32_t> OptI32(const Napi::Object& o, const char* key);
-std::optional<bool> OptBool(const Napi::Object& o, const char* key);
-std::optional<std::string> OptString(const Napi::Object& o, const char* key);
-std::string ReqString(const Napi::Object& o, const char* key);
-std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key);
-std::optional<Mac> OptMac(const Napi::Object& o, const char* key);
-std::optional<IpAddr> OptIp(const Napi::Object& o, const char* key);
+// Readers of one value (a positional argument, or a field already fetched); `what` names it in
+// the TypeError. Absent means undefined or null.
+std::optional<uint32_t> ArgU32(const Napi::Value& v, const char* what);
+std::optional<int32_t> ArgI32(const Napi::Value& v, const char* what);
+std::optional<bool> ArgBool(const Napi::Value& v, const char* what);
+std::optional<std::string> ArgString(const Napi::Value& v, const char* what);
+std::string ReqArgString(const Napi::Value& v, const char* what);
+std::optional<Mac> ArgMac(const Napi::Value& v, const char* what);
+std::optional<IpAddr> ArgIp(const Napi::Value& v, const char* what);
 // A link reference: a positive integer ifindex or a name.
-std::optional<LinkRefArg> OptLinkRef(const Napi::Object& o, const char* key);
-LinkRefArg ReqLinkRef(const Napi::Object& o, const char* key);
+std::optional<LinkRefArg> ArgLinkRef(const Napi::Value& v, const char* what);
+LinkRefArg ReqArgLinkRef(const Napi::Value& v, const char* what);
+
+// The same, reading field `key` of a request object. (Each Get makes V8 look the key up from
+// UTF-8; the hottest binding, containerAttach, takes positional arguments instead.)
+inline std::optional<uint32_t> OptU32(const Napi::Object& o, const char* key) { return ArgU32(o.Get(key), key); }
+inline std::optional<int32_t> OptI32(const Napi::Object& o, const char* key) { return ArgI32(o.Get(key), key); }
+inline std::optional<bool> OptBool(const Napi::Object& o, const char* key) { return ArgBool(o.Get(key), key); }
+inline std::optional<std::string> OptString(const Napi::Object& o, const char* key) { return ArgString(o.Get(key), key); }
+inline std::string ReqString(const Napi::Object& o, const char* key) { return ReqArgString(o.Get(key), key); }
+inline std::optional<Mac> OptMac(const Napi::Object& o, const char* key) { return ArgMac(o.Get(key), key); }
+inline std::optional<IpAddr> OptIp(const Napi::Object& o, const char* key) { return ArgIp(o.Get(key), key); }
+inline std::optional<LinkRefArg> OptLinkRef(const Napi::Object& o, const char* key) { return ArgLinkRef(o.Get(key), key); }
+inline LinkRefArg ReqLinkRef(const Napi::Object& o, const char* key) { return ReqArgLinkRef(o.Get(key), key); }
+std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key);
 
 std::string MacToString(const uint8_t* bytes, size_t len);
 

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
-#include <sys/random.h>
 
 #include <algorithm>
 
+#include "core/random.h"
 #include "families/owner.h"
 #include "netlink/engine.h"
 
@@ -16,11 +16,7 @@ namespace {
 
 std::string GenerateHostName() {
   uint8_t r[4];
-  size_t got = 0;
-  while (got < sizeof(r)) {
-    const ssize_t n = ::getrandom(r + got, sizeof(r) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
+  FillRandom(r, sizeof(r));
   static const char* const kHex = "0123456789abcdef";
   std::string name = "veth";  // + 7 hex digits: 11 bytes, like Docker's
   for (int i = 0; i < 7; ++i) name.push_back(kHex[(r[i / 2] >> ((i % 2) * 4)) & 0xf]);
@@ -202,8 +198,6 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   out.container.name = spec.ifname;
   out.container.mac = *peer.mac;
   out.container.mtu = spec.mtu.value_or(host_end->mtu);
-  out.addresses = std::move(spec.addresses);
-  out.routes = std::move(spec.routes);
   return out;
 }
 

@@ -43,11 +43,10 @@ struct AttachedEnd {
   uint32_t mtu = 0;
 };
 
+// The two ends. The addresses and routes are the spec's: the caller has them already.
 struct AttachResult {
   AttachedEnd host;
   AttachedEnd container;
-  std::vector<AddressSpec> addresses;
-  std::vector<RouteSpec> routes;
 };
 
 Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& container, AttachSpec spec);

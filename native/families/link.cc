@@ -6,10 +6,10 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <sys/random.h>
 
 #include <cstring>
 
+#include "core/random.h"
 #include "netlink/engine.h"
 
 namespace nlkit {
@@ -54,11 +54,7 @@ std::optional<IpAddr> IpAddr::FromBytes(int family, const std::optional<Bytes>& 
 
 Mac RandomMac() {
   Mac mac{};
-  size_t got = 0;
-  while (got < mac.size()) {
-    const ssize_t n = ::getrandom(mac.data() + got, mac.size() - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
+  FillRandom(mac.data(), mac.size());
   mac[0] = static_cast<uint8_t>((mac[0] & 0xfe) | 0x02);  // unicast, locally administered
   return mac;
 }

@@ -4,11 +4,11 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
-#include <sys/random.h>
 
 #include <cstring>
 #include <set>
 
+#include "core/random.h"
 #include "families/nat_guard.h"
 #include "families/owner.h"
 #include "families/nft_expr.h"
@@ -158,8 +158,7 @@ std::string Describe(const PortMappingSpec& s) {
 
 uint16_t RandomPort() {
   uint16_t r = 0;
-  while (::getrandom(&r, sizeof(r), 0) != sizeof(r)) {
-  }
+  FillRandom(reinterpret_cast<uint8_t*>(&r), sizeof(r));
   return static_cast<uint16_t>(32768 + r % (60999 - 32768 + 1));  // Linux's default ephemeral range
 }
 
