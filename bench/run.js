@@ -8,6 +8,7 @@
 //   NLKIT_BENCH_JSON=file            also write every sample as JSON
 'use strict';
 const fs = require('node:fs');
+const { Progress } = require('../dist/cli/progress');
 const { describeMachine, quietIpv6 } = require('./lib/machine');
 
 const CASES = {
@@ -33,16 +34,24 @@ async function main() {
     }
   }
   const quick = process.env.NLKIT_BENCH_QUICK === '1';
-  const log = (line = '') => console.log(line);
+  // On a terminal, a progress line on stderr says which case runs and how far along it is.
+  const bar = new Progress();
+  const log = (line = '') => {
+    bar.clear();
+    console.log(line);
+  };
   log(`# nlkit bench${quick ? ' (quick)' : ''}\n`);
   log(`${describeMachine()}. Medians of per-operation samples; ratios are of medians measured in this run.\n`);
   await quietIpv6(); // lib/machine.js says why
   const results = {};
-  for (const name of wanted) {
+  for (const [i, name] of wanted.entries()) {
     const started = Date.now();
-    results[name] = await CASES[name]()({ quick, log });
+    const progress = (label = name, done = 0, total = 0) => bar.update(`bench ${i + 1}/${wanted.length}: ${label}`, done, total);
+    progress();
+    results[name] = await CASES[name]()({ quick, log, progress });
     log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
+  bar.stop();
   if (process.env.NLKIT_BENCH_JSON) fs.writeFileSync(process.env.NLKIT_BENCH_JSON, JSON.stringify(results, null, 1));
 }
 

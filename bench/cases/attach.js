@@ -85,6 +85,7 @@ async function runSeries(n, ctx, ways, seriesIndex) {
     // it always ran right after ip). Shuffled, every way follows every other equally often.
     const random = seededRandom(n * 16 + seriesIndex);
     for (let i = 0; i < n; i++) {
+      ctx.progress?.(`attach N=${n}, series ${seriesIndex + 1}`, i, n);
       for (const way of shuffled(ways, random)) {
         const b = bridges[way];
         const ns = await containerNetns(`b${n}-${seriesIndex}-${ways.indexOf(way)}-${i}`);
@@ -102,14 +103,14 @@ async function runSeries(n, ctx, ways, seriesIndex) {
   return samples;
 }
 
-async function attachCase({ quick, log }) {
+async function attachCase({ quick, log, progress }) {
   // N = 50 runs as four series on fresh bridges, pooled: one series gives 50 samples per way, too
   // few for a stable median on a machine that drifts; four cover the same port counts 200 times.
   const sizes = quick ? [{ n: 10, series: 1 }] : [{ n: 50, series: 4 }, { n: 500, series: 1 }];
   const ways = ['attachContainer', 'individualCalls', 'floor', 'ipCommands'];
   const cniPath = cniPluginPath();
   if (cniPath) ways.push('cniBridgePlugin');
-  const ctx = { floor: startFloor(), exec: startExecRunner(), cni: {}, cniDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nlkit-bench-cni-')) };
+  const ctx = { progress, floor: startFloor(), exec: startExecRunner(), cni: {}, cniDataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nlkit-bench-cni-')) };
   const results = {};
   try {
     log('## attach: per-container setup\n');

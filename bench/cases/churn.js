@@ -10,7 +10,7 @@ const { native } = require('../../dist/native');
 const { containerNetns, dropNamespaces, fdCount, rssMiB, settle } = require('../lib/machine');
 const { ms, summary, table } = require('../lib/stats');
 
-async function churnCase({ quick, log }) {
+async function churnCase({ quick, log, progress }) {
   const cycles = Number(process.env.NLKIT_BENCH_CHURN || (quick ? 200 : 10_000));
   const warmup = quick ? 20 : 200;
   const lanes = native.threads;
@@ -29,6 +29,7 @@ async function churnCase({ quick, log }) {
       const t1 = performance.now();
       perCycle.push(t1 - t0);
       done.push(t1);
+      if (done.length % 100 === 0) progress?.('churn', done.length, limit);
     }
   };
   let before;
