@@ -13,7 +13,9 @@
 // 100,000-operation soak, resident and counted in RSS though the JS heap in use stayed flat. That
 // growth is bounded and V8's, not a leak; pinning the young generation at its starting size keeps
 // it out of the measurement, so what RSS growth remains is what nlkit (or Node) keeps. The report
-// gives V8's resident pages by space either way.
+// gives V8's resident pages by space either way. (Measured: +2.2 MiB over 100,000 operations, V8's
+// spaces +0.3 of it; under heaptrack, malloc's peak and unfreed-at-exit bytes were identical after
+// 15,000 and 45,000 operations, so the rest is the allocator keeping freed pages.)
 // Exits non-zero, naming what failed.
 //
 //   npm run soak                    # scratch namespaces, like the tests; refuses to run elsewhere
