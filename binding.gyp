@@ -25,6 +25,7 @@
         "native/families/portmap.cc",
         "native/families/nat_guard.cc",
         "native/families/isolation.cc",
+        "native/families/events.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",
         "native/addon/link_binding.cc",
@@ -35,6 +36,7 @@
         "native/addon/neighbor_binding.cc",
         "native/addon/container_binding.cc",
         "native/addon/nat_binding.cc",
+        "native/addon/watch_binding.cc",
         "native/addon/addon.cc"
       ],
       "include_dirs": [

@@ -5,13 +5,14 @@ import { addAddress, deleteAddress, listAddresses } from './addresses';
 import { callNative, fromNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
 import { addLocalnetGuard } from './nat';
+import { waitForLink } from './wait';
 import { native, type NativeAttachArgs, type NativeAttachedEnds, type NativeRouteRequest } from './native';
 import { toNative } from './netns';
 import { setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
 
-const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'owner', 'hostNetns', 'dad'];
+const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'owner', 'hostNetns', 'dad', 'waitForCarrier'];
 const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
 
 type Cidr = ReturnType<typeof check.cidr>;
@@ -29,6 +30,8 @@ function familyOf(ip: string): 4 | 6 {
 /** A validated attach spec: the addon's arguments, and what the result echoes. */
 interface AttachRequest {
   args: NativeAttachArgs;
+  /** Milliseconds to wait for carrier after the attach; undefined: do not wait. */
+  carrierTimeoutMs: number | undefined;
   cidrs: Cidr[];
   gateways: string[];
   routes: NativeRouteRequest[];
@@ -114,7 +117,15 @@ function attachRequest(spec: AttachSpec): AttachRequest {
     check.optional(s, 'isolated', '', check.bool),
     check.optional(s, 'owner', '', check.owner),
   ];
-  return { args, cidrs, gateways, routes };
+  return { args, cidrs, gateways, routes, carrierTimeoutMs: carrierTimeout(s.waitForCarrier) };
+}
+
+function carrierTimeout(v: unknown): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return 5000;
+  const o = check.optionsObject(v, 'waitForCarrier');
+  check.onlyKeys(o, ['timeoutMs'], 'waitForCarrier');
+  return check.integer(o.timeoutMs, 'waitForCarrier.timeoutMs', 0, 0x7fffffff);
 }
 
 /** The result: both ends as the addon reports them; addresses and routes as requested, in canonical text. */
@@ -157,6 +168,15 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
     ends = await native.containerAttach(...req.args);
   } catch (e) {
     throw fromNative(e);
+  }
+  if (req.carrierTimeoutMs !== undefined) {
+    try {
+      await waitForLink(ends[4], { netns: spec.netns, operState: 'up', timeoutMs: req.carrierTimeoutMs });
+    } catch (e) {
+      // Nothing half-made: without carrier the attach did not happen.
+      await native.containerDetach({ netns: req.args[0], ifname: ends[1] }).catch(() => {});
+      throw e;
+    }
   }
   return attachResult(ends, req);
 }

@@ -12,6 +12,16 @@ export class NlkitError extends Error {
   }
 }
 
+/** A wait (waitForLink, waitForAddress, attachContainer's waitForCarrier) ran out of time. */
+export class TimeoutError extends NlkitError {
+  declare readonly code: 'ERR_NLKIT_TIMEOUT';
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number) {
+    super('ERR_NLKIT_TIMEOUT', `${what}: not reached within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** Input rejected before anything reached the kernel. `argument` names the offending field. */
 export class InvalidArgumentError extends NlkitError {
   declare readonly code: 'ERR_NLKIT_INVALID_ARGUMENT';

@@ -123,6 +123,15 @@ export type NativeAttachArgs = [
 /** Both veth ends as made: [index, name, mac, mtu] of the host end, then of the container end. */
 export type NativeAttachedEnds = [number, string, string, number, number, string, string, number];
 
+/** One decoded notification, or a marker, as the addon delivers it. */
+export type NativeWatchEvent =
+  | { type: 'link'; action: 'new' | 'del'; link: Link }
+  | { type: 'address'; action: 'new' | 'del'; address: Address }
+  | { type: 'route'; action: 'new' | 'del'; route: Route }
+  | { type: 'neighbor'; action: 'new' | 'del'; neighbor: Neighbor }
+  | { type: 'overrun' }
+  | { type: 'error'; error: unknown };
+
 export interface NativeMasqueradeRequest {
   netns?: NativeNetns;
   table: string;
@@ -217,6 +226,12 @@ export interface NativeBinding {
     payload?: string;
     timeoutMs?: number;
   }): Promise<{ serverSawFrom: string; clientGot: string }>;
+  /** Opens an event socket (in the namespace, on a worker); `onEvents` gets each batch read. */
+  watchOpen(
+    req: { netns?: NativeNetns; groups: number; receiveBuffer?: number },
+    onEvents: (batch: NativeWatchEvent[]) => void,
+  ): { id: number; opened: Promise<boolean> };
+  watchClose(id: number): boolean;
   netnsCreate(req: { dir: string; name?: string }): Promise<number>;
   netnsOpen(req: { path: string; label?: string }): Promise<number>;
   netnsClose(id: number): boolean;

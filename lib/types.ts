@@ -431,6 +431,13 @@ export interface AttachSpec {
   /** Run IPv6 duplicate address detection on the container's addresses. Default false: IPAM
    *  hands out unique addresses, and DAD would keep them unusable for a second or more. */
   dad?: boolean;
+  /**
+   * Resolve only once the container interface has carrier (operState 'up'), waiting on the
+   * kernel's notification rather than polling (the reference CNI plugin sleeps and retries).
+   * `true` waits up to 5 s; `{ timeoutMs }` sets the limit. If it does not come, the veth is
+   * removed and the call rejects with a TimeoutError.
+   */
+  waitForCarrier?: boolean | { timeoutMs: number };
 }
 
 /** One end of a container's veth, as attachContainer made it. */

@@ -171,6 +171,11 @@ export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string 
   return v as string;
 }
 
+export function abortSignal(v: unknown, argument: string): AbortSignal {
+  if (!(v instanceof AbortSignal)) fail(argument, `must be an AbortSignal, got ${show(v)}`);
+  return v;
+}
+
 /** A caller's container id as nlkit tags things with it: 1-200 bytes, printable, no NUL. */
 export function owner(v: unknown, argument: string): string {
   const s = text(v, argument, 200);

@@ -23,6 +23,7 @@ const KEYS = [
   'isolated', 'bridge', 'ifname', 'hostIfname', 'hostNetns', 'dad', 'alias', 'txQueueLen', 'noDad', 'scope', 'label',
   'vni', 'local', 'remote', 'group', 'port', 'device', 'ttl', 'learning', 'vlanId', 'parent', 'mode', 'flags', 'type',
   'moveTo', 'routeLocalnet', 'forwarding', 'validLifetime', 'preferredLifetime', 'broadcast', 'router', 'proxy',
+  'groups', 'listExisting', 'resync', 'receiveBuffer', 'signal', 'timeoutMs', 'operState', 'waitForCarrier',
   'extra', '__proto__', 'constructor',
 ];
 
@@ -118,7 +119,22 @@ const CALLS: Record<string, Call> = {
     if (h.name) await nl.deleteNetns(h.name);
   },
   deleteNetns: (_ns, [a]) => nl.deleteNetns(a as never),
+  watch: async (ns, [a]) => {
+    const w = nl.watch(inScratch(a, ns) as never);
+    try {
+      await w.ready;
+    } finally {
+      w.close();
+    }
+  },
+  // A valid wait would run to its timeout: kept short, so that a hang still stands out.
+  waitForLink: (ns, [l, o]) => nl.waitForLink(l as never, shortWait(inScratch(o, ns)) as never),
+  waitForAddress: (ns, [a, o]) => nl.waitForAddress(a as never, shortWait(inScratch(o, ns)) as never),
 };
+
+function shortWait(o: unknown): unknown {
+  return typeof o === 'object' && o !== null && !Array.isArray(o) ? { ...o, timeoutMs: 50 } : o;
+}
 
 /** Resolves, or rejects with an nlkit error class, within the deadline; anything else fails. */
 async function outcome(call: () => Promise<unknown> | unknown): Promise<'ok' | 'nlkit-error'> {

@@ -98,6 +98,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
       {"lastJobTiming", LastJobTiming}, {"setLinkFactory", SetLinkFactory},
       {"injectFault", InjectFault},
+      {"watchOpen", WatchOpen},     {"watchClose", WatchClose},
   };
   for (const Entry& e : kEntries) {
     auto fn = e.fn;
@@ -123,6 +124,7 @@ NlkitAddon::~NlkitAddon() { Cleanup(this); }
 void NlkitAddon::Cleanup(void* self) {
   auto* addon = static_cast<NlkitAddon*>(self);
   if (addon->pool_) addon->pool_->Stop();
+  addon->watches_.CloseAll();
   addon->handles_.clear();
 }
 

@@ -10,7 +10,9 @@
 
 #include "addon/js_convert.h"
 #include "addon/worker_pool.h"
+#include "addon/watch_registry.h"
 #include "families/address.h"
+#include "families/neighbor.h"
 #include "families/route.h"
 #include "netns/namespace.h"
 
@@ -35,6 +37,9 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   // The namespace the process started in.
   const NamespacePtr& initial() const { return initial_; }
 
+  // Open watches (JS thread only).
+  WatchRegistry& watches() { return watches_; }
+
   // Handles (JS thread only).
   uint32_t AddHandle(NamespacePtr ns);
   bool CloseHandle(uint32_t id);
@@ -45,6 +50,7 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   static void Cleanup(void* self);
 
   std::unique_ptr<WorkerPool> pool_;
+  WatchRegistry watches_;
   Napi::FunctionReference link_factory_;
   NamespacePtr initial_;
   std::unordered_map<uint32_t, NamespacePtr> handles_;
@@ -57,6 +63,7 @@ AddressSpec ReadAddressSpec(const Napi::Object& o);
 Napi::Value AddressToJs(Napi::Env env, const AddressInfo& address);
 RouteSpec ReadRouteSpec(const Napi::Object& o);
 Napi::Value RouteToJs(Napi::Env env, const RouteInfo& route);
+Napi::Value NeighborToJs(Napi::Env env, const NeighborInfo& neighbor);
 
 // Binding entry points, one file per object family.
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
@@ -101,5 +108,7 @@ Napi::Value NetnsDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value UdpProbeBinding(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsList(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value WatchClose(NlkitAddon& addon, const Napi::CallbackInfo& info);
 
 }  // namespace nlkit

@@ -49,6 +49,8 @@ NeighborSpec ReadSpec(const Napi::Object& o) {
   return s;
 }
 
+}  // namespace
+
 Napi::Value NeighborToJs(Napi::Env env, const NeighborInfo& n) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("family", n.family == AF_INET ? Napi::Value(Napi::Number::New(env, 4))
@@ -65,6 +67,8 @@ Napi::Value NeighborToJs(Napi::Env env, const NeighborInfo& n) {
   if (n.master) o.Set("master", *n.master);
   return o;
 }
+
+namespace {
 
 Napi::Value Write(NlkitAddon& addon, const Napi::CallbackInfo& info, bool add) {
   Napi::Object req = RequestArg(info);

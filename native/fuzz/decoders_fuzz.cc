@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "families/address.h"
+#include "families/events.h"
 #include "families/link.h"
 #include "families/nat_guard.h"
 #include "families/neighbor.h"
@@ -35,6 +36,7 @@ namespace {
 void DecodeAll(const uint8_t* data, size_t size) {
   const Bytes bytes(data, size);
   (void)DecodeLink(bytes);
+  (void)DecodeEvents(bytes);  // watch(): a whole datagram of notifications
   (void)nft::CommentFromUserdata(bytes);
   auto messages = SplitMessages(bytes);
   if (!messages) return;

@@ -1,0 +1,200 @@
+// Kernel notifications instead of polling: watch() is an async iterable of link, address, route
+// and neighbour events in one namespace, decoded by the same code the dumps use. The addon's
+// event socket is polled by the event loop itself (no thread waits on it, nothing spins); events
+// queue here until the iterator reads them.
+//
+// Choices:
+// - Overrun: when the kernel drops notifications (the socket's receive buffer filled up, which
+//   only happens while the event loop is kept from reading), the iterator yields
+//   { type: 'overrun' }. With `resync: true` it then dumps the current state and yields it as
+//   events with `existing: true`, closed by { type: 'synced' }; notifications that arrive during
+//   the dump follow it, so one may repeat a state the dump already showed.
+// - listExisting does the same dump right after subscribing, so nothing falls between the two.
+// - Routes are watched and dumped in every table (local and main alike), as the kernel sends them.
+import { fromNative } from './errors';
+import { listAddresses } from './addresses';
+import { listLinks } from './links';
+import { native, type NativeWatchEvent } from './native';
+import { listNeighbors } from './neighbors';
+import { toNative } from './netns';
+import { listRoutes } from './routes';
+import type { Address, Link, NetnsRef, Neighbor, Route } from './types';
+import * as check from './validate';
+
+export type WatchGroup = 'link' | 'address' | 'route' | 'neighbor';
+
+export interface WatchOptions {
+  /** Which notifications: 'link', 'address', 'route', 'neighbor' (IPv4 and IPv6 alike). */
+  groups: WatchGroup[];
+  netns?: NetnsRef;
+  /** First yield what exists now (as `existing: true` events, then { type: 'synced' }). */
+  listExisting?: boolean;
+  /** After an overrun, dump the current state the same way. Default false. */
+  resync?: boolean;
+  /** The event socket's receive buffer, bytes (the kernel's default when absent). */
+  receiveBuffer?: number;
+  /** Aborting it ends the iteration, as return() does. */
+  signal?: AbortSignal;
+}
+
+type Change = 'new' | 'del';
+export type WatchEvent =
+  | { type: 'link'; action: Change; link: Link; existing?: true }
+  | { type: 'address'; action: Change; address: Address; existing?: true }
+  | { type: 'route'; action: Change; route: Route; existing?: true }
+  | { type: 'neighbor'; action: Change; neighbor: Neighbor; existing?: true }
+  /** The kernel dropped notifications: what the iterator shows may be out of date. */
+  | { type: 'overrun' }
+  /** The end of a listExisting or resync dump. */
+  | { type: 'synced' };
+
+const GROUP_BITS: Record<WatchGroup, number> = { link: 1, address: 2, route: 4, neighbor: 8 };
+
+/** An open watch: iterate it with `for await`; `close()` (or `return()`, or the signal) ends it. */
+export class Watch implements AsyncIterableIterator<WatchEvent> {
+  /** Resolves once the socket is subscribed (and the listExisting dump is queued). */
+  readonly ready: Promise<void>;
+  private readonly id: number;
+  private readonly queue: WatchEvent[] = [];
+  private readonly waiting: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void }[] = [];
+  /** Notifications that arrive while a dump runs, delivered after it. */
+  private held: WatchEvent[] | undefined;
+  private failure: unknown;
+  private closed = false;
+  private readonly onAbort = () => this.close();
+
+  constructor(private readonly options: Required<Pick<WatchOptions, 'groups' | 'listExisting' | 'resync'>> & { netns?: NetnsRef; signal?: AbortSignal }, receiveBuffer?: number) {
+    let groups = 0;
+    for (const g of options.groups) groups |= GROUP_BITS[g];
+    const req: { netns?: ReturnType<typeof toNative>; groups: number; receiveBuffer?: number } = { netns: toNative(options.netns), groups };
+    if (receiveBuffer !== undefined) req.receiveBuffer = receiveBuffer;
+    const { id, opened } = native.watchOpen(req, (batch) => this.receive(batch));
+    this.id = id;
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.ready = opened.then(
+      async () => {
+        if (options.listExisting && !this.closed) await this.dump();
+      },
+      (e: unknown) => {
+        const err = fromNative(e);
+        this.fail(err);
+        throw err;
+      },
+    );
+    // The iterator reports the failure too; a caller that never awaits `ready` must not get an
+    // unhandled rejection from it.
+    this.ready.catch(() => {});
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<WatchEvent>> {
+    const event = this.queue.shift();
+    if (event) return Promise.resolve({ value: event, done: false });
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  async return(): Promise<IteratorResult<WatchEvent>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  /** Stops the watch and closes its socket. Events already queued are dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    native.watchClose(this.id);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    for (const w of this.waiting.splice(0)) w.resolve({ value: undefined, done: true });
+  }
+
+  private push(event: WatchEvent): void {
+    if (this.closed) return;
+    const w = this.waiting.shift();
+    if (w) w.resolve({ value: event, done: false });
+    else this.queue.push(event);
+  }
+
+  private fail(e: unknown): void {
+    if (this.closed) return;
+    this.failure = e;
+    native.watchClose(this.id);
+    for (const w of this.waiting.splice(0)) w.reject(e);
+  }
+
+  // Called by the addon from the event loop with each batch; never throws.
+  private receive(batch: NativeWatchEvent[]): void {
+    for (const raw of batch) {
+      if (raw.type === 'error') {
+        this.fail(fromNative(raw.error));
+        return;
+      }
+      if (this.held) this.held.push(raw);
+      else this.push(raw);
+      if (raw.type === 'overrun' && this.options.resync) void this.dump();
+    }
+  }
+
+  /** Yields the current state of the watched groups, then 'synced', then what arrived meanwhile. */
+  private async dump(): Promise<void> {
+    if (this.held) return; // one already running will show the latest state
+    this.held = [];
+    const netns = this.options.netns;
+    const groups = new Set(this.options.groups);
+    try {
+      const [links, addresses, routes, neighbors] = await Promise.all([
+        groups.has('link') ? listLinks({ netns }) : [],
+        groups.has('address') ? listAddresses({ netns }) : [],
+        groups.has('route') ? listRoutes({ netns, table: 0 }) : [],
+        groups.has('neighbor') ? listNeighbors({ netns }) : [],
+      ]);
+      for (const link of links) this.push({ type: 'link', action: 'new', link, existing: true });
+      for (const address of addresses) this.push({ type: 'address', action: 'new', address, existing: true });
+      for (const route of routes) this.push({ type: 'route', action: 'new', route, existing: true });
+      for (const neighbor of neighbors) this.push({ type: 'neighbor', action: 'new', neighbor, existing: true });
+      this.push({ type: 'synced' });
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      for (const e of held) this.push(e);
+    }
+  }
+}
+
+/**
+ * Watches rtnetlink notifications in a namespace. Iterate with `for await`; leave the loop (or call
+ * `close()`, or abort `signal`) to close the socket.
+ *
+ *   for await (const e of watch({ groups: ['link'], netns })) if (e.type === 'link') console.log(e.action, e.link.name);
+ */
+export function watch(options: WatchOptions): Watch {
+  const o = check.optionsObject(options, 'options');
+  check.onlyKeys(o, ['groups', 'netns', 'listExisting', 'resync', 'receiveBuffer', 'signal'], 'options');
+  if (!Array.isArray(o.groups) || o.groups.length === 0) check.reject('groups', "must be a non-empty array of 'link', 'address', 'route', 'neighbor'");
+  const groups = (o.groups as unknown[]).map((g, i) => {
+    if (typeof g !== 'string' || !(g in GROUP_BITS)) check.reject(`groups[${i}]`, `must be 'link', 'address', 'route' or 'neighbor', got ${check.show(g)}`);
+    return g as WatchGroup;
+  });
+  const signal = check.optional(o, 'signal', 'options', check.abortSignal);
+  const receiveBuffer = check.optional(o, 'receiveBuffer', 'options', (v, a) => check.integer(v, a, 256, 1 << 30));
+  toNative(o.netns as NetnsRef | undefined); // a bad reference fails here, before a socket is opened
+  const w = new Watch(
+    {
+      groups,
+      netns: o.netns as NetnsRef | undefined,
+      listExisting: check.optional(o, 'listExisting', 'options', check.bool) ?? false,
+      resync: check.optional(o, 'resync', 'options', check.bool) ?? false,
+      signal,
+    },
+    receiveBuffer,
+  );
+  if (signal?.aborted) w.close();
+  return w;
+}

@@ -1,0 +1,222 @@
+// watch(): rtnetlink notifications delivered to JS. See addon/watch_registry.h.
+#include <errno.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <array>
+#include <optional>
+
+#include "addon/addon.h"
+#include "families/events.h"
+
+namespace nlkit {
+
+class Watcher {
+ public:
+  Watcher(Napi::Env env, UniqueFd fd, Napi::FunctionReference on_events)
+      : env_(env), fd_(std::move(fd)), on_events_(std::move(on_events)) {
+    context_.emplace(env, "nlkit.watch");
+    poll_.data = this;
+  }
+
+  int Start() {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env_, &loop) != napi_ok) return UV_EINVAL;
+    const int r = uv_poll_init_socket(loop, &poll_, fd_.get());
+    if (r != 0) return r;
+    initialized_ = true;
+    return uv_poll_start(&poll_, UV_READABLE, &Watcher::OnReadable);
+  }
+
+  // Hands the watcher to the event loop for closing; it is freed in the close callback, which
+  // closes its fd (libuv must stop polling an fd before it is closed). Its JS references go now,
+  // on the JS thread while the environment is sure to be alive; the close callback makes no
+  // Node-API call.
+  static void Dispose(std::unique_ptr<Watcher> w) {
+    w->on_events_.Reset();
+    w->context_.reset();
+    if (!w->initialized_) return;  // never polled: the unique_ptr frees it here
+    uv_poll_stop(&w->poll_);
+    Watcher* raw = w.release();
+    uv_close(reinterpret_cast<uv_handle_t*>(&raw->poll_), [](uv_handle_t* h) { std::unique_ptr<Watcher> free(static_cast<Watcher*>(h->data)); });
+  }
+
+ private:
+  // At most this many datagrams per wake-up, so a flood of changes cannot starve the event loop;
+  // what is left keeps the socket readable and is read on the next turn.
+  static constexpr int kMaxReadsPerWake = 256;
+
+  static void OnReadable(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<Watcher*>(handle->data);
+    Napi::Env env = self->env_;
+    Napi::HandleScope scope(env);
+    Napi::Array batch = Napi::Array::New(env);
+    uint32_t n = 0;
+    auto push = [&](Napi::Value v) { batch.Set(n++, v); };
+    auto marker = [&](const char* type) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("type", type);
+      return o;
+    };
+    // An overrun sets the socket's pending error (ENOBUFS), which poll() reports as POLLERR;
+    // libuv then stops polling and says UV_EBADF. The recv below reads that error (clearing it),
+    // and polling starts again. A socket that is really bad fails the recv too.
+    bool restart = false;
+    if (status == UV_EBADF) {
+      status = 0;
+      restart = true;
+    } else if (status < 0) {
+      Napi::Object o = marker("error");
+      o.Set("error", ErrorToJs(env, Error::System(-status, "poll", "event socket")));
+      push(o);
+    }
+    // One buffer per thread that runs a Node environment: a notification is one message of a
+    // few KiB at most; MSG_TRUNC reports a larger one instead of cutting it silently.
+    thread_local std::array<uint8_t, 64 * 1024> buffer;
+    for (int i = 0; status == 0 && i < kMaxReadsPerWake; ++i) {
+      const ssize_t got = ::recv(self->fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == ENOBUFS) {
+          // The kernel dropped notifications: the receive buffer filled up. Reading goes on.
+          push(marker("overrun"));
+          continue;
+        }
+        Napi::Object o = marker("error");
+        o.Set("error", ErrorToJs(env, Error::System(errno, "recv", "event socket")));
+        push(o);
+        status = -errno;
+        break;
+      }
+      if (static_cast<size_t>(got) > buffer.size()) {
+        Napi::Object o = marker("error");
+        o.Set("error", ErrorToJs(env, Error::Protocol("a notification larger than 64 KiB")));
+        push(o);
+        continue;
+      }
+      auto events = DecodeEvents(Bytes(buffer.data(), static_cast<size_t>(got)));
+      if (!events) {
+        Napi::Object o = marker("error");
+        o.Set("error", ErrorToJs(env, events.error()));
+        push(o);
+        continue;
+      }
+      for (const Event& e : *events) push(EventToJs(env, e));
+    }
+    if (restart && status == 0) {
+      const int r = uv_poll_start(&self->poll_, UV_READABLE, &Watcher::OnReadable);
+      if (r != 0) {
+        Napi::Object o = marker("error");
+        o.Set("error", ErrorToJs(env, Error::System(-r, "poll", "event socket")));
+        push(o);
+      }
+    }
+    if (n == 0) return;
+    // The callback may close this watch: nothing below touches `self`. lib/watch.ts never lets
+    // the callback throw; if it did, the error becomes the process's uncaught exception, as an
+    // exception thrown from any event-loop callback does.
+    try {
+      self->on_events_.MakeCallback(env.Global(), {batch}, *self->context_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  static Napi::Value EventToJs(Napi::Env env, const Event& e) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("action", e.removed ? "del" : "new");
+    if (const auto* l = std::get_if<LinkInfo>(&e.object)) {
+      o.Set("type", "link");
+      o.Set("link", LinkToJs(env, *l));
+    } else if (const auto* a = std::get_if<AddressInfo>(&e.object)) {
+      o.Set("type", "address");
+      o.Set("address", AddressToJs(env, *a));
+    } else if (const auto* r = std::get_if<RouteInfo>(&e.object)) {
+      o.Set("type", "route");
+      o.Set("route", RouteToJs(env, *r));
+    } else {
+      o.Set("type", "neighbor");
+      o.Set("neighbor", NeighborToJs(env, std::get<NeighborInfo>(e.object)));
+    }
+    return o;
+  }
+
+  Napi::Env env_;
+  UniqueFd fd_;
+  Napi::FunctionReference on_events_;
+  std::optional<Napi::AsyncContext> context_;
+  uv_poll_t poll_{};
+  bool initialized_ = false;
+};
+
+WatchRegistry::WatchRegistry() = default;
+WatchRegistry::~WatchRegistry() { CloseAll(); }
+
+uint32_t WatchRegistry::Reserve(Napi::Function on_events) {
+  const uint32_t id = next_id_++;
+  reserved_.emplace(id, Napi::Persistent(on_events));
+  return id;
+}
+
+bool WatchRegistry::Start(Napi::Env env, uint32_t id, UniqueFd fd) {
+  auto it = reserved_.find(id);
+  if (it == reserved_.end()) return false;  // closed while its socket was being opened
+  auto w = std::make_unique<Watcher>(env, std::move(fd), std::move(it->second));
+  reserved_.erase(it);
+  const int r = w->Start();
+  if (r != 0) {
+    Watcher::Dispose(std::move(w));
+    throw Napi::Error::New(env, std::string("nlkit: cannot poll the event socket: ") + uv_strerror(r));
+  }
+  running_.emplace(id, std::move(w));
+  return true;
+}
+
+bool WatchRegistry::Close(uint32_t id) {
+  if (reserved_.erase(id) > 0) return true;
+  auto it = running_.find(id);
+  if (it == running_.end()) return false;
+  std::unique_ptr<Watcher> w = std::move(it->second);
+  running_.erase(it);
+  Watcher::Dispose(std::move(w));
+  return true;
+}
+
+void WatchRegistry::CloseAll() {
+  reserved_.clear();
+  for (auto& [id, w] : running_) Watcher::Dispose(std::move(w));
+  running_.clear();
+}
+
+// watchOpen({ netns?, groups, receiveBuffer? }, onEvents) -> { id, opened: Promise<void> }. The
+// socket is opened on a worker (inside the namespace); the id exists at once, so a watch closed
+// before its socket is ready is simply never started.
+Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(info.Env(), "nlkit native: watchOpen needs a callback");
+  const uint32_t groups = OptU32(req, "groups").value_or(0);
+  std::optional<int> receive_buffer;
+  if (auto b = OptU32(req, "receiveBuffer")) receive_buffer = static_cast<int>(*b);
+  const uint32_t id = addon.watches().Reserve(info[1].As<Napi::Function>());
+  NlkitAddon* self = &addon;
+  Napi::Promise opened = addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [self, id, groups, receive_buffer](Namespace& ns) -> Result<Materializer> {
+    auto fd = OpenEventSocket(ns, groups, receive_buffer);
+    if (!fd) return std::move(fd.error().In("watch", "event socket in " + ns.label()));
+    auto shared = std::make_shared<UniqueFd>(std::move(*fd));
+    return Materializer([self, id, shared](Napi::Env env) -> Napi::Value {
+      return Napi::Boolean::New(env, self->watches().Start(env, id, std::move(*shared)));
+    });
+  });
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("id", id);
+  out.Set("opened", opened);
+  return out;
+}
+
+Napi::Value WatchClose(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "nlkit native: watchClose needs an id");
+  return Napi::Boolean::New(info.Env(), addon.watches().Close(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+}  // namespace nlkit

@@ -1,0 +1,99 @@
+#include "families/events.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+namespace nlkit {
+
+namespace {
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+std::vector<int> GroupsOf(uint32_t groups) {
+  std::vector<int> out;
+  if (groups & kLinkEvents) out.push_back(RTNLGRP_LINK);
+  if (groups & kAddressEvents) out.insert(out.end(), {RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR});
+  if (groups & kRouteEvents) out.insert(out.end(), {RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE});
+  if (groups & kNeighborEvents) out.push_back(RTNLGRP_NEIGH);
+  return out;
+}
+
+}  // namespace
+
+Result<UniqueFd> OpenEventSocket(const Namespace& ns, uint32_t groups, std::optional<int> receive_buffer) {
+  // The socket must be born inside `ns`; the visit ends (the thread goes home) when this returns.
+  auto visit = EnterUnlessHome(ns);
+  if (!visit) return std::move(visit.error());
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+  if (!fd.valid()) return Error::System(errno, "socket", "event socket in " + ns.label());
+  if (receive_buffer) {
+    // SO_RCVBUFFORCE passes the rmem_max cap (with CAP_NET_ADMIN over the initial namespace);
+    // the plain option is capped, which only matters for large sizes.
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &*receive_buffer, sizeof(int)) != 0 &&
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &*receive_buffer, sizeof(int)) != 0) {
+      return Error::System(errno, "setsockopt SO_RCVBUF", "event socket");
+    }
+  }
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+    return Error::System(errno, "bind", "event socket");
+  }
+  for (int group : GroupsOf(groups)) {
+    if (::setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
+      return Error::System(errno, "NETLINK_ADD_MEMBERSHIP", "group " + std::to_string(group));
+    }
+  }
+  return fd;
+}
+
+Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
+  auto messages = SplitMessages(datagram);
+  if (!messages) return std::move(messages.error());
+  std::vector<Event> out;
+  for (const Message& m : *messages) {
+    Event e;
+    const uint16_t type = m.header.nlmsg_type;
+    e.removed = type == RTM_DELLINK || type == RTM_DELADDR || type == RTM_DELROUTE || type == RTM_DELNEIGH;
+    switch (type) {
+      case RTM_NEWLINK:
+      case RTM_DELLINK: {
+        auto l = DecodeLink(m);
+        if (!l) return std::move(l.error());
+        e.object = std::move(*l);
+        break;
+      }
+      case RTM_NEWADDR:
+      case RTM_DELADDR: {
+        auto a = DecodeAddress(m);
+        if (!a) return std::move(a.error());
+        e.object = std::move(*a);
+        break;
+      }
+      case RTM_NEWROUTE:
+      case RTM_DELROUTE: {
+        auto r = DecodeRoute(m);
+        if (!r) return std::move(r.error());
+        e.object = std::move(*r);
+        break;
+      }
+      case RTM_NEWNEIGH:
+      case RTM_DELNEIGH: {
+        auto n = DecodeNeighbor(m);
+        if (!n) return std::move(n.error());
+        e.object = std::move(*n);
+        break;
+      }
+      default:
+        continue;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace nlkit

@@ -1,0 +1,261 @@
+// watch(), waitForLink, waitForAddress and attachContainer's waitForCarrier, against changes made
+// in namespaces this file creates (never the process's own): the events must say what `ip` shows
+// happened, an overrun must be reported and followed by a correct resync, and closing must give
+// every fd back.
+import { readdirSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  addAddress,
+  addRoute,
+  attachContainer,
+  createBridge,
+  createVethPair,
+  deleteAddress,
+  deleteLink,
+  deleteRoute,
+  listLinks,
+  setLink,
+  TimeoutError,
+  waitForAddress,
+  waitForLink,
+  watch,
+  InvalidArgumentError,
+  type Watch,
+  type WatchEvent,
+} from '../lib/index';
+import { ipAddrOf, ipLink } from './helpers/ip';
+import { namer } from './helpers/names';
+import { expectNoLeftovers, Resources } from './helpers/resources';
+
+const names = namer('qwa');
+const res = new Resources(names);
+afterEach(async () => {
+  await res.cleanup();
+});
+afterAll(async () => {
+  await expectNoLeftovers(names);
+});
+
+/** Reads events until `match` accepts one (returned), failing after `ms`. */
+async function until(w: Watch, what: string, match: (e: WatchEvent) => boolean, ms = 5000): Promise<WatchEvent> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    const next = await Promise.race([w.next(), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, left)))]);
+    if (next === 'timeout') throw new Error(`no event: ${what}`);
+    if (next.done) throw new Error(`watch ended waiting for: ${what}`);
+    if (match(next.value)) return next.value;
+  }
+}
+
+const linkEvent = (action: 'new' | 'del', name: string, extra: (e: Extract<WatchEvent, { type: 'link' }>) => boolean = () => true) =>
+  (e: WatchEvent) => e.type === 'link' && e.action === action && e.link.name === name && extra(e);
+
+function fdTargets(): string[] {
+  return readdirSync('/proc/self/fd').sort();
+}
+
+describe('watch: link events', () => {
+  it('creation, rename, up and down, a move to another namespace, and deletion', async () => {
+    const ns = await res.netns('w');
+    const other = await res.netns('o');
+    const w = watch({ groups: ['link'], netns: ns });
+    await w.ready;
+    const a = names.link('a');
+    const b = names.link('b');
+    await createVethPair({ name: a, netns: ns, peer: { name: b } });
+    const created = await until(w, `new ${a}`, linkEvent('new', a));
+    expect(created.type === 'link' && created.link.kind).toBe('veth');
+    expect(created.type === 'link' && created.link.index).toBe(ipLink(a, ns.name)!.ifindex);
+
+    const renamed = names.link('r');
+    await setLink(a, { name: renamed }, { netns: ns });
+    await until(w, `rename to ${renamed}`, linkEvent('new', renamed));
+    await setLink(renamed, { up: true }, { netns: ns });
+    await until(w, `${renamed} up`, linkEvent('new', renamed, (e) => e.link.up));
+    await setLink(renamed, { up: false }, { netns: ns });
+    await until(w, `${renamed} down`, linkEvent('new', renamed, (e) => !e.link.up));
+
+    // Moved away: this namespace sees it deleted; the other one sees it appear.
+    const there = watch({ groups: ['link'], netns: other });
+    await there.ready;
+    await setLink(renamed, { netns: other }, { netns: ns });
+    await until(w, `${renamed} gone from ns`, linkEvent('del', renamed));
+    await until(there, `${renamed} arrives in other`, linkEvent('new', renamed));
+    expect(ipLink(renamed, other.name)).toBeDefined();
+
+    await deleteLink(b, { netns: ns });
+    await until(w, `del ${b}`, linkEvent('del', b));
+    w.close();
+    there.close();
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('listExisting first yields what exists, then synced, then changes', async () => {
+    const ns = await res.netns('l');
+    const a = names.link('x');
+    await createVethPair({ name: a, netns: ns, peer: { name: names.link('y') } });
+    const w = watch({ groups: ['link'], netns: ns, listExisting: true });
+    const seen: WatchEvent[] = [];
+    for await (const e of w) {
+      seen.push(e);
+      if (e.type === 'synced') break; // leaving the loop closes the watch
+    }
+    expect(seen.filter((e) => e.type === 'link').map((e) => e.type === 'link' && [e.link.name, e.existing])).toEqual(
+      expect.arrayContaining([['lo', true], [a, true]]),
+    );
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('watch: address and route events', () => {
+  it('reports addresses and routes added and removed', async () => {
+    const ns = await res.netns('ar');
+    const a = names.link('a');
+    await createVethPair({ name: a, netns: ns, peer: { name: names.link('b') } });
+    await setLink(a, { up: true }, { netns: ns });
+    const w = watch({ groups: ['address', 'route'], netns: ns });
+    await w.ready;
+    await addAddress(a, '10.81.0.1/24', { netns: ns });
+    const added = await until(w, 'address new', (e) => e.type === 'address' && e.action === 'new' && e.address.cidr === '10.81.0.1/24');
+    expect(added.type === 'address' && added.address.link).toBe(ipLink(a, ns.name)!.ifindex);
+    expect(ipAddrOf(a, '10.81.0.1', ns.name)).toBeDefined();
+    // The kernel adds the subnet route with the address.
+    await until(w, 'connected route', (e) => e.type === 'route' && e.action === 'new' && e.route.to === '10.81.0.0/24');
+    await addRoute({ to: '10.82.0.0/16', via: '10.81.0.254', netns: ns });
+    await until(w, 'route new', (e) => e.type === 'route' && e.action === 'new' && e.route.to === '10.82.0.0/16' && e.route.via === '10.81.0.254');
+    await deleteRoute({ to: '10.82.0.0/16', netns: ns });
+    await until(w, 'route del', (e) => e.type === 'route' && e.action === 'del' && e.route.to === '10.82.0.0/16');
+    await deleteAddress(a, '10.81.0.1/24', { netns: ns });
+    await until(w, 'address del', (e) => e.type === 'address' && e.action === 'del' && e.address.address === '10.81.0.1');
+    w.close();
+  });
+});
+
+describe('watch: overrun and resync', () => {
+  it('a tiny receive buffer and a burst while the event loop is busy: overrun, then a correct resync', async () => {
+    const ns = await res.netns('ov');
+    const links: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const n = names.link('v');
+      links.push(n);
+      await createVethPair({ name: n, netns: ns, peer: { name: names.link('p') } });
+    }
+    const w = watch({ groups: ['link'], netns: ns, receiveBuffer: 256, resync: true });
+    await w.ready;
+    // The changes run on nlkit's worker threads while this thread is blocked: nobody reads the
+    // event socket, and its buffer (the kernel's minimum) holds one or two notifications.
+    const changes = Promise.all(links.map((n) => setLink(n, { mtu: 1300 }, { netns: ns })));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    await changes;
+    await until(w, 'overrun', (e) => e.type === 'overrun');
+    const resynced: string[] = [];
+    await until(w, 'synced', (e) => {
+      if (e.type === 'link' && e.existing && e.link.mtu === 1300) resynced.push(e.link.name);
+      return e.type === 'synced';
+    });
+    expect(resynced.sort()).toEqual([...links].sort());
+    w.close();
+  });
+});
+
+describe('watch: resources', () => {
+  it('gives back its socket when closed, by close(), break, or an AbortSignal', async () => {
+    const ns = await res.netns('fd');
+    await listLinks({ netns: ns }); // the handle's pooled socket, which the listExisting dump uses, is open before counting
+    await new Promise((r) => setImmediate(r));
+    const before = fdTargets();
+    const w1 = watch({ groups: ['link', 'address', 'route', 'neighbor'], netns: ns });
+    await w1.ready;
+    expect(fdTargets().length).toBe(before.length + 1);
+    w1.close();
+    const w2 = watch({ groups: ['link'], netns: ns, listExisting: true });
+    for await (const e of w2) if (e.type === 'synced') break;
+    const ac = new AbortController();
+    const w3 = watch({ groups: ['link'], netns: ns, signal: ac.signal });
+    await w3.ready;
+    const reading = w3.next();
+    ac.abort();
+    expect(await reading).toEqual({ value: undefined, done: true });
+    await new Promise((r) => setTimeout(r, 20)); // libuv closes the polled fds on a later turn
+    expect(fdTargets()).toEqual(before);
+  });
+
+  it('rejects bad options before opening anything', async () => {
+    expect(() => watch({ groups: [] })).toThrow(InvalidArgumentError);
+    expect(() => watch({ groups: ['links' as 'link'] })).toThrow(/groups\[0\]/);
+    expect(() => watch({ groups: ['link'], receiveBuffer: -1 })).toThrow(/receiveBuffer/);
+    expect(() => watch({ groups: ['link'], netns: { name: '../x' } })).toThrow(InvalidArgumentError);
+    expect(() => watch({ groups: ['link'], signal: {} as AbortSignal })).toThrow(/signal/);
+    await expect(waitForLink('lo', { operState: 'UP' as 'up', timeoutMs: 10 })).rejects.toThrow(/operState.*must be one of/);
+    await expect(waitForLink('lo', { timeoutMs: -1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(waitForAddress('10.0.0.300', { timeoutMs: 10 })).rejects.toThrow(/address/);
+  });
+});
+
+describe('waitForLink and waitForAddress', () => {
+  it('resolves at once when the state holds, soon after the change when it comes, and rejects on timeout', async () => {
+    const ns = await res.netns('wl');
+    const a = names.link('a');
+    await createVethPair({ name: a, netns: ns, peer: { name: names.link('b') } });
+    expect((await waitForLink(a, { netns: ns, up: false, timeoutMs: 1000 })).name).toBe(a);
+
+    const waiting = waitForLink(a, { netns: ns, up: true, timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const changed = Date.now();
+    await setLink(a, { up: true }, { netns: ns });
+    const link = await waiting;
+    expect(link.up).toBe(true);
+    expect(Date.now() - changed).toBeLessThan(1000);
+
+    const late = names.link('late');
+    const appearing = waitForLink(late, { netns: ns, timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await createVethPair({ name: late, netns: ns, peer: { name: names.link('lp') } });
+    expect((await appearing).name).toBe(late);
+
+    const t0 = Date.now();
+    const timedOut = await waitForLink(a, { netns: ns, operState: 'dormant', timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(TimeoutError);
+    expect((timedOut as TimeoutError).code).toBe('ERR_NLKIT_TIMEOUT');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+
+  it('waitForAddress resolves when IPv6 duplicate address detection has finished', async () => {
+    const ns = await res.netns('wd');
+    const a = names.link('a');
+    const b = names.link('b');
+    await createVethPair({ name: a, netns: ns, peer: { name: b } });
+    await setLink(b, { up: true }, { netns: ns });
+    await setLink(a, { up: true }, { netns: ns });
+    await addAddress(a, 'fd81::1/64', { netns: ns }); // with DAD: tentative for about a second
+    expect(ipAddrOf(a, 'fd81::1', ns.name)?.tentative).toBe(true);
+    const ready = await waitForAddress('fd81::1', { netns: ns, link: a, timeoutMs: 10_000 });
+    expect(ready.flags).not.toContain('tentative');
+    expect(ipAddrOf(a, 'fd81::1', ns.name)?.tentative).toBeUndefined();
+  });
+});
+
+describe('attachContainer waitForCarrier', () => {
+  it('resolves with carrier on the container interface, and removes the veth when it never comes', async () => {
+    const host = await res.netns('ch');
+    const ctr = await res.netns('cc');
+    const br = names.link('br');
+    await createBridge(br, { netns: host });
+    await setLink(br, { up: true }, { netns: host });
+    const r = await attachContainer({ netns: ctr, hostNetns: host, bridge: br, addresses: ['10.83.0.2/16'], waitForCarrier: true });
+    expect(ipLink('eth0', ctr.name)?.operstate).toBe('UP');
+    expect(r.container.name).toBe('eth0');
+
+    // A zero timeout cannot be met unless carrier is already there when looked at; whichever
+    // way it goes, nothing may be left half-made.
+    const ctr2 = await res.netns('cd');
+    const outcome = await attachContainer({ netns: ctr2, hostNetns: host, bridge: br, hostIfname: names.link('h'), waitForCarrier: { timeoutMs: 0 } }).catch((e: unknown) => e);
+    if (outcome instanceof Error) {
+      expect(outcome).toBeInstanceOf(TimeoutError);
+      expect(ipLink('eth0', ctr2.name)).toBeUndefined();
+    } else {
+      expect(ipLink('eth0', ctr2.name)?.operstate).toBe('UP');
+    }
+  });
+});
