@@ -2,11 +2,12 @@
 // makes: every subcommand's table and JSON, read back through the API and `ip`/`nft`; --help,
 // bad flags and exit codes (0 done, 1 failed, 2 wrong usage); and the demo, whole and with a path
 // broken on purpose.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createBridge, createNetns, deleteNetns, listLinks, listNetns, listPortMappings, setLink, addAddress, type AttachResult, type Link } from '../lib/index';
+import { createBridge, createNetns, createVethPair, deleteNetns, listLinks, listNetns, listPortMappings, setLink, addAddress, type AttachResult, type Link } from '../lib/index';
 import { Progress } from '../lib/cli/progress';
+import { eventually } from './helpers/expect';
 import { ipAddrsOf, ipLink, ipNetnsList } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -44,7 +45,7 @@ function okJson<T>(args: string[]): T {
   return JSON.parse(ok([...args, '--json'])) as T;
 }
 
-const SUBCOMMANDS = ['demo', 'links', 'addrs', 'routes', 'netns', 'attach', 'detach', 'nat', 'peer', 'sweep', 'bench'];
+const SUBCOMMANDS = ['demo', 'links', 'addrs', 'routes', 'netns', 'attach', 'detach', 'nat', 'peer', 'sweep', 'watch', 'bench'];
 
 describe('help and usage errors', () => {
   it('lists every subcommand; no command at all is a usage error', () => {
@@ -76,6 +77,8 @@ describe('help and usage errors', () => {
       [['nat', 'publish', '--to', '10.0.0.2'], /--to must be IP:PORT/],
       [['nat', 'publish', '--to', '10.0.0.2:80', '--protocol', 'sctp'], /--protocol must be tcp or udp/],
       [['sweep'], /--keep ID/],
+      [['watch', '--groups', 'links'], /unknown group 'links'/],
+      [['watch', '--count', '0'], /--count must be an integer from 1/],
       [['demo', '--break', 'everything'], /--break must be one of/],
       [['bench', 'now'], /unexpected argument 'now'/],
     ];
@@ -207,6 +210,39 @@ describe('operator subcommands', () => {
     expect(table).toMatch(new RegExp(`^link\\s+${made[1]}\\s+gone$`, 'm'));
     expect(ipLink(made[0]!, host.name)).toBeDefined();
     expect(ipLink(made[1]!, host.name)).toBeUndefined();
+  });
+});
+
+describe('nlkit watch', () => {
+  it('prints what exists, then changes as they happen, and exits 0 on SIGINT', async () => {
+    const ns = await res.netns('wt');
+    const child = spawn(process.execPath, [BIN, 'watch', '--netns', ns.name, '--groups', 'link', '--list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(() => expect(out).toContain('synced: the state above is current'), 10_000);
+      expect(out).toMatch(/^link new lo #1 DOWN\/\w+ mtu 65536 \(existing\)$/m);
+      const a = names.link('a');
+      await createVethPair({ name: a, netns: ns, peer: { name: names.link('b') } });
+      await eventually(() => expect(out).toMatch(new RegExp(`^link new ${a} #${ipLink(a, ns.name)?.ifindex} DOWN/down mtu 1500$`, 'm')));
+      await setLink(a, { up: true }, { netns: ns });
+      await eventually(() => expect(out).toMatch(new RegExp(`^link new ${a} #\\d+ UP/`, 'm')));
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+  });
+
+  it('--json prints one event per line; --count stops after that many', () => {
+    const lines = ok(['watch', '--groups', 'link,address', '--list', '--count', '2', '--json']).trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'link', action: 'new', existing: true, link: { name: 'lo', index: 1 } });
+    const events = lines.map((l) => JSON.parse(l) as { type: string; existing?: boolean });
+    expect(events.every((e) => e.type === 'synced' || e.existing === true)).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@
 // calls one or two functions, and prints a table (or, with --json, what the API returned).
 import * as nl from '../index';
 import type { AttachSpec, Link, NetnsRef, PortMappingSpec } from '../types';
+import type { WatchEvent, WatchGroup } from '../watch';
 import { int, list, netnsRef, required, str, UsageError, type CommandSpec, type FlagSpec, type Values } from './args';
 import { json, table, type Out } from './format';
 
@@ -301,4 +302,59 @@ const sweep: Command = {
   },
 };
 
-export const COMMANDS: Record<string, Command> = { links, addrs, routes, netns, attach, detach, nat, peer, sweep };
+/** One line per event: what changed, in the words `ip monitor` would use. */
+function describeEvent(e: WatchEvent): string {
+  switch (e.type) {
+    case 'link':
+      return `link ${e.action} ${e.link.name} #${e.link.index} ${e.link.up ? 'UP' : 'DOWN'}/${e.link.operState} mtu ${e.link.mtu}${e.existing ? ' (existing)' : ''}`;
+    case 'address':
+      return `address ${e.action} ${e.address.cidr} dev #${e.address.link}${e.address.flags.length ? ` ${e.address.flags.join(',')}` : ''}${e.existing ? ' (existing)' : ''}`;
+    case 'route':
+      return `route ${e.action} ${e.route.to}${e.route.via ? ` via ${e.route.via}` : ''}${e.route.dev !== undefined ? ` dev #${e.route.dev}` : ''} table ${e.route.table}${e.existing ? ' (existing)' : ''}`;
+    case 'neighbor':
+      return `neighbor ${e.action} ${e.neighbor.address ?? ''}${e.neighbor.mac ? ` lladdr ${e.neighbor.mac}` : ''} dev #${e.neighbor.dev} ${e.neighbor.state.join(',')}${e.existing ? ' (existing)' : ''}`;
+    case 'overrun':
+      return 'overrun: the kernel dropped notifications';
+    case 'synced':
+      return 'synced: the state above is current';
+  }
+}
+
+const GROUPS = ['link', 'address', 'route', 'neighbor'] as const;
+
+const watchCommand: Command = {
+  spec: {
+    usage: 'watch [--netns NS] [--groups link,address,route,neighbor] [--list] [--count N]',
+    summary: 'Print link, address, route and neighbour changes as the kernel reports them, until interrupted (watch()).',
+    flags: {
+      netns: NETNS,
+      groups: { type: 'string', value: 'LIST', help: 'comma-separated: link, address, route, neighbor (default all)' },
+      list: { type: 'boolean', help: 'first print what exists now, then "synced"' },
+      count: { type: 'string', value: 'N', help: 'exit after N events' },
+    },
+    more: 'With --json, one JSON object per line (the WatchEvent the API yields). After an overrun it resyncs.',
+  },
+  async run(values, _, out) {
+    const groups = (str(values, 'groups') ?? GROUPS.join(',')).split(',').map((g) => g.trim());
+    for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new UsageError(`--groups: unknown group '${g}' (${GROUPS.join(', ')})`);
+    const count = int(values, 'count', 1, 0x7fffffff);
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      let seen = 0;
+      const w = nl.watch({ groups: groups as WatchGroup[], netns: netnsRef(str(values, 'netns')), listExisting: values.list === true, resync: true, signal: ac.signal });
+      for await (const e of w) {
+        out.stdout(values.json ? `${JSON.stringify(e)}\n` : `${describeEvent(e)}\n`);
+        if (count !== undefined && ++seen >= count) break;
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};
+
+export const COMMANDS: Record<string, Command> = { links, addrs, routes, netns, attach, detach, nat, peer, sweep, watch: watchCommand };
