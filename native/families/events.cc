@@ -56,41 +56,22 @@ Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
   if (!messages) return std::move(messages.error());
   std::vector<Event> out;
   for (const Message& m : *messages) {
-    Event e;
     const uint16_t type = m.header.nlmsg_type;
+    Event e;
     e.removed = type == RTM_DELLINK || type == RTM_DELADDR || type == RTM_DELROUTE || type == RTM_DELNEIGH;
-    switch (type) {
-      case RTM_NEWLINK:
-      case RTM_DELLINK: {
-        auto l = DecodeLink(m);
-        if (!l) return std::move(l.error());
-        e.object = std::move(*l);
-        break;
-      }
-      case RTM_NEWADDR:
-      case RTM_DELADDR: {
-        auto a = DecodeAddress(m);
-        if (!a) return std::move(a.error());
-        e.object = std::move(*a);
-        break;
-      }
-      case RTM_NEWROUTE:
-      case RTM_DELROUTE: {
-        auto r = DecodeRoute(m);
-        if (!r) return std::move(r.error());
-        e.object = std::move(*r);
-        break;
-      }
-      case RTM_NEWNEIGH:
-      case RTM_DELNEIGH: {
-        auto n = DecodeNeighbor(m);
-        if (!n) return std::move(n.error());
-        e.object = std::move(*n);
-        break;
-      }
-      default:
-        continue;
-    }
+    // Each kind by the decoder its dump uses.
+    auto decoded = [&](auto r) -> Status {
+      if (!r) return std::move(r.error());
+      e.object = std::move(*r);
+      return OkStatus();
+    };
+    Status s = OkStatus();
+    if (type == RTM_NEWLINK || type == RTM_DELLINK) s = decoded(DecodeLink(m));
+    else if (type == RTM_NEWADDR || type == RTM_DELADDR) s = decoded(DecodeAddress(m));
+    else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) s = decoded(DecodeRoute(m));
+    else if (type == RTM_NEWNEIGH || type == RTM_DELNEIGH) s = decoded(DecodeNeighbor(m));
+    else continue;
+    if (!s.ok()) return std::move(s.error());
     out.push_back(std::move(e));
   }
   return out;

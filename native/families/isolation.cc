@@ -1,9 +1,8 @@
 #include "families/isolation.h"
-// Before the uapi headers: linux/in.h (via linux/netfilter.h) must come after glibc's netinet/in.h.
+
+#include "families/nft_uapi.h"
 #include "families/nat.h"
 
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 #include <sys/socket.h>
 
 #include "families/nft_expr.h"

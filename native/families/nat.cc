@@ -1,8 +1,8 @@
 #include "families/nat.h"
 
+#include "families/nft_uapi.h"
+
 #include <errno.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
 #include <chrono>

@@ -1,11 +1,11 @@
 #include "families/nftables.h"
 
+#include "families/nft_uapi.h"
+
 #include "families/nft_expr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <cstring>
