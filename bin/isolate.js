@@ -22,7 +22,7 @@ function runIsolated(argv) {
       console.error(`nlkit: cannot start ${argv[0]} (${r.error.message})`);
       return 1;
     }
-    return r.status ?? 1;
+    return exitCodeOf(r);
   }
   // Mount over /run/netns when the machine has it, else over /run itself (a private mount
   // namespace: the machine's /run is untouched either way), then make the netns directory.
@@ -38,6 +38,11 @@ function runIsolated(argv) {
     console.error(`nlkit: cannot start unshare (${r.error.message}); install util-linux`);
     return 1;
   }
+  return exitCodeOf(r);
+}
+
+/** The child's exit status, or 128 + the signal number that ended it, as a shell reports it. */
+function exitCodeOf(r) {
   if (r.signal) return 128 + (require('node:os').constants.signals[r.signal] ?? 0);
   return r.status ?? 1;
 }

@@ -27,7 +27,8 @@ let main;
 try {
   ({ main } = require('../dist/cli/main'));
 } catch (e) {
-  console.error(`nlkit: the package is not built (${e.message}); run npm run build:all`);
+  const notBuilt = e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/cli/main');
+  console.error(notBuilt ? 'nlkit: the package is not built (no dist/); run npm run build:all' : `nlkit: cannot load: ${e.message}`);
   process.exit(1);
 }
 main(argv).then(

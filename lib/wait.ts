@@ -42,18 +42,25 @@ async function waitFor<T>(
   current: () => Promise<T | undefined>,
 ): Promise<T> {
   const w: Watch = watch({ groups, netns });
+  const aborted = () => signal?.reason ?? new NlkitError('ABORT_ERR', `${what}: aborted`);
   let timer: NodeJS.Timeout | undefined;
-  const onAbort = () => w.close();
+  let expire: (e: unknown) => void = () => {};
+  // The limit covers the whole wait, opening the socket included.
+  const expired = new Promise<never>((_, reject) => {
+    expire = reject;
+    timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
+  });
+  expired.catch(() => {});
+  const onAbort = () => {
+    expire(aborted());
+    w.close();
+  };
   try {
-    await w.ready;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
-      signal?.addEventListener('abort', () => reject(signal.reason ?? new NlkitError('ABORT_ERR', `${what}: aborted`)), { once: true });
-    });
-    expired.catch(() => {});
+    if (signal?.aborted) throw aborted();
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) throw signal.reason ?? new NlkitError('ABORT_ERR', `${what}: aborted`);
-    const found = await Promise.race([current(), expired]);
+    await Promise.race([w.ready, expired]);
+    // The first look counts even when it took longer than the limit: "already there" is an answer.
+    const found = await current();
     if (found !== undefined) return found;
     // Each notification (or overrun: then some were lost) means: look again. Looking again rather
     // than trusting the event's contents keeps one code path for every kind of change.
@@ -121,10 +128,11 @@ export async function waitForAddress(address: string, opts: WaitForAddressOption
   return waitFor(`waitForAddress ${want}`, ['address'], netns, timeout(o.timeoutMs), check.optional(o, 'signal', 'opts', check.abortSignal), async () => {
     const all = await listAddresses(link === undefined ? { netns } : { netns, link });
     const a = all.find((x) => x.address === want);
-    if (a === undefined || a.flags.includes('tentative')) return undefined;
+    if (a === undefined) return undefined;
+    // A failed DAD leaves the address tentative too: check for the failure first.
     if (a.flags.includes('dadfailed')) {
       throw new SystemError({ kind: 'system', errno: constants.errno.EADDRNOTAVAIL, operation: 'waitForAddress', object: `address ${want}`, detail: 'duplicate address detection failed' });
     }
-    return a;
+    return a.flags.includes('tentative') ? undefined : a;
   });
 }

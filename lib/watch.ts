@@ -33,6 +33,12 @@ export interface WatchOptions {
   resync?: boolean;
   /** The event socket's receive buffer, bytes (the kernel's default when absent). */
   receiveBuffer?: number;
+  /**
+   * At most this many unread events are kept (default 100,000). Past it, the queue is dropped and
+   * an overrun reported, as the kernel does when its buffer fills: a consumer that stopped reading
+   * must not grow memory without bound.
+   */
+  maxQueued?: number;
   /** Aborting it ends the iteration, as return() does. */
   signal?: AbortSignal;
 }
@@ -59,11 +65,16 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
   private readonly waiting: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void }[] = [];
   /** Notifications that arrive while a dump runs, delivered after it. */
   private held: WatchEvent[] | undefined;
+  /** An overrun came during a dump that had already read part of the state: dump once more. */
+  private dumpAgain = false;
   private failure: unknown;
   private closed = false;
   private readonly onAbort = () => this.close();
 
-  constructor(private readonly options: Required<Pick<WatchOptions, 'groups' | 'listExisting' | 'resync'>> & { netns?: NetnsRef; signal?: AbortSignal }, receiveBuffer?: number) {
+  constructor(
+    private readonly options: Required<Pick<WatchOptions, 'groups' | 'listExisting' | 'resync' | 'maxQueued'>> & { netns?: NetnsRef; signal?: AbortSignal },
+    receiveBuffer?: number,
+  ) {
     let groups = 0;
     for (const g of options.groups) groups |= GROUP_BITS[g];
     const req: { netns?: ReturnType<typeof toNative>; groups: number; receiveBuffer?: number } = { netns: toNative(options.netns), groups };
@@ -114,16 +125,26 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
   }
 
   private push(event: WatchEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.failure !== undefined) return;
     const w = this.waiting.shift();
-    if (w) w.resolve({ value: event, done: false });
-    else this.queue.push(event);
+    if (w) {
+      w.resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queue.length >= this.options.maxQueued) {
+      this.queue.length = 0;
+      this.queue.push({ type: 'overrun' });
+      if (this.options.resync) void this.dump();
+      return;
+    }
+    this.queue.push(event);
   }
 
   private fail(e: unknown): void {
-    if (this.closed) return;
+    if (this.closed || this.failure !== undefined) return;
     this.failure = e;
     native.watchClose(this.id);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     for (const w of this.waiting.splice(0)) w.reject(e);
   }
 
@@ -142,7 +163,11 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
 
   /** Yields the current state of the watched groups, then 'synced', then what arrived meanwhile. */
   private async dump(): Promise<void> {
-    if (this.held) return; // one already running will show the latest state
+    if (this.held) {
+      // The running dump may have read part of the state before what was lost: go again after it.
+      this.dumpAgain = true;
+      return;
+    }
     this.held = [];
     const netns = this.options.netns;
     const groups = new Set(this.options.groups);
@@ -164,6 +189,10 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
       const held = this.held;
       this.held = undefined;
       for (const e of held) this.push(e);
+      if (this.dumpAgain && !this.closed && this.failure === undefined) {
+        this.dumpAgain = false;
+        void this.dump();
+      }
     }
   }
 }
@@ -176,10 +205,10 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
  */
 export function watch(options: WatchOptions): Watch {
   const o = check.optionsObject(options, 'options');
-  check.onlyKeys(o, ['groups', 'netns', 'listExisting', 'resync', 'receiveBuffer', 'signal'], 'options');
+  check.onlyKeys(o, ['groups', 'netns', 'listExisting', 'resync', 'receiveBuffer', 'maxQueued', 'signal'], 'options');
   if (!Array.isArray(o.groups) || o.groups.length === 0) check.reject('groups', "must be a non-empty array of 'link', 'address', 'route', 'neighbor'");
   const groups = (o.groups as unknown[]).map((g, i) => {
-    if (typeof g !== 'string' || !(g in GROUP_BITS)) check.reject(`groups[${i}]`, `must be 'link', 'address', 'route' or 'neighbor', got ${check.show(g)}`);
+    if (typeof g !== 'string' || !Object.hasOwn(GROUP_BITS, g)) check.reject(`groups[${i}]`, `must be 'link', 'address', 'route' or 'neighbor', got ${check.show(g)}`);
     return g as WatchGroup;
   });
   const signal = check.optional(o, 'signal', 'options', check.abortSignal);
@@ -191,6 +220,7 @@ export function watch(options: WatchOptions): Watch {
       netns: o.netns as NetnsRef | undefined,
       listExisting: check.optional(o, 'listExisting', 'options', check.bool) ?? false,
       resync: check.optional(o, 'resync', 'options', check.bool) ?? false,
+      maxQueued: check.optional(o, 'maxQueued', 'options', (v, a) => check.integer(v, a, 1, 2 ** 31 - 1)) ?? 100_000,
       signal,
     },
     receiveBuffer,

@@ -2,6 +2,7 @@
 // in namespaces this file creates (never the process's own): the events must say what `ip` shows
 // happened, an overrun must be reported and followed by a correct resync, and closing must give
 // every fd back.
+import { getEventListeners } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +14,8 @@ import {
   deleteAddress,
   deleteLink,
   deleteRoute,
+  enslave,
+  release,
   listLinks,
   setLink,
   TimeoutError,
@@ -23,6 +26,7 @@ import {
   type Watch,
   type WatchEvent,
 } from '../lib/index';
+import { eventually } from './helpers/expect';
 import { ipAddrOf, ipLink } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -108,6 +112,34 @@ describe('watch: link events', () => {
   });
 });
 
+describe('watch: bridge ports', () => {
+  it("a port joining and leaving a bridge is not reported as the link's deletion", async () => {
+    const ns = await res.netns('bp');
+    const br = names.link('br');
+    const a = names.link('a');
+    await createBridge(br, { netns: ns });
+    await createVethPair({ name: a, netns: ns, peer: { name: names.link('b') } });
+    const w = watch({ groups: ['link'], netns: ns });
+    await w.ready;
+    const seen: WatchEvent[] = [];
+    const reading = (async () => {
+      for await (const e of w) seen.push(e);
+    })();
+    const mine = (e: WatchEvent) => (e.type === 'link' && e.link.name === a ? e.link : undefined);
+    await enslave(a, br, { netns: ns });
+    await eventually(() => expect(seen.some((e) => mine(e)?.master !== undefined)).toBe(true));
+    await release(a, { netns: ns });
+    await eventually(() => expect(seen.some((e, i) => i > 0 && mine(e) !== undefined && mine(e)!.master === undefined)).toBe(true));
+    // The bridge's own per-port messages (a delete among them) would arrive around these.
+    await new Promise((r) => setTimeout(r, 100));
+    w.close();
+    await reading;
+    expect(seen.filter((e) => e.type === 'link' && e.link.name === a && e.action === 'del')).toEqual([]);
+    expect(seen.every((e) => e.type !== 'link' || e.link.kind !== undefined)).toBe(true);
+    expect(ipLink(a, ns.name)).toBeDefined();
+  });
+});
+
 describe('watch: address and route events', () => {
   it('reports addresses and routes added and removed', async () => {
     const ns = await res.netns('ar');
@@ -184,6 +216,7 @@ describe('watch: resources', () => {
   it('rejects bad options before opening anything', async () => {
     expect(() => watch({ groups: [] })).toThrow(InvalidArgumentError);
     expect(() => watch({ groups: ['links' as 'link'] })).toThrow(/groups\[0\]/);
+    expect(() => watch({ groups: ['toString' as 'link'] })).toThrow(/groups\[0\]/);
     expect(() => watch({ groups: ['link'], receiveBuffer: -1 })).toThrow(/receiveBuffer/);
     expect(() => watch({ groups: ['link'], netns: { name: '../x' } })).toThrow(InvalidArgumentError);
     expect(() => watch({ groups: ['link'], signal: {} as AbortSignal })).toThrow(/signal/);
@@ -233,6 +266,41 @@ describe('waitForLink and waitForAddress', () => {
     const ready = await waitForAddress('fd81::1', { netns: ns, link: a, timeoutMs: 10_000 });
     expect(ready.flags).not.toContain('tentative');
     expect(ipAddrOf(a, 'fd81::1', ns.name)?.tentative).toBeUndefined();
+  });
+});
+
+describe('waits: failures and clean-up', () => {
+  it('waitForAddress rejects with EADDRNOTAVAIL when duplicate address detection fails', async () => {
+    const ns = await res.netns('df');
+    const a = names.link('a');
+    const b = names.link('b');
+    await createVethPair({ name: a, netns: ns, peer: { name: b } });
+    await setLink(a, { up: true }, { netns: ns });
+    await setLink(b, { up: true }, { netns: ns });
+    await addAddress(b, 'fd84::1/64', { netns: ns, noDad: true }); // the other end already has it
+    await addAddress(a, 'fd84::1/64', { netns: ns });
+    const failed = await waitForAddress('fd84::1', { netns: ns, link: a, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'EADDRNOTAVAIL', operation: 'waitForAddress' });
+  });
+
+  it('leaves no listener on a long-lived AbortSignal, and an aborted wait rejects at once', async () => {
+    const ns = await res.netns('ab');
+    const ac = new AbortController();
+    for (let i = 0; i < 12; i++) await waitForLink('lo', { netns: ns, timeoutMs: 1000, signal: ac.signal });
+    await waitForLink('lo', { netns: ns, operState: 'dormant', timeoutMs: 20, signal: ac.signal }).catch(() => {});
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    const waiting = waitForLink('lo', { netns: ns, operState: 'dormant', timeoutMs: 10_000, signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('a consumer that stops reading gets an overrun instead of a queue without bound', async () => {
+    const ns = await res.netns('mq');
+    const w = watch({ groups: ['link'], netns: ns, maxQueued: 5 });
+    await w.ready;
+    for (let i = 0; i < 6; i++) await createVethPair({ name: names.link('q'), netns: ns, peer: { name: names.link('r') } });
+    await eventually(async () => expect((await w.next()).value).toEqual({ type: 'overrun' }));
+    w.close();
   });
 });
 

@@ -68,6 +68,9 @@ export async function main(argv: string[], out: Out = processOut): Promise<numbe
     }
     if (command) return await command.run(values, positionals, out);
     if (name === 'bench') throw new UsageError('nlkit bench runs through bin/nlkit.js (it needs a process of its own)');
+    // bin/nlkit.js moves the demo into scratch namespaces first; called any other way, refuse
+    // rather than build networks in the caller's own namespace.
+    if (process.env.NLKIT_ISOLATED !== '1') throw new UsageError('the demo runs only inside scratch namespaces: start it as `nlkit demo`');
     const broken = str(values, 'break');
     if (broken !== undefined && !(broken in BREAKABLE)) throw new UsageError(`--break must be one of ${Object.keys(BREAKABLE).join(', ')}, got '${broken}'`);
     return await runDemo({ broken: broken as Breakable | undefined }, out, values.json === true);

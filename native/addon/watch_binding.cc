@@ -33,8 +33,8 @@ class Watcher {
   // on the JS thread while the environment is sure to be alive; the close callback makes no
   // Node-API call.
   static void Dispose(std::unique_ptr<Watcher> w) {
-    w->on_events_.Reset();
-    w->context_.reset();
+    w->disposed_ = true;
+    if (!w->in_callback_) w->ReleaseJs();
     if (!w->initialized_) return;  // never polled: the unique_ptr frees it here
     uv_poll_stop(&w->poll_);
     Watcher* raw = w.release();
@@ -46,8 +46,17 @@ class Watcher {
   // what is left keeps the socket readable and is read on the next turn.
   static constexpr int kMaxReadsPerWake = 256;
 
-  static void OnReadable(uv_poll_t* handle, int status, int) {
-    auto* self = static_cast<Watcher*>(handle->data);
+  static void OnReadable(uv_poll_t* handle, int status, int events) {
+    // Nothing may escape into libuv: a C++ exception here would end the process.
+    try {
+      Read(static_cast<Watcher*>(handle->data), status, events);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(static_cast<Watcher*>(handle->data)->env_, e.Value());
+    } catch (...) {
+    }
+  }
+
+  static void Read(Watcher* self, int status, int) {
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     Napi::Array batch = Napi::Array::New(env);
@@ -116,11 +125,16 @@ class Watcher {
     // The callback may close this watch: nothing below touches `self`. lib/watch.ts never lets
     // the callback throw; if it did, the error becomes the process's uncaught exception, as an
     // exception thrown from any event-loop callback does.
+    self->in_callback_ = true;
     try {
       self->on_events_.MakeCallback(env.Global(), {batch}, *self->context_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
+    self->in_callback_ = false;
+    // Closed from inside the callback (a for-await that broke, a failure): its references were
+    // kept until the callback returned; let them go now.
+    if (self->disposed_) self->ReleaseJs();
   }
 
   static Napi::Value EventToJs(Napi::Env env, const Event& e) {
@@ -142,12 +156,19 @@ class Watcher {
     return o;
   }
 
+  void ReleaseJs() {
+    on_events_.Reset();
+    context_.reset();
+  }
+
   Napi::Env env_;
   UniqueFd fd_;
   Napi::FunctionReference on_events_;
   std::optional<Napi::AsyncContext> context_;
   uv_poll_t poll_{};
   bool initialized_ = false;
+  bool in_callback_ = false;  // inside MakeCallback: the async context is in use
+  bool disposed_ = false;
 };
 
 WatchRegistry::WatchRegistry() = default;
@@ -198,9 +219,10 @@ Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   const uint32_t groups = OptU32(req, "groups").value_or(0);
   std::optional<int> receive_buffer;
   if (auto b = OptU32(req, "receiveBuffer")) receive_buffer = static_cast<int>(*b);
+  NetnsTarget target = addon.TargetOf(req, "netns");
   const uint32_t id = addon.watches().Reserve(info[1].As<Napi::Function>());
   NlkitAddon* self = &addon;
-  Napi::Promise opened = addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [self, id, groups, receive_buffer](Namespace& ns) -> Result<Materializer> {
+  Napi::Promise opened = addon.SubmitIn(info.Env(), std::move(target), [self, id, groups, receive_buffer](Namespace& ns) -> Result<Materializer> {
     auto fd = OpenEventSocket(ns, groups, receive_buffer);
     if (!fd) return std::move(fd.error().In("watch", "event socket in " + ns.label()));
     auto shared = std::make_shared<UniqueFd>(std::move(*fd));

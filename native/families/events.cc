@@ -66,7 +66,13 @@ Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
       return OkStatus();
     };
     Status s = OkStatus();
-    if (type == RTM_NEWLINK || type == RTM_DELLINK) s = decoded(DecodeLink(m));
+    if (type == RTM_NEWLINK || type == RTM_DELLINK) {
+      // The bridge sends its own per-port messages (family AF_BRIDGE) on the link group too, a
+      // "delete" among them when a port leaves the bridge; the link itself is still there.
+      auto h = ReadStruct<ifinfomsg>(m.payload);
+      if (h && h->ifi_family != AF_UNSPEC) continue;
+      s = decoded(DecodeLink(m));
+    }
     else if (type == RTM_NEWADDR || type == RTM_DELADDR) s = decoded(DecodeAddress(m));
     else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) s = decoded(DecodeRoute(m));
     else if (type == RTM_NEWNEIGH || type == RTM_DELNEIGH) s = decoded(DecodeNeighbor(m));
