@@ -6,6 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createBridge, createNetns, createVethPair, deleteNetns, listLinks, listNetns, listPortMappings, setLink, addAddress, type AttachResult, type Link } from '../lib/index';
+import { paint, table } from '../lib/cli/format';
 import { Progress } from '../lib/cli/progress';
 import { eventually } from './helpers/expect';
 import { ipAddrsOf, ipLink, ipNetnsList } from './helpers/ip';
@@ -321,6 +322,17 @@ describe('nlkit demo', () => {
       h.close();
       await deleteNetns('nlkit-demo-host');
     }
+  });
+});
+
+describe('output formatting', () => {
+  it('aligns columns (numbers to the right) and colours only for a terminal', () => {
+    expect(table(['name', 'mtu'], [['lo', 65536], ['eth0', 1500]])).toBe('name    mtu\n----  -----\nlo    65536\neth0   1500\n');
+    const out = { stdout: () => {}, stderr: () => {} };
+    expect(paint({ ...out, tty: true }, 'red', 'FAIL')).toBe('\u001b[31mFAIL\u001b[0m');
+    expect(paint({ ...out, tty: false }, 'red', 'FAIL')).toBe('FAIL');
+    // A coloured cell is as wide as its text.
+    expect(table(['result', 'path'], [[paint({ ...out, tty: true }, 'green', 'PASS'), 'a']]).split('\n')[2]).toBe('\u001b[32mPASS\u001b[0m    a');
   });
 });
 
