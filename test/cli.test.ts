@@ -217,7 +217,7 @@ describe('operator subcommands', () => {
 describe('nlkit watch', () => {
   it('prints what exists, then changes as they happen, and exits 0 on SIGINT', async () => {
     const ns = await res.netns('wt');
-    const child = spawn(process.execPath, [BIN, 'watch', '--netns', ns.name, '--groups', 'link', '--list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'watch', '--netns', ns.name, '--groups', 'link,address', '--list'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -231,6 +231,8 @@ describe('nlkit watch', () => {
       await eventually(() => expect(out).toMatch(new RegExp(`^link new ${a} #${ipLink(a, ns.name)?.ifindex} DOWN/down mtu 1500$`, 'm')));
       await setLink(a, { up: true }, { netns: ns });
       await eventually(() => expect(out).toMatch(new RegExp(`^link new ${a} #\\d+ UP/`, 'm')));
+      await addAddress(a, '10.85.0.1/24', { netns: ns });
+      await eventually(() => expect(out).toMatch(new RegExp(`^address new 10\\.85\\.0\\.1/24 dev ${a}`, 'm')));
     } finally {
       child.kill('SIGINT');
     }

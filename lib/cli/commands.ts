@@ -302,17 +302,22 @@ const sweep: Command = {
   },
 };
 
-/** One line per event: what changed, in the words `ip monitor` would use. */
-function describeEvent(e: WatchEvent): string {
+/**
+ * One line per event: what changed, in the words `ip monitor` would use. Links are named from
+ * `names` (ifindex -> name), which link events and the start-up listing keep current.
+ */
+function describeEvent(e: WatchEvent, names: Map<number, string>): string {
+  const dev = (index: number | undefined) => (index === undefined ? '' : ` dev ${names.get(index) ?? `#${index}`}`);
+  const existing = 'existing' in e && e.existing ? ' (existing)' : '';
   switch (e.type) {
     case 'link':
-      return `link ${e.action} ${e.link.name} #${e.link.index} ${e.link.up ? 'UP' : 'DOWN'}/${e.link.operState} mtu ${e.link.mtu}${e.existing ? ' (existing)' : ''}`;
+      return `link ${e.action} ${e.link.name} #${e.link.index} ${e.link.up ? 'UP' : 'DOWN'}/${e.link.operState} mtu ${e.link.mtu}${existing}`;
     case 'address':
-      return `address ${e.action} ${e.address.cidr} dev #${e.address.link}${e.address.flags.length ? ` ${e.address.flags.join(',')}` : ''}${e.existing ? ' (existing)' : ''}`;
+      return `address ${e.action} ${e.address.cidr}${dev(e.address.link)}${e.address.flags.length ? ` ${e.address.flags.join(',')}` : ''}${existing}`;
     case 'route':
-      return `route ${e.action} ${e.route.to}${e.route.via ? ` via ${e.route.via}` : ''}${e.route.dev !== undefined ? ` dev #${e.route.dev}` : ''} table ${e.route.table}${e.existing ? ' (existing)' : ''}`;
+      return `route ${e.action} ${e.route.to}${e.route.via ? ` via ${e.route.via}` : ''}${dev(e.route.dev)} table ${e.route.table}${existing}`;
     case 'neighbor':
-      return `neighbor ${e.action} ${e.neighbor.address ?? ''}${e.neighbor.mac ? ` lladdr ${e.neighbor.mac}` : ''} dev #${e.neighbor.dev} ${e.neighbor.state.join(',')}${e.existing ? ' (existing)' : ''}`;
+      return `neighbor ${e.action} ${e.neighbor.address ?? ''}${e.neighbor.mac ? ` lladdr ${e.neighbor.mac}` : ''}${dev(e.neighbor.dev)} ${e.neighbor.state.join(',')}${existing}`;
     case 'overrun':
       return 'overrun: the kernel dropped notifications';
     case 'synced':
@@ -344,9 +349,16 @@ const watchCommand: Command = {
     process.once('SIGTERM', stop);
     try {
       let seen = 0;
-      const w = nl.watch({ groups: groups as WatchGroup[], netns: netnsRef(str(values, 'netns')), listExisting: values.list === true, resync: true, signal: ac.signal });
+      const ns = netnsRef(str(values, 'netns'));
+      const names = await linkNames(ns);
+      const w = nl.watch({ groups: groups as WatchGroup[], netns: ns, listExisting: values.list === true, resync: true, signal: ac.signal });
       for await (const e of w) {
-        out.stdout(values.json ? `${JSON.stringify(e)}\n` : `${describeEvent(e)}\n`);
+        // Print before forgetting a deleted link's name: its own line still names it.
+        out.stdout(values.json ? `${JSON.stringify(e)}\n` : `${describeEvent(e, names)}\n`);
+        if (e.type === 'link') {
+          if (e.action === 'new') names.set(e.link.index, e.link.name);
+          else names.delete(e.link.index);
+        }
         if (count !== undefined && ++seen >= count) break;
       }
       return 0;
