@@ -9,7 +9,7 @@ import { createBridge, createNetns, createVethPair, deleteNetns, listLinks, list
 import { paint, table } from '../lib/cli/format';
 import { Progress } from '../lib/cli/progress';
 import { eventually } from './helpers/expect';
-import { ipAddrsOf, ipLink, ipNetnsList } from './helpers/ip';
+import { ipAddrsOf, ipLink, ipNetnsList, ipRoutes } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
@@ -73,6 +73,8 @@ describe('help and usage errors', () => {
       [['netns', 'frob'], /unknown netns action 'frob'/],
       [['netns', 'add'], /netns add needs a NAME/],
       [['attach', '--bridge', 'br0'], /--netns is required/],
+      [['attach', '--netns', 'x', '--bridge', 'br0', '--route', '10.9.0.0/16 gw 10.0.0.1'], /unknown word 'gw'/],
+      [['attach', '--netns', 'x', '--bridge', 'br0', '--route', '10.9.0.0/16 metric'], /'metric' needs a value/],
       [['attach', '--netns', 'x', '--bridge', 'br0', '--address', '10.0.0.300/8'], /invalid addresses\[0\]: '10\.0\.0\.300\/8'/],
       [['detach', '--netns', 'x', '--host-ifname', 'v'], /not both/],
       [['nat', 'publish', '--to', '10.0.0.2'], /--to must be IP:PORT/],
@@ -148,7 +150,10 @@ describe('operator subcommands', () => {
     const attached = okJson<AttachResult>([
       'attach', '--netns', ctr.name, '--host-netns', host.name, '--bridge', br, '--host-ifname', hostIfname,
       '--address', '10.78.0.2/16', '--address', 'fd78::2/64', '--gateway', '10.78.0.1', '--gateway', 'fd78::1', '--owner', 'ctr-cli', '--mtu', '1400',
+      '--route', '10.99.0.0/16 via 10.78.0.254 metric 50',
     ]);
+    expect(attached.routes.map((r) => `${r.to} ${r.via} ${r.metric ?? ''}`.trim())).toEqual(['default 10.78.0.1', 'default fd78::1', '10.99.0.0/16 10.78.0.254 50']);
+    expect(ipRoutes(ctr.name, 4, ['10.99.0.0/16'])).toMatchObject([{ dst: '10.99.0.0/16', gateway: '10.78.0.254', dev: 'eth0', metric: 50 }]);
     expect(attached.host).toMatchObject({ name: hostIfname, mtu: 1400 });
     expect(attached.container).toMatchObject({ name: 'eth0', mtu: 1400 });
     expect(attached.addresses).toEqual(['10.78.0.2/16', 'fd78::2/64']);

@@ -1,7 +1,7 @@
 // The operator subcommands of `nlkit`: each a thin layer over the public API that reads flags,
 // calls one or two functions, and prints a table (or, with --json, what the API returned).
 import * as nl from '../index';
-import type { AttachSpec, Link, NetnsRef, PortMappingSpec } from '../types';
+import type { AttachSpec, ContainerRoute, Link, NetnsRef, PortMappingSpec } from '../types';
 import type { WatchEvent, WatchGroup } from '../watch';
 import { int, list, netnsRef, required, str, UsageError, type CommandSpec, type FlagSpec, type Values } from './args';
 import { json, table, type Out } from './format';
@@ -112,6 +112,7 @@ const attach: Command = {
       bridge: { type: 'string', value: 'BR', help: 'the bridge, by name or ifindex, in the host namespace (required)' },
       address: { type: 'string', multiple: true, value: 'CIDR', help: "an address for the container's interface" },
       gateway: { type: 'string', multiple: true, value: 'IP', help: 'a default route via this address (one per family)' },
+      route: { type: 'string', multiple: true, value: 'ROUTE', help: "another route, as ip(8) writes it: 'TO [via IP] [src IP] [metric N] [mtu N] [table N] [onlink]'" },
       ifname: { type: 'string', value: 'NAME', help: "the container's interface name (default eth0)" },
       'host-ifname': { type: 'string', value: 'NAME', help: 'the host end name (default veth + 7 hex digits)' },
       'host-netns': { type: 'string', value: 'NS', help: 'where the bridge is (default: this namespace)' },
@@ -131,6 +132,8 @@ const attach: Command = {
       addresses: list(values, 'address'),
       gateways: list(values, 'gateway'),
     };
+    const extra = list(values, 'route').map(parseRoute);
+    if (extra.length > 0) spec.routes = extra;
     const optional: [keyof AttachSpec, unknown][] = [
       ['ifname', str(values, 'ifname')],
       ['hostIfname', str(values, 'host-ifname')],
@@ -155,6 +158,27 @@ const attach: Command = {
     );
   },
 };
+
+/** "10.99.0.0/16 via 10.88.0.254 metric 100": the words of ip(8), into a ContainerRoute. */
+function parseRoute(text: string): ContainerRoute {
+  const words = text.trim().split(/\s+/);
+  const route: ContainerRoute = { to: words[0] ?? '' };
+  for (let i = 1; i < words.length; i++) {
+    const key = words[i]!;
+    if (key === 'onlink') {
+      route.onlink = true;
+      continue;
+    }
+    const value = words[++i];
+    if (value === undefined) throw new UsageError(`--route '${text}': '${key}' needs a value`);
+    if (key === 'via' || key === 'src') route[key] = value;
+    else if (key === 'metric' || key === 'mtu' || key === 'table') {
+      if (!/^\d+$/.test(value)) throw new UsageError(`--route '${text}': ${key} must be a number`);
+      route[key] = Number(value);
+    } else throw new UsageError(`--route '${text}': unknown word '${key}' (via, src, metric, mtu, table, onlink)`);
+  }
+  return route;
+}
 
 const detach: Command = {
   spec: {
