@@ -11,7 +11,7 @@ const IFF_NAMES: readonly string[] = [
   'MASTER', 'SLAVE', 'MULTICAST', 'PORTSEL', 'AUTOMEDIA', 'DYNAMIC', 'LOWER_UP', 'DORMANT', 'ECHO',
 ];
 // IF_OPER_* (RFC 2863), by value.
-const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+export const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 
 /** What the addon decoded besides the common fields: kind-specific info, present when set. */
 export type LinkExtras = Pick<Link, 'bridgePort' | 'bridge' | 'vlan' | 'macvlan' | 'ipvlan' | 'vxlan'>;

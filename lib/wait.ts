@@ -4,6 +4,7 @@
 import { constants } from 'node:os';
 import { ErrnoError, NlkitError, SystemError, TimeoutError } from './errors';
 import { listAddresses } from './addresses';
+import { OPER_STATES } from './link-object';
 import { getLink } from './links';
 import type { Address, Link, LinkRef, NetnsRef, OperState } from './types';
 import * as check from './validate';
@@ -41,8 +42,9 @@ async function waitFor<T>(
   signal: AbortSignal | undefined,
   current: () => Promise<T | undefined>,
 ): Promise<T> {
-  const w: Watch = watch({ groups, netns });
   const aborted = () => signal?.reason ?? new NlkitError('ABORT_ERR', `${what}: aborted`);
+  if (signal?.aborted) throw aborted(); // before a socket is opened for nothing
+  const w: Watch = watch({ groups, netns });
   let timer: NodeJS.Timeout | undefined;
   let expire: (e: unknown) => void = () => {};
   // The limit covers the whole wait, opening the socket included.
@@ -56,7 +58,6 @@ async function waitFor<T>(
     w.close();
   };
   try {
-    if (signal?.aborted) throw aborted();
     signal?.addEventListener('abort', onAbort, { once: true });
     await Promise.race([w.ready, expired]);
     // The first look counts even when it took longer than the limit: "already there" is an answer.
@@ -76,8 +77,6 @@ async function waitFor<T>(
     w.close();
   }
 }
-
-const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 
 function timeout(v: unknown): number {
   return check.integer(v, 'timeoutMs', 0, 0x7fffffff);

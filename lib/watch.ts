@@ -14,7 +14,7 @@
 import { fromNative } from './errors';
 import { listAddresses } from './addresses';
 import { listLinks } from './links';
-import { native, type NativeWatchEvent } from './native';
+import { native, type NativeNetns, type NativeWatchEvent } from './native';
 import { listNeighbors } from './neighbors';
 import { toNative } from './netns';
 import { listRoutes } from './routes';
@@ -73,11 +73,12 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
 
   constructor(
     private readonly options: Required<Pick<WatchOptions, 'groups' | 'listExisting' | 'resync' | 'maxQueued'>> & { netns?: NetnsRef; signal?: AbortSignal },
+    nativeNetns: NativeNetns,
     receiveBuffer?: number,
   ) {
     let groups = 0;
     for (const g of options.groups) groups |= GROUP_BITS[g];
-    const req: { netns?: ReturnType<typeof toNative>; groups: number; receiveBuffer?: number } = { netns: toNative(options.netns), groups };
+    const req: { netns?: NativeNetns; groups: number; receiveBuffer?: number } = { netns: nativeNetns, groups };
     if (receiveBuffer !== undefined) req.receiveBuffer = receiveBuffer;
     const { id, opened } = native.watchOpen(req, (batch) => this.receive(batch));
     this.id = id;
@@ -213,7 +214,7 @@ export function watch(options: WatchOptions): Watch {
   });
   const signal = check.optional(o, 'signal', 'options', check.abortSignal);
   const receiveBuffer = check.optional(o, 'receiveBuffer', 'options', (v, a) => check.integer(v, a, 256, 1 << 30));
-  toNative(o.netns as NetnsRef | undefined); // a bad reference fails here, before a socket is opened
+  const nativeNetns = toNative(o.netns as NetnsRef | undefined); // a bad reference fails here, before a socket is opened
   const w = new Watch(
     {
       groups,
@@ -223,6 +224,7 @@ export function watch(options: WatchOptions): Watch {
       maxQueued: check.optional(o, 'maxQueued', 'options', (v, a) => check.integer(v, a, 1, 2 ** 31 - 1)) ?? 100_000,
       signal,
     },
+    nativeNetns,
     receiveBuffer,
   );
   if (signal?.aborted) w.close();

@@ -67,6 +67,11 @@ class Watcher {
       o.Set("type", type);
       return o;
     };
+    auto push_error = [&](const Error& error) {
+      Napi::Object o = marker("error");
+      o.Set("error", ErrorToJs(env, error));
+      push(o);
+    };
     // An overrun sets the socket's pending error (ENOBUFS), which poll() reports as POLLERR;
     // libuv then stops polling and says UV_EBADF. The recv below reads that error (clearing it),
     // and polling starts again. A socket that is really bad fails the recv too.
@@ -75,9 +80,7 @@ class Watcher {
       status = 0;
       restart = true;
     } else if (status < 0) {
-      Napi::Object o = marker("error");
-      o.Set("error", ErrorToJs(env, Error::System(-status, "poll", "event socket")));
-      push(o);
+      push_error(Error::System(-status, "poll", "event socket"));
     }
     // One buffer per thread that runs a Node environment: a notification is one message of a
     // few KiB at most; MSG_TRUNC reports a larger one instead of cutting it silently.
@@ -92,23 +95,19 @@ class Watcher {
           push(marker("overrun"));
           continue;
         }
-        Napi::Object o = marker("error");
-        o.Set("error", ErrorToJs(env, Error::System(errno, "recv", "event socket")));
-        push(o);
-        status = -errno;
+        // Read before any other call can change errno; a non-zero status keeps polling stopped.
+        const int err = errno;
+        push_error(Error::System(err, "recv", "event socket"));
+        status = -err;
         break;
       }
       if (static_cast<size_t>(got) > buffer.size()) {
-        Napi::Object o = marker("error");
-        o.Set("error", ErrorToJs(env, Error::Protocol("a notification larger than 64 KiB")));
-        push(o);
+        push_error(Error::Protocol("a notification larger than 64 KiB"));
         continue;
       }
       auto events = DecodeEvents(Bytes(buffer.data(), static_cast<size_t>(got)));
       if (!events) {
-        Napi::Object o = marker("error");
-        o.Set("error", ErrorToJs(env, events.error()));
-        push(o);
+        push_error(events.error());
         continue;
       }
       for (const Event& e : *events) push(EventToJs(env, e));
@@ -116,9 +115,7 @@ class Watcher {
     if (restart && status == 0) {
       const int r = uv_poll_start(&self->poll_, UV_READABLE, &Watcher::OnReadable);
       if (r != 0) {
-        Napi::Object o = marker("error");
-        o.Set("error", ErrorToJs(env, Error::System(-r, "poll", "event socket")));
-        push(o);
+        push_error(Error::System(-r, "poll", "event socket"));
       }
     }
     if (n == 0) return;
