@@ -128,28 +128,38 @@ function carrierTimeout(v: unknown): number | undefined {
   return check.integer(o.timeoutMs, 'waitForCarrier.timeoutMs', 0, 0x7fffffff);
 }
 
-/** The result: both ends as the addon reports them; addresses and routes as requested, in canonical text. */
-function attachResult(e: NativeAttachedEnds, req: AttachRequest): AttachResult {
-  const dev = e[4];
+/** What the result echoes of the request, in canonical text; `dev` is filled in once the kernel has named it. */
+interface AttachEcho {
+  addresses: string[];
+  routes: AttachResult['routes'];
+}
+
+function attachEcho(req: AttachRequest): AttachEcho {
   const addresses: string[] = [];
   for (let i = 0; i < req.cidrs.length; i++) addresses.push(`${check.canonicalIp(req.cidrs[i]!.address)}/${req.cidrs[i]!.prefixLength}`);
   const routes: AttachResult['routes'] = [];
   for (let i = 0; i < req.gateways.length; i++) {
     const via = check.canonicalIp(req.gateways[i]!);
-    routes.push({ family: familyOf(via), to: 'default', via, dev });
+    routes.push({ family: familyOf(via), to: 'default', via, dev: 0 });
   }
   for (let i = 0; i < req.routes.length; i++) {
     const r = req.routes[i]!;
-    const route: AttachResult['routes'][number] = { family: r.family, to: r.to === undefined ? 'default' : `${check.canonicalIp(r.to)}/${r.toLength}`, dev };
+    const route: AttachResult['routes'][number] = { family: r.family, to: r.to === undefined ? 'default' : `${check.canonicalIp(r.to)}/${r.toLength}`, dev: 0 };
     if (r.via !== undefined) route.via = check.canonicalIp(r.via);
     if (r.metric !== undefined) route.metric = r.metric;
     routes.push(route);
   }
+  return { addresses, routes };
+}
+
+/** The result: both ends as the addon reports them, and the echo of the request. */
+function attachResult(e: NativeAttachedEnds, echo: AttachEcho): AttachResult {
+  for (let i = 0; i < echo.routes.length; i++) echo.routes[i]!.dev = e[4];
   return {
     host: { index: e[0], name: e[1], mac: e[2], mtu: e[3] },
     container: { index: e[4], name: e[5], mac: e[6], mtu: e[7] },
-    addresses,
-    routes,
+    addresses: echo.addresses,
+    routes: echo.routes,
   };
 }
 
@@ -164,8 +174,12 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
   const req = attachRequest(spec);
   // callNative's work, inlined: one async layer less on the per-container path.
   let ends: NativeAttachedEnds;
+  let echo: AttachEcho;
   try {
-    ends = await native.containerAttach(...req.args);
+    const pending = native.containerAttach(...req.args);
+    // Made while a worker and the kernel set the container up: it depends on the request only.
+    echo = attachEcho(req);
+    ends = await pending;
   } catch (e) {
     throw fromNative(e);
   }
@@ -178,7 +192,7 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
       throw e;
     }
   }
-  return attachResult(ends, req);
+  return attachResult(ends, echo);
 }
 
 /**

@@ -258,12 +258,32 @@ export function isNetworkAddress(c: { address: string; prefixLength: number; fam
   return true;
 }
 
+/** A valid dotted-quad IPv4 address as a number (exact: below 2^53). */
+function ipv4Number(address: string): number {
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) {
+      n = n * 256 + part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 0x30);
+    }
+  }
+  return n * 256 + part;
+}
+
 /**
  * True when `ip` (valid, of c's family) lies in the subnet of `c`, host bits of `c` ignored.
- * Plain arithmetic: node:net's BlockList costs some 35 microseconds per check on a cold path,
- * a measurable share of a container attach.
+ * Plain arithmetic, and for IPv4 without an allocation: node:net's BlockList costs some 35
+ * microseconds per check on a cold path, a measurable share of a container attach.
  */
 export function inSubnet(ip: string, c: { address: string; prefixLength: number; family: 4 | 6 }): boolean {
+  if (c.family === 4) {
+    const hostBits = 2 ** (32 - c.prefixLength);
+    return Math.floor(ipv4Number(ip) / hostBits) === Math.floor(ipv4Number(c.address) / hostBits);
+  }
   const a = addressBytes(ip, c.family);
   const b = addressBytes(c.address, c.family);
   const whole = c.prefixLength >> 3; // bytes entirely inside the prefix

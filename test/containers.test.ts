@@ -116,7 +116,7 @@ describe('attachContainer: the seed topology', () => {
     expect(a1.container).toEqual({ index: expect.any(Number), name: 'eth0', mac: '02:42:0a:58:00:02', mtu: 1500 });
     expect(a1.host.name).toMatch(/^veth[0-9a-f]{7}$/u);
     expect(a1.addresses).toEqual(['10.88.0.2/16', 'fd00::2/64']);
-    expect(a1.routes.map((r) => `${r.to} via ${r.via}`)).toEqual(['default via 10.88.0.1', 'default via fd00::1']);
+    expect(a1.routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`)).toEqual([`default via 10.88.0.1 dev ${a1.container.index}`, `default via fd00::1 dev ${a1.container.index}`]);
     // ...is what ip sees in each namespace.
     const hostEnd = ipLinkOrThrow(a1.host.name, host.name);
     expect(hostEnd.master).toBe('br0');

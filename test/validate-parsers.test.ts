@@ -3,7 +3,7 @@
 // what the general definitions do: node:net's isIP, the prefix-length rule, and the kernel's
 // dev_valid_name. Checked over the edge cases and a seeded sweep of generated strings (fast-check samples).
 import fc from 'fast-check';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../lib/errors';
 import * as check from '../lib/validate';
@@ -87,6 +87,21 @@ describe('IPv4 and CIDR parsing agree with node:net', () => {
     expect(check.inSubnet('10.89.0.1', c)).toBe(false);
     expect(check.inSubnet('9.88.0.1', check.cidr('10.0.0.0/8', 'a'))).toBe(false);
     expect(check.inSubnet('250.1.2.3', check.cidr('0.0.0.0/0', 'a'))).toBe(true);
+  });
+
+  it('agrees with node:net BlockList on random IPv4 subnets, every prefix length', () => {
+    let seed = 7;
+    const byte = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 8) & 255;
+    const quad = () => `${byte()}.${byte()}.${byte()}.${byte()}`;
+    for (let i = 0; i < 20000; i++) {
+      const net = quad();
+      const prefix = i % 33;
+      // Half the candidates share the subnet's leading bytes, so both answers come up often.
+      const ip = i % 2 ? quad() : `${net.split('.').slice(0, 3).join('.')}.${byte()}`;
+      const list = new BlockList();
+      list.addSubnet(net, prefix, 'ipv4');
+      expect({ ip, net, prefix, in: check.inSubnet(ip, check.cidr(`${net}/${prefix}`, 'a')) }).toEqual({ ip, net, prefix, in: list.check(ip, 'ipv4') });
+    }
   });
 });
 
