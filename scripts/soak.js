@@ -27,6 +27,7 @@ const fs = require('node:fs');
 const nl = require('..');
 const { native } = require('../dist/native');
 const { Progress } = require('../dist/cli/progress');
+const { rssMiB } = require('../bench/lib/machine');
 
 const OPS = Number(process.env.NLKIT_SOAK_OPS || 100_000);
 const LANES = 16;
@@ -54,15 +55,6 @@ function nlkitFdCount() {
     }
   }
   return n;
-}
-// After full collections and a pause: V8 hands emptied pages back to the system from a background
-// thread, so RSS read right after gc() still counts pages it is about to release.
-async function rssMiB() {
-  for (let i = 0; i < 3; i++) {
-    global.gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return process.memoryUsage().rss / (1 << 20);
 }
 function heapMiB() {
   const m = process.memoryUsage();

@@ -40,11 +40,11 @@ async function churnCase({ quick, log, progress }) {
     done.length = 0;
     perCycle.length = 0;
     next = 0;
-    before = { rss: rssMiB(), fds: fdCount() };
+    before = { rss: await rssMiB(), fds: fdCount() };
     const t0 = performance.now();
     await Promise.all(nss.map((_, k) => lane(k, cycles)));
     const elapsed = performance.now() - t0;
-    after = { rss: rssMiB(), fds: fdCount() };
+    after = { rss: await rssMiB(), fds: fdCount() };
     const tenth = Math.max(1, Math.floor(cycles / 10));
     const rate = (from, to) => (to - from) / ((done[to - 1] - (from === 0 ? t0 : done[from - 1])) / 1000);
     const s = summary(perCycle);

@@ -6,7 +6,7 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
-const { startFloor } = require('../lib/floor');
+const { measureHandoff, startFloor } = require('../lib/floor');
 const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { median, table, us } = require('../lib/stats');
 const { hostAddress } = require('./attach');
@@ -98,7 +98,23 @@ async function profileCase({ quick, log }) {
     ),
   );
   log('');
-  return { stages, floorPhases };
+
+  // The hand-offs' share is the machine's: the same two hand-offs in C, with nothing else.
+  const rounds = quick ? 20 : 200;
+  const handoff = { same: measureHandoff(rounds, 1000, 'same'), other: measureHandoff(rounds, 1000, 'other') };
+  log(`The same two thread hand-offs in C on this machine (bench/handoff.c: a condition variable, the worker busy`);
+  log(`for 1 ms, both threads idle 1 ms between rounds; medians of ${rounds}). nlkit's JS thread keeps running after it queues`);
+  log('a call, so the scheduler wakes the worker on another CPU:\n');
+  log(
+    table(
+      ['C threads pinned to', 'to the worker', 'back'],
+      Object.entries(handoff)
+        .filter(([, h]) => h !== undefined)
+        .map(([where, h]) => [where === 'same' ? 'the same CPU' : 'two CPUs', us(h.toWorkerUs), us(h.backUs)]),
+    ),
+  );
+  log('');
+  return { stages, floorPhases, handoff };
 }
 
 module.exports = { profileCase };
