@@ -11,7 +11,7 @@ const { cniPluginPath, createCniRunner } = require('../lib/cni');
 const { startFloor } = require('../lib/floor');
 const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { startExecRunner } = require('../lib/exec-runner');
-const { seededRandom, shuffled, waysTable } = require('../lib/stats');
+const { median, ms, ratio, seededRandom, shuffled, table, waysTable } = require('../lib/stats');
 
 // Way k gets bridge b<k> and the network 10.(80+k).0.0/16, gateway .0.1; container i gets host
 // number i + 2 in it (what the CNI plugin's host-local IPAM hands out too).
@@ -73,6 +73,9 @@ const WAYS = {
 async function runSeries(n, ctx, ways, seriesIndex) {
   const bridges = {};
   const samples = Object.fromEntries(ways.map((w) => [w, []]));
+  // For each sample, the way whose sample ran just before it ('none' for a series' first).
+  const after = Object.fromEntries(ways.map((w) => [w, []]));
+  let previous = 'none';
   const made = [];
   try {
     for (const [k, way] of ways.entries()) {
@@ -97,6 +100,8 @@ async function runSeries(n, ctx, ways, seriesIndex) {
         made.push(ns);
         const c = { ns, bridge: b.link, host: `bv${ways.indexOf(way)}x${i}`, address: hostAddress(b.prefix, i), gateway: b.gateway };
         samples[way].push(await WAYS[way](c, ctx));
+        after[way].push(previous);
+        previous = way;
       }
     }
   } finally {
@@ -105,7 +110,23 @@ async function runSeries(n, ctx, ways, seriesIndex) {
     for (const b of Object.values(bridges)) await nl.deleteLink(b.link.index).catch(() => {});
     await settle();
   }
-  return samples;
+  return { samples, after };
+}
+
+/**
+ * attachContainer and the floor by the way whose sample ran just before theirs: the floor hardly
+ * cares, nlkit's path (V8, Node-API, two threads) pays for sleeping through another way's
+ * processes. Medians, with the number of samples behind each.
+ */
+function byPredecessorTable(samples, after, ways) {
+  const pick = (way, previous) => samples[way].filter((_, i) => after[way][i] === previous);
+  const rows = ways.map((previous) => {
+    const a = pick('attachContainer', previous);
+    const f = pick('floor', previous);
+    const cell = (xs) => (xs.length > 0 ? `${ms(median(xs))} (${xs.length})` : '–');
+    return [previous, cell(a), cell(f), ratio(median(a), median(f))];
+  });
+  return table(['ran just before', 'attachContainer (samples)', 'floor (samples)', 'ratio'], rows);
 }
 
 async function attachCase({ quick, log, progress }) {
@@ -124,14 +145,24 @@ async function attachCase({ quick, log, progress }) {
     log(`bridge has i ports at sample i. Ways interleaved sample by sample.${cniPath ? '' : ' (CNI bridge plugin not installed: skipped.)'}\n`);
     for (const { n, series } of sizes) {
       const samples = Object.fromEntries(ways.map((w) => [w, []]));
+      const after = Object.fromEntries(ways.map((w) => [w, []]));
       for (let k = 0; k < series; k++) {
         const one = await runSeries(n, ctx, ways, k);
-        for (const w of ways) samples[w].push(...one[w]);
+        for (const w of ways) {
+          samples[w].push(...one.samples[w]);
+          after[w].push(...one.after[w]);
+        }
       }
       results[`N=${n}`] = samples;
       log(`### N = ${n}${series > 1 ? ` (${series} series on fresh bridges, pooled)` : ''}\n`);
       log(waysTable(samples, 'floor'));
       log('');
+      if (n === sizes[0].n) {
+        log(`By the way whose sample ran just before (N = ${n}): the floor, one C thread, hardly cares; nlkit's path`);
+        log("sleeps through the process baselines and pays for it (see bench/README.md, where the time goes).\n");
+        log(byPredecessorTable(samples, after, ways));
+        log('');
+      }
     }
   } finally {
     await ctx.floor.close();

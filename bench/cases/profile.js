@@ -6,9 +6,10 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
+const { toNative } = require('../../dist/netns');
 const { measureHandoff, startFloor } = require('../lib/floor');
 const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
-const { median, table, us } = require('../lib/stats');
+const { median, ratio, seededRandom, shuffled, table, us } = require('../lib/stats');
 const { hostAddress } = require('./attach');
 
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
@@ -18,15 +19,18 @@ async function profileCase({ quick, log }) {
   const floor = startFloor();
   const stages = { js: [], read: [], queue: [], syscalls: [], worker: [], back: [], materialize: [], settle: [], total: [] };
   const floorPhases = { veth: [], socket: [], batch: [], total: [] };
+  const bindingAlone = [];
   const made = [];
   const bridges = [];
+  const random = seededRandom(n);
   try {
-    for (let k = 0; k < 2; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
+    for (let k = 0; k < 3; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
     await settle();
     for (let i = 0; i < n; i++) {
       const nsA = await containerNetns(`p-a${i}`);
       const nsF = await containerNetns(`p-f${i}`);
-      made.push(nsA, nsF);
+      const nsB = await containerNetns(`p-b${i}`);
+      made.push(nsA, nsF, nsB);
       const viaNlkit = async () => {
         const spec = { netns: nsA, bridge: bridges[0].index, hostIfname: `pa${i}`, addresses: [`${hostAddress('10.90', i)}/16`], gateway: '10.90.0.1' };
         const t0 = nowUs();
@@ -50,13 +54,15 @@ async function profileCase({ quick, log }) {
         floorPhases.batch.push((r.phases.batchDone - r.phases.socketOpen) * 1e3);
         floorPhases.total.push(r.ms * 1e3);
       };
-      if (i % 2) {
-        await viaNlkit();
-        await viaFloor();
-      } else {
-        await viaFloor();
-        await viaNlkit();
-      }
+      // The addon's binding called directly, its arguments prepared before the clock: nlkit
+      // without its JS layer (no validation, no result object), so what that layer costs shows.
+      const viaBinding = async () => {
+        const args = [undefined, toNative(nsB), bridges[2].index, 'eth0', `pb${i}`, [hostAddress('10.92', i), 16, false], ['10.92.0.1'], undefined, undefined, undefined, undefined, undefined, undefined];
+        const t0 = nowUs();
+        await native.containerAttach(...args);
+        bindingAlone.push(nowUs() - t0);
+      };
+      for (const way of shuffled([viaNlkit, viaFloor, viaBinding], random)) await way();
     }
   } finally {
     await floor.close();
@@ -68,8 +74,9 @@ async function profileCase({ quick, log }) {
   const total = median(stages.total);
   const row = (label, xs, where) => [label, where, us(median(xs)), `${((100 * median(xs)) / total).toFixed(0)}%`];
   log('## profile: where one attachContainer spends its time\n');
-  log(`${n} calls, each interleaved with the C floor doing the same; medians per stage (they need not add up to the`);
-  log('median total). "system calls" is the worker\'s time inside sendmsg/recvmsg/setns/socket: the kernel\'s work.\n');
+  log(`${n} calls, each interleaved (in shuffled order) with the C floor doing the same and with the bare binding;`);
+  log('medians per stage (they need not add up to the median total). "system calls" is the worker\'s time inside');
+  log('sendmsg/recvmsg/setns/socket: the kernel\'s work.\n');
   log(
     table(
       ['stage', 'where', 'median', 'share of total'],
@@ -99,6 +106,20 @@ async function profileCase({ quick, log }) {
     ),
   );
   log('');
+  const floorTotal = median(floorPhases.total);
+  log('The whole call against the addon\'s binding called alone, with arguments prepared before the clock');
+  log('(nlkit without its JS layer: no validation, no result object), in the same interleave:\n');
+  log(
+    table(
+      ['way', 'median', 'vs floor'],
+      [
+        ['attachContainer', us(total), ratio(total, floorTotal)],
+        ['the binding alone', us(median(bindingAlone)), ratio(median(bindingAlone), floorTotal)],
+        ['floor', us(floorTotal), ratio(floorTotal, floorTotal)],
+      ],
+    ),
+  );
+  log('');
 
   // The hand-offs' share is the machine's: the same two hand-offs in C, with nothing else.
   const rounds = quick ? 20 : 200;
@@ -115,7 +136,7 @@ async function profileCase({ quick, log }) {
     ),
   );
   log('');
-  return { stages, floorPhases, handoff };
+  return { stages, floorPhases, bindingAlone, handoff };
 }
 
 module.exports = { profileCase };
