@@ -28,7 +28,6 @@ static pthread_cond_t to_caller = PTHREAD_COND_INITIALIZER;
 static int job_queued, job_done;
 static double signalled_at, woke_at, done_at;
 static double work_ns;
-static cpu_set_t worker_cpu;
 
 static double now_ns(void) {
   struct timespec t;
@@ -38,7 +37,6 @@ static double now_ns(void) {
 
 static void* worker(void* unused) {
   (void)unused;
-  if (pthread_setaffinity_np(pthread_self(), sizeof(worker_cpu), &worker_cpu) != 0) abort();
   for (;;) {
     pthread_mutex_lock(&mu);
     while (!job_queued) pthread_cond_wait(&to_worker, &mu);
@@ -84,6 +82,7 @@ int main(int argc, char** argv) {
     printf("single-cpu\n");  // nothing to measure: not a failure
     return 0;
   }
+  cpu_set_t worker_cpu;
   CPU_ZERO(&caller_cpu);
   CPU_SET(cpus[0], &caller_cpu);
   CPU_ZERO(&worker_cpu);
@@ -95,11 +94,17 @@ int main(int argc, char** argv) {
   double* to = malloc(sizeof(double) * rounds);
   double* back = malloc(sizeof(double) * rounds);
   pthread_t t;
-  if (!to || !back || pthread_create(&t, NULL, worker, NULL) != 0) {
-    printf("err 12 setup\n");
+  if (!to || !back) {
+    printf("err %d malloc\n", ENOMEM);
     return 1;
   }
-  usleep(1000);
+  int err = pthread_create(&t, NULL, worker, NULL);
+  if (err == 0) err = pthread_setaffinity_np(t, sizeof(worker_cpu), &worker_cpu);
+  if (err != 0) {
+    printf("err %d %s\n", err, "pthread_create/pthread_setaffinity_np");
+    return 1;
+  }
+  usleep(1000);  // the worker is pinned and asleep on its condition variable
   for (int i = 0; i < rounds; i++) {
     pthread_mutex_lock(&mu);
     job_queued = 1;

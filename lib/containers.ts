@@ -163,6 +163,11 @@ function attachResult(e: NativeAttachedEnds, echo: AttachEcho): AttachResult {
   };
 }
 
+/** Removes what a successful containerAttach made (its veth, by the host end's name); best effort. */
+async function undoAttach(req: AttachRequest, ends: NativeAttachedEnds): Promise<void> {
+  await native.containerDetach({ netns: req.args[0], ifname: ends[1] }).catch(() => {});
+}
+
 /**
  * Connects a container to a bridge in one native operation: a veth whose peer is born inside the
  * container namespace as `ifname`, the host end enslaved and up; then in the container `lo` and
@@ -173,12 +178,25 @@ function attachResult(e: NativeAttachedEnds, echo: AttachEcho): AttachResult {
 export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
   const req = attachRequest(spec);
   // callNative's work, inlined: one async layer less on the per-container path.
-  let ends: NativeAttachedEnds;
+  let pending: Promise<NativeAttachedEnds>;
+  try {
+    pending = native.containerAttach(...req.args);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  // Made while a worker and the kernel set the container up: it depends on the request only.
   let echo: AttachEcho;
   try {
-    const pending = native.containerAttach(...req.args);
-    // Made while a worker and the kernel set the container up: it depends on the request only.
     echo = attachEcho(req);
+  } catch (e) {
+    // Not reachable for a validated request; if it were, the attach under way must still be
+    // awaited (no unhandled rejection) and undone (nothing half-made).
+    const made = await pending.catch(() => undefined);
+    if (made !== undefined) await undoAttach(req, made);
+    throw e;
+  }
+  let ends: NativeAttachedEnds;
+  try {
     ends = await pending;
   } catch (e) {
     throw fromNative(e);
@@ -188,7 +206,7 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
       await waitForLink(ends[4], { netns: spec.netns, operState: 'up', timeoutMs: req.carrierTimeoutMs });
     } catch (e) {
       // Nothing half-made: without carrier the attach did not happen.
-      await native.containerDetach({ netns: req.args[0], ifname: ends[1] }).catch(() => {});
+      await undoAttach(req, ends);
       throw e;
     }
   }

@@ -159,7 +159,8 @@ async function attachCase({ quick, log, progress }) {
       log('');
       if (n === sizes[0].n) {
         log(`By the way whose sample ran just before (N = ${n}): the floor, one C thread, hardly cares; nlkit's path`);
-        log("sleeps through the process baselines and pays for it (see bench/README.md, where the time goes).\n");
+        log("sleeps through the process baselines and pays for it (see bench/README.md, where the time goes). Each");
+        log("series' first sample follows no other way and is left out.\n");
         log(byPredecessorTable(samples, after, ways));
         log('');
       }

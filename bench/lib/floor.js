@@ -26,7 +26,12 @@ function buildC(name, flags = []) {
  * or to another ('same' | 'other'). Undefined when the process may use only one CPU and 'other' is asked.
  */
 function measureHandoff(rounds, workUs, where) {
-  const out = execFileSync(buildC('handoff', ['-pthread']), [String(rounds), String(workUs), where], { encoding: 'utf8' }).trim();
+  let out;
+  try {
+    out = execFileSync(buildC('handoff', ['-pthread']), [String(rounds), String(workUs), where], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    out = String(e.stdout ?? '').trim() || String(e); // its "err <errno> <step>" line, when it printed one
+  }
   const [status, a, b] = out.split(' ');
   if (status === 'single-cpu') return undefined;
   if (status !== 'ok') throw new Error(`handoff: ${out}`);
