@@ -1,5 +1,5 @@
 // What this machine charges for handing work to another thread and back, with no nlkit, no Node
-// and no netlink: the part of nlkit's per-call overhead that is the machine's. Built and run by the
+// and no netlink: the price of the two wake-ups in each nlkit call. Built and run by the
 // profile case (bench/lib/floor.js builds it), never part of the package.
 //
 //   handoff <rounds> <work us> same|other   -> "ok <median us to the worker> <median us back>"

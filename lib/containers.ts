@@ -28,7 +28,7 @@ function familyOf(ip: string): 4 | 6 {
 }
 
 /** A validated attach spec: the addon's arguments, and what the result echoes. */
-interface AttachRequest {
+export interface AttachRequest {
   args: NativeAttachArgs;
   /** Milliseconds to wait for carrier after the attach; undefined: do not wait. */
   carrierTimeoutMs: number | undefined;
@@ -37,8 +37,11 @@ interface AttachRequest {
   routes: NativeRouteRequest[];
 }
 
-/** Validates an attach spec completely, before anything is sent. */
-function attachRequest(spec: AttachSpec): AttachRequest {
+/**
+ * Validates an attach spec completely, before anything is sent. Exported for the bench's profile
+ * case only (not from the package's index), which calls the binding with these arguments alone.
+ */
+export function attachRequest(spec: AttachSpec): AttachRequest {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ATTACH_KEYS, '');
   if (s.netns === undefined) check.reject('netns', "is required: the container's namespace");

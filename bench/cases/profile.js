@@ -6,7 +6,7 @@
 const { performance } = require('node:perf_hooks');
 const nl = require('../..');
 const { native } = require('../../dist/native');
-const { toNative } = require('../../dist/netns');
+const { attachRequest } = require('../../dist/containers');
 const { measureHandoff, startFloor } = require('../lib/floor');
 const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { median, ratio, seededRandom, shuffled, table, us } = require('../lib/stats');
@@ -54,10 +54,11 @@ async function profileCase({ quick, log }) {
         floorPhases.batch.push((r.phases.batchDone - r.phases.socketOpen) * 1e3);
         floorPhases.total.push(r.ms * 1e3);
       };
-      // The addon's binding called directly, its arguments prepared before the clock: nlkit
-      // without its JS layer (no validation, no result object), so what that layer costs shows.
+      // The addon's binding called directly, with the arguments attachContainer's own validation
+      // makes, prepared before the clock: nlkit without its JS layer (no validation, no result
+      // object), so what that layer costs shows.
       const viaBinding = async () => {
-        const args = [undefined, toNative(nsB), bridges[2].index, 'eth0', `pb${i}`, [hostAddress('10.92', i), 16, false], ['10.92.0.1'], undefined, undefined, undefined, undefined, undefined, undefined];
+        const { args } = attachRequest({ netns: nsB, bridge: bridges[2].index, hostIfname: `pb${i}`, addresses: [`${hostAddress('10.92', i)}/16`], gateway: '10.92.0.1' });
         const t0 = nowUs();
         await native.containerAttach(...args);
         bindingAlone.push(nowUs() - t0);
@@ -121,12 +122,12 @@ async function profileCase({ quick, log }) {
   );
   log('');
 
-  // The hand-offs' share is the machine's: the same two hand-offs in C, with nothing else.
+  // What the two hand-offs cost on this machine with nothing of nlkit's: the same in C.
   const rounds = quick ? 20 : 200;
   const handoff = { same: measureHandoff(rounds, 1000, 'same'), other: measureHandoff(rounds, 1000, 'other') };
   log(`The same two thread hand-offs in C on this machine (bench/handoff.c: a condition variable, the worker busy`);
-  log(`for 1 ms, both threads idle 1 ms between rounds; medians of ${rounds}). nlkit's JS thread keeps running after it queues`);
-  log('a call, so the scheduler wakes the worker on another CPU:\n');
+  log(`for 1 ms, both threads idle 1 ms between rounds; medians of ${rounds}). nlkit's JS thread is still running when`);
+  log('its worker wakes, so the worker wakes on the other CPU:\n');
   log(
     table(
       ['C threads pinned to', 'to the worker', 'back'],
