@@ -162,6 +162,8 @@ export interface NativeJobTiming {
   syscalls: number;
   delivered: number;
   settled: number;
+  /** Which of nlkit's worker threads ran it (0-based, in the order they started). */
+  worker: number;
 }
 
 export interface NativeBinding {

@@ -38,6 +38,7 @@ Napi::Value LastJobTiming(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   o.Set("syscalls", us(t.syscall_ns));
   o.Set("delivered", us(t.delivered));
   o.Set("settled", us(t.settled));
+  o.Set("worker", t.worker);
   return o;
 }
 

@@ -18,24 +18,36 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
   job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();  // cleared when the binding returns
   Napi::Promise promise = job->deferred.Promise();
   if (pending_++ == 0) delivery_.Ref(env);
+  Sleeper* sleeper = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     TopUpThreadsLocked();
     job->timing.submitted = MonotonicNs();
     queue_.push_back(std::move(job));
+    sleeper = TakeIdleLocked();
   }
-  cv_.notify_one();
+  if (sleeper != nullptr) sleeper->cv.notify_one();
   return promise;
+}
+
+WorkerPool::Sleeper* WorkerPool::TakeIdleLocked() {
+  if (idle_.empty()) return nullptr;
+  Sleeper* s = idle_.back();
+  idle_.pop_back();
+  s->woken = true;
+  return s;
 }
 
 void WorkerPool::TopUpThreadsLocked() {
   while (live_ < thread_count_) {
     ++live_;
-    threads_.emplace_back([this] { Loop(); });
+    const auto ordinal = static_cast<uint32_t>(threads_.size());
+    Sleeper& self = *sleepers_.emplace_back(std::make_unique<Sleeper>());
+    threads_.emplace_back([this, ordinal, &self] { Loop(ordinal, self); });
   }
 }
 
-void WorkerPool::Loop() {
+void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
   // Signals belong to the JS thread; a blocked worker is never interrupted by one.
   sigset_t all;
   sigfillset(&all);
@@ -46,7 +58,13 @@ void WorkerPool::Loop() {
     std::unique_ptr<Job> job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // A job queued while every worker was busy is taken before sleeping; a worker woken for a
+      // job another one took first goes back on the stack.
+      while (!stopping_ && queue_.empty()) {
+        self.woken = false;
+        idle_.push_back(&self);
+        self.cv.wait(lock, [&] { return self.woken; });
+      }
       if (stopping_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -55,6 +73,7 @@ void WorkerPool::Loop() {
       job->outcome.emplace(home.error());
     } else {
       job->timing.started = MonotonicNs();
+      job->timing.worker = ordinal;
       const uint64_t syscalls_before = SyscallNsOfThisThread();
       job->outcome.emplace(job->work());
       job->timing.syscall_ns = SyscallNsOfThisThread() - syscalls_before;
@@ -69,7 +88,7 @@ void WorkerPool::Loop() {
       // the next Submit, on the JS thread, starts a replacement that begins at home.
       std::lock_guard<std::mutex> lock(mu_);
       --live_;
-      return;
+      return;  // never on idle_: it pushes itself only while waiting
     }
   }
 }
@@ -116,8 +135,9 @@ void WorkerPool::Stop() {
     stopped_ = true;
     stopping_ = true;
     queue_.clear();
+    // Each sleeper wakes to see stopping_; none pushes itself again.
+    while (Sleeper* s = TakeIdleLocked()) s->cv.notify_one();
   }
-  cv_.notify_all();
   // Joining outside the lock: a poisoned thread may be adding its replacement. Collect until
   // no thread is left unjoined.
   for (size_t i = 0;; ++i) {

@@ -37,6 +37,7 @@ struct JobTiming {
   uint64_t syscall_ns = 0; // of started..finished, time inside netlink/namespace system calls
   uint64_t delivered = 0;  // the JS thread began settling it
   uint64_t settled = 0;    // the promise is resolved or rejected
+  uint32_t worker = 0;     // which worker ran it: its ordinal in the order threads started
 };
 
 struct Job {
@@ -66,12 +67,23 @@ class WorkerPool {
   const JobTiming& last_timing() const { return last_timing_; }
 
  private:
+  // Each worker sleeps on its own condition variable, so the pool chooses which one wakes: the one
+  // that went idle last (a stack). A shared condition variable wakes the one that has slept
+  // longest, so with calls one at a time every call ran on the coldest thread (stack, per-thread
+  // buffers and the kernel's task state all evicted).
+  struct Sleeper {
+    std::condition_variable cv;
+    bool woken = false;  // under mu_
+  };
   static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
-  void Loop();
+  void Loop(uint32_t ordinal, Sleeper& self);
   // Starts threads until `thread_count_` are live. Only ever called on the JS thread, which is in
   // the namespace the process started in: a new thread inherits the creating thread's namespace,
   // and must start at home.
   void TopUpThreadsLocked();
+  // Under mu_: takes the worker that went idle last off the stack, marked woken (notify it after
+  // unlocking); null when every worker is busy.
+  Sleeper* TakeIdleLocked();
 
   using Delivery = Napi::TypedThreadSafeFunction<WorkerPool, Job, &WorkerPool::CallJs>;
   Delivery delivery_;
@@ -81,7 +93,10 @@ class WorkerPool {
   uint64_t entered_ = 0;       // JS thread only
   JobTiming last_timing_;      // JS thread only
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::vector<Sleeper*> idle_;  // under mu_; back() went idle last
+  // One per thread ever started, owned here rather than on the thread's stack: Submit notifies a
+  // sleeper after unlocking, when its thread may already have run the job and ended.
+  std::vector<std::unique_ptr<Sleeper>> sleepers_;  // under mu_
   std::deque<std::unique_ptr<Job>> queue_;
   std::vector<std::thread> threads_;
   bool stopping_ = false;
