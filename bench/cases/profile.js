@@ -10,27 +10,42 @@ const { attachRequest } = require('../../dist/containers');
 const { measureHandoff, startFloor } = require('../lib/floor');
 const { containerNetns, dropNamespaces, settle } = require('../lib/machine');
 const { median, ratio, seededRandom, shuffled, table, us } = require('../lib/stats');
-const { hostAddress } = require('./attach');
+const { WAYS: ATTACH_WAYS, hostAddress } = require('./attach');
+const { startExecRunner } = require('../lib/exec-runner');
 
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
+
+// For the split by predecessor: what kind of work ran just before a sample.
+const KIND = { viaNlkit: 'nlkit', viaBinding: 'nlkit', viaFloor: 'floor', viaIp: 'ip' };
+const KINDS = [
+  ['nlkit', "nlkit's own call"],
+  ['floor', 'the C floor (1 ms, another process)'],
+  ['ip', '`ip` commands (about 25 ms of processes)'],
+];
 
 async function profileCase({ quick, log }) {
   const n = quick ? 20 : 300;
   const floor = startFloor();
+  const exec = startExecRunner();
   const stages = { js: [], read: [], queue: [], syscalls: [], worker: [], back: [], materialize: [], settle: [], total: [] };
   const floorPhases = { veth: [], socket: [], batch: [], total: [] };
   const bindingAlone = [];
+  // The kind of way that ran just before each attachContainer and floor sample ('none' first).
+  const nlkitAfter = [];
+  const floorAfter = [];
+  let previous = 'none';
   const made = [];
   const bridges = [];
   const random = seededRandom(n);
   try {
-    for (let k = 0; k < 3; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
+    for (let k = 0; k < 4; k++) bridges.push((await nl.ensureBridge({ name: `benchpr${k}`, addresses: [`10.${90 + k}.0.1/16`] })).link);
     await settle();
     for (let i = 0; i < n; i++) {
       const nsA = await containerNetns(`p-a${i}`);
       const nsF = await containerNetns(`p-f${i}`);
       const nsB = await containerNetns(`p-b${i}`);
-      made.push(nsA, nsF, nsB);
+      const nsI = await containerNetns(`p-i${i}`);
+      made.push(nsA, nsF, nsB, nsI);
       const viaNlkit = async () => {
         const spec = { netns: nsA, bridge: bridges[0].index, hostIfname: `pa${i}`, addresses: [`${hostAddress('10.90', i)}/16`], gateway: '10.90.0.1' };
         const t0 = nowUs();
@@ -46,6 +61,7 @@ async function profileCase({ quick, log }) {
         stages.materialize.push(t.settled - t.delivered);
         stages.settle.push(t1 - t.settled);
         stages.total.push(t1 - t0);
+        nlkitAfter.push(previous);
       };
       const viaFloor = async () => {
         const r = await floor.attach({ netnsPath: nsF.path, hostIfname: `pf${i}`, bridgeIndex: bridges[1].index, address: hostAddress('10.91', i), prefixLength: 16, gateway: '10.91.0.1' });
@@ -53,6 +69,7 @@ async function profileCase({ quick, log }) {
         floorPhases.socket.push((r.phases.socketOpen - r.phases.vethCreated) * 1e3);
         floorPhases.batch.push((r.phases.batchDone - r.phases.socketOpen) * 1e3);
         floorPhases.total.push(r.ms * 1e3);
+        floorAfter.push(previous);
       };
       // The addon's binding called directly, with the arguments attachContainer's own validation
       // makes, prepared before the clock: nlkit without its JS layer (no validation, no result
@@ -63,10 +80,17 @@ async function profileCase({ quick, log }) {
         await native.containerAttach(...args);
         bindingAlone.push(nowUs() - t0);
       };
-      for (const way of shuffled([viaNlkit, viaFloor, viaBinding], random)) await way();
+      // The attach case's `ip` way, here only to give the other ways a predecessor that is
+      // processes: how each stage pays for sleeping through them.
+      const viaIp = () => ATTACH_WAYS.ipCommands({ ns: nsI, bridge: bridges[3], host: `pi${i}`, address: hostAddress('10.93', i), gateway: '10.93.0.1' }, { exec });
+      for (const way of shuffled([viaNlkit, viaFloor, viaBinding, viaIp], random)) {
+        await way();
+        previous = KIND[way.name];
+      }
     }
   } finally {
     await floor.close();
+    await exec.close();
     await dropNamespaces(made);
     for (const b of bridges) await nl.deleteLink(b.index).catch(() => {});
     await settle();
@@ -75,7 +99,7 @@ async function profileCase({ quick, log }) {
   const total = median(stages.total);
   const row = (label, xs, where) => [label, where, us(median(xs)), `${((100 * median(xs)) / total).toFixed(0)}%`];
   log('## profile: where one attachContainer spends its time\n');
-  log(`${n} calls, each interleaved (in shuffled order) with the C floor doing the same and with the bare binding;`);
+  log(`${n} calls, each interleaved (in shuffled order) with the C floor doing the same, the bare binding and \`ip\`;`);
   log('medians per stage (they need not add up to the median total). "system calls" is the worker\'s time inside');
   log('sendmsg/recvmsg/setns/socket: the kernel\'s work.\n');
   log(
@@ -122,6 +146,29 @@ async function profileCase({ quick, log }) {
   );
   log('');
 
+  // The same stages split by what ran just before: which of them pay for a cold machine.
+  const split = (xs, after, kind) => median(xs.filter((_, j) => after[j] === kind));
+  const splitRow = (label, xs) => [label, ...KINDS.map(([kind]) => us(split(xs, nlkitAfter, kind)))];
+  log('The same medians by what ran just before the call: nlkit\'s own (the bare binding or attachContainer, about');
+  log('half the calls: the ways are shuffled every round), the floor, or `ip`. The floor\'s by the same:\n');
+  log(
+    table(
+      ['stage', ...KINDS.map(([, label]) => `after ${label}`)],
+      [
+        splitRow('JS before the binding (validation)', stages.js),
+        splitRow('addon on the JS thread (request, result)', stages.read.map((x, j) => x + stages.materialize[j])),
+        splitRow('JS after the addon (promise, result)', stages.settle),
+        splitRow('thread hand-offs (queue and back)', stages.queue.map((x, j) => x + stages.back[j])),
+        splitRow('addon on the worker', stages.worker),
+        splitRow('system calls', stages.syscalls),
+        splitRow('**attachContainer, total**', stages.total),
+        ['C floor, total', ...KINDS.map(([kind]) => us(split(floorPhases.total, floorAfter, kind)))],
+        ['attachContainer vs floor', ...KINDS.map(([kind]) => ratio(split(stages.total, nlkitAfter, kind), split(floorPhases.total, floorAfter, kind)))],
+      ],
+    ),
+  );
+  log('');
+
   // What the two hand-offs cost on this machine with nothing of nlkit's: the same in C.
   const rounds = quick ? 20 : 200;
   const handoff = { same: measureHandoff(rounds, 1000, 'same'), other: measureHandoff(rounds, 1000, 'other') };
@@ -137,7 +184,7 @@ async function profileCase({ quick, log }) {
     ),
   );
   log('');
-  return { stages, floorPhases, bindingAlone, handoff };
+  return { stages, floorPhases, bindingAlone, nlkitAfter, floorAfter, handoff };
 }
 
 module.exports = { profileCase };
