@@ -162,7 +162,8 @@ export interface NativeJobTiming {
   syscalls: number;
   delivered: number;
   settled: number;
-  /** Which of nlkit's worker threads ran it (0-based, in the order they started). */
+  /** Which of nlkit's worker threads ran it: 0-based, in the order they started (a replacement
+   *  for a thread that could not get back to its own namespace takes the next number). */
   worker: number;
 }
 
@@ -170,8 +171,10 @@ export interface NativeBinding {
   threads: number;
   /** Tests only (netlink/fault_injection.h): the `after`-th netlink round trip from now fails with
    *  `errno` without reaching the kernel; after 0 disarms. Returns how many round trips were still
-   *  to go before the previously armed one (0: none armed, or it fired), read before re-arming. */
-  injectFault(arm?: { after: number; errno: number }): number;
+   *  to go before the previously armed one (0: none armed, or it fired), read before re-arming.
+   *  `failReturnHome`: the next worker to leave a namespace it entered stays there, as if setns()
+   *  back had failed; the thread ends and another takes its place. Any call without it disarms it. */
+  injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean }): number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
   linkGet(req: { netns?: NativeNetns; link: string | number }): Promise<Link>;
   linkList(req: { netns?: NativeNetns; kind?: string; master?: string | number }): Promise<Link[]>;

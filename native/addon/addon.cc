@@ -47,7 +47,9 @@ Napi::Value SetLinkFactory(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   addon.set_link_factory(info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
-// Tests only: injectFault({ after, errno }) arms netlink/fault_injection.h (after 0 disarms).
+// Tests only: injectFault({ after, errno }) arms netlink/fault_injection.h (after 0 disarms);
+// with failReturnHome: true, the next worker to leave a namespace stays in it (and is poisoned);
+// any other call disarms that.
 // Returns the round trips that were still to go before the previously armed one would have failed
 // (0: none armed, or it fired), read before re-arming.
 Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
@@ -55,6 +57,7 @@ Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && info[0].IsObject()) {
     Napi::Object o = info[0].As<Napi::Object>();
     ArmFault(o.Get("after").ToNumber().Uint32Value(), o.Get("errno").ToNumber().Int32Value());
+    ArmHomeFault(o.Get("failReturnHome").ToBoolean().Value());
   }
   return Napi::Number::New(info.Env(), left);
 }

@@ -17,15 +17,17 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
   auto job = std::make_unique<Job>(env, std::move(work));
   job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();  // cleared when the binding returns
   Napi::Promise promise = job->deferred.Promise();
-  if (pending_++ == 0) delivery_.Ref(env);
   Sleeper* sleeper = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    TopUpThreadsLocked();
+    if (!TopUpThreadsLocked()) {
+      throw Napi::Error::New(env, "nlkit: cannot start a worker thread (" + thread_error_ + ")");
+    }
     job->timing.submitted = MonotonicNs();
     queue_.push_back(std::move(job));
     sleeper = TakeIdleLocked();
   }
+  if (pending_++ == 0) delivery_.Ref(env);
   if (sleeper != nullptr) sleeper->cv.notify_one();
   return promise;
 }
@@ -38,13 +40,39 @@ WorkerPool::Sleeper* WorkerPool::TakeIdleLocked() {
   return s;
 }
 
-void WorkerPool::TopUpThreadsLocked() {
-  while (live_ < thread_count_) {
-    ++live_;
-    const auto ordinal = static_cast<uint32_t>(threads_.size());
-    Sleeper& self = *sleepers_.emplace_back(std::make_unique<Sleeper>());
-    threads_.emplace_back([this, ordinal, &self] { Loop(ordinal, self); });
+void WorkerPool::PushIdleLocked(Sleeper& self, bool coldest) {
+  self.woken = false;
+  self.on_stack = true;
+  // Never reallocates: reserved for every thread ever started (TopUpThreadsLocked).
+  if (coldest) {
+    idle_.insert(idle_.begin(), &self);
+  } else {
+    idle_.push_back(&self);
   }
+}
+
+bool WorkerPool::TopUpThreadsLocked() {
+  while (live_ < thread_count_) {
+    const auto ordinal = static_cast<uint32_t>(threads_.size());
+    try {
+      sleepers_.reserve(sleepers_.size() + 1);
+      threads_.reserve(threads_.size() + 1);
+      idle_.reserve(sleepers_.size() + 1);
+      Sleeper* self = sleepers_.emplace_back(std::make_unique<Sleeper>()).get();
+      try {
+        threads_.emplace_back([this, ordinal, self] { Loop(ordinal, *self); });
+      } catch (...) {
+        sleepers_.pop_back();
+        throw;
+      }
+    } catch (const std::exception& e) {
+      // Out of threads or memory: run on the threads there are; with none, the call fails.
+      thread_error_ = e.what();
+      return live_ > 0;
+    }
+    ++live_;
+  }
+  return true;
 }
 
 void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
@@ -52,50 +80,77 @@ void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  // The thread is at home whenever it is between jobs, so a failed first try is retried per job.
   Status home = ThreadHome::Init();
+  bool started = false;
 
   for (;;) {
     std::unique_ptr<Job> job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // A job queued while every worker was busy is taken before sleeping; a worker woken for a
-      // job another one took first goes back on the stack.
-      while (!stopping_ && queue_.empty()) {
-        self.woken = false;
-        idle_.push_back(&self);
-        self.cv.wait(lock, [&] { return self.woken; });
+      for (;;) {
+        if (self.on_stack) {
+          self.cv.wait(lock, [&] { return self.woken; });
+          self.on_stack = false;
+        }
+        if (stopping_) return;
+        if (!queue_.empty()) break;
+        // A worker woken for a job another one took first goes back on the stack. A new thread
+        // goes to the bottom: it is the coldest.
+        PushIdleLocked(self, !started);
       }
-      if (stopping_) return;
+      started = true;
       job = std::move(queue_.front());
       queue_.pop_front();
     }
+    job->timing.worker = ordinal;
+    if (!home.ok()) home = ThreadHome::Init();
     if (!home.ok()) {
       job->outcome.emplace(home.error());
     } else {
       job->timing.started = MonotonicNs();
-      job->timing.worker = ordinal;
       const uint64_t syscalls_before = SyscallNsOfThisThread();
       job->outcome.emplace(job->work());
       job->timing.syscall_ns = SyscallNsOfThisThread() - syscalls_before;
       job->timing.finished = MonotonicNs();
     }
+    const bool poisoned = ThreadHome::poisoned();
+    bool stranded = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (poisoned) {
+        // This thread could not return to its own namespace: it must run nothing else. It ends,
+        // and the JS thread starts a replacement that begins at home: on the next Submit, or at
+        // once if this was the last thread and calls are waiting.
+        stranded = --live_ == 0 && !queue_.empty() && !stopping_;
+      } else if (!stopping_ && queue_.empty()) {
+        // Back on the stack before the result wakes the JS thread, whose next call (which the
+        // result may prompt at once) must find this thread, still warm, on top.
+        PushIdleLocked(self, false);
+      }
+    }
     Job* raw = job.release();
     if (delivery_.NonBlockingCall(raw) != napi_ok) {
       std::unique_ptr<Job> dropped(raw);  // env is going away; nobody is waiting
     }
-    if (ThreadHome::poisoned()) {
-      // This thread could not return to its own namespace: it must run nothing else. It ends;
-      // the next Submit, on the JS thread, starts a replacement that begins at home.
-      std::lock_guard<std::mutex> lock(mu_);
-      --live_;
-      return;  // never on idle_: it pushes itself only while waiting
+    if (poisoned) {
+      if (stranded) delivery_.NonBlockingCall(nullptr);  // CallJs tops the threads up
+      return;
     }
   }
 }
 
 void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* raw) {
   std::unique_ptr<Job> job(raw);
-  if (env == nullptr || job == nullptr) return;
+  if (env == nullptr) return;
+  if (job == nullptr) {
+    // The last worker ended (it could not get home) with calls still queued.
+    std::lock_guard<std::mutex> lock(pool->mu_);
+    // New threads look at the queue before they first sleep. (Failing to start any leaves the
+    // calls queued for the next Submit, which reports why.)
+    if (!pool->stopping_) pool->TopUpThreadsLocked();
+    return;
+  }
   job->timing.delivered = MonotonicNs();
   // Recorded when this callback returns, however it returns.
   struct Record {
@@ -138,8 +193,8 @@ void WorkerPool::Stop() {
     // Each sleeper wakes to see stopping_; none pushes itself again.
     while (Sleeper* s = TakeIdleLocked()) s->cv.notify_one();
   }
-  // Joining outside the lock: a poisoned thread may be adding its replacement. Collect until
-  // no thread is left unjoined.
+  // Joining outside the lock, collecting until no thread is left unjoined. (Replacements are only
+  // started on the JS thread, which is here, so none appear while this runs.)
   for (size_t i = 0;; ++i) {
     std::thread t;
     {

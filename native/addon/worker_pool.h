@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -73,14 +74,18 @@ class WorkerPool {
   // buffers and the kernel's task state all evicted).
   struct Sleeper {
     std::condition_variable cv;
-    bool woken = false;  // under mu_
+    bool woken = false;     // under mu_: taken off the stack for a job (or to stop)
+    bool on_stack = false;  // its own thread only: it pushed itself and has not yet waited
   };
   static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
   void Loop(uint32_t ordinal, Sleeper& self);
   // Starts threads until `thread_count_` are live. Only ever called on the JS thread, which is in
   // the namespace the process started in: a new thread inherits the creating thread's namespace,
-  // and must start at home.
-  void TopUpThreadsLocked();
+  // and must start at home. False when no thread is live and none could be started
+  // (`thread_error_` says why).
+  bool TopUpThreadsLocked();
+  // Under mu_: `self` goes idle, on top of the stack or, for a thread that never ran, at the bottom.
+  void PushIdleLocked(Sleeper& self, bool coldest);
   // Under mu_: takes the worker that went idle last off the stack, marked woken (notify it after
   // unlocking); null when every worker is busy.
   Sleeper* TakeIdleLocked();
@@ -99,6 +104,7 @@ class WorkerPool {
   std::vector<std::unique_ptr<Sleeper>> sleepers_;  // under mu_
   std::deque<std::unique_ptr<Job>> queue_;
   std::vector<std::thread> threads_;
+  std::string thread_error_;  // under mu_
   bool stopping_ = false;
   bool stopped_ = false;
 };

@@ -7,7 +7,14 @@ namespace nlkit {
 namespace {
 std::atomic<uint32_t> g_countdown{0};
 std::atomic<int> g_errnum{0};
+std::atomic<bool> g_home_fault{false};
 }  // namespace
+
+void ArmHomeFault(bool armed) { g_home_fault.store(armed, std::memory_order_release); }
+
+bool TakeHomeFault() {
+  return g_home_fault.load(std::memory_order_relaxed) && g_home_fault.exchange(false, std::memory_order_acq_rel);
+}
 
 void ArmFault(uint32_t after, int errnum) {
   g_errnum.store(errnum, std::memory_order_relaxed);

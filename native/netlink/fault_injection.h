@@ -18,4 +18,10 @@ uint32_t FaultCountdown();
 // Called once per round trip: true, with the errno, for the one that must fail.
 bool TakeFault(int* errnum);
 
+// The second hook: the next worker thread to leave a namespace it entered stays there, as if the
+// setns() back home had failed, so the thread is poisoned (netns/namespace.h) and must end.
+// Armed by true, disarmed by false.
+void ArmHomeFault(bool armed);
+bool TakeHomeFault();
+
 }  // namespace nlkit

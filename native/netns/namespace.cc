@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "netlink/fault_injection.h"
 
 namespace nlkit {
 
@@ -59,7 +60,7 @@ Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
 NetnsVisit::~NetnsVisit() {
   if (!active_) return;
   SyscallTimer timer;
-  if (::setns(t_home_fd.get(), CLONE_NEWNET) != 0) ThreadHome::Poison();
+  if (TakeHomeFault() || ::setns(t_home_fd.get(), CLONE_NEWNET) != 0) ThreadHome::Poison();
 }
 
 Result<std::optional<NetnsVisit>> EnterUnlessHome(const Namespace& ns) {
