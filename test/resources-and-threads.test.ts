@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  attachContainer,
   createBridge,
   createNetns,
   createVethPair,
@@ -154,6 +155,40 @@ describe('threads', () => {
     );
     for (const ns of made) ns.close();
     expect(burst.size).toBeGreaterThan(1);
+  });
+
+  it('container attaches run one at a time, and other calls run beside them', async () => {
+    // The kernel serialises attaches on its RTNL lock; side by side they only make nlkit's threads
+    // contend for it (native/addon/worker_pool.h, Lane::kOneAtATime). A lookup is not held behind them.
+    await warmUp();
+    const host = await createNetns();
+    const containers = await Promise.all(Array.from({ length: 8 }, () => createNetns()));
+    try {
+      await createBridge('br0', { netns: host });
+      await setLink('br0', { up: true }, { netns: host });
+      const order: string[] = [];
+      const spans: { started: number; finished: number }[] = [];
+      const attaches = containers.map((netns, i) =>
+        attachContainer({ hostNetns: host, netns, bridge: 'br0', hostIfname: `ac${i}`, addresses: [`10.77.0.${i + 2}/24`] }).then(() => {
+          // The timing of the call settled last: this one's, or (read late) another's, which the
+          // dedup below drops.
+          const t = native.lastJobTiming();
+          spans.push({ started: t.started, finished: t.finished });
+          order.push(`attach${i}`);
+        }),
+      );
+      const lookup = getLink('lo').then(() => order.push('lookup'));
+      await Promise.all([...attaches, lookup]);
+      // The lookup did not wait for the queue of attaches ahead of it.
+      expect(order.indexOf('lookup'), order.join(' ')).toBeLessThan(3);
+      // No two attaches ran at the same time.
+      const unique = [...new Map(spans.map((s) => [s.started, s])).values()].sort((a, b) => a.started - b.started);
+      expect(unique.length).toBeGreaterThan(4);
+      for (let i = 1; i < unique.length; i++) expect(unique[i]!.started).toBeGreaterThanOrEqual(unique[i - 1]!.finished);
+    } finally {
+      for (const c of containers) c.close();
+      host.close();
+    }
   });
 
   it('a worker that cannot get back to its own namespace ends, and the calls queued behind it still run', async () => {

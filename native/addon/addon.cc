@@ -151,12 +151,15 @@ NetnsTarget NlkitAddon::Target(const Napi::Value& v, const char* what) {
 }
 
 Napi::Promise NlkitAddon::SubmitIn(Napi::Env env, NetnsTarget where,
-                                   std::function<Result<Materializer>(Namespace&)> work) {
-  return pool_->Submit(env, [where = std::move(where), work = std::move(work)]() -> Result<Materializer> {
-    auto ns = OpenTarget(where);
-    if (!ns) return std::move(ns.error());
-    return work(**ns);
-  });
+                                   std::function<Result<Materializer>(Namespace&)> work, Lane lane) {
+  return pool_->Submit(
+      env,
+      [where = std::move(where), work = std::move(work)]() -> Result<Materializer> {
+        auto ns = OpenTarget(where);
+        if (!ns) return std::move(ns.error());
+        return work(**ns);
+      },
+      lane);
 }
 
 uint32_t NlkitAddon::AddHandle(NamespacePtr ns) {

@@ -28,7 +28,8 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   const Napi::FunctionReference& link_factory() const { return link_factory_; }
   void set_link_factory(Napi::Function f) { link_factory_ = Napi::Persistent(f); }
   // Queues `work` to run on a worker against the namespace `where` (opened there if it is a path).
-  Napi::Promise SubmitIn(Napi::Env env, NetnsTarget where, std::function<Result<Materializer>(Namespace&)> work);
+  Napi::Promise SubmitIn(Napi::Env env, NetnsTarget where, std::function<Result<Materializer>(Namespace&)> work,
+                         Lane lane = Lane::kAny);
   // Reads a request's namespace field: undefined = the process's initial namespace, a number =
   // an open handle (a closed one throws), a string = a path opened for this call only.
   NetnsTarget TargetOf(const Napi::Object& request, const char* key);

@@ -97,7 +97,8 @@ Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
                           auto r = AttachContainer(host, *ctr, std::move(spec));
                           if (!r) return std::move(r.error());
                           return Materializer([r = std::move(*r)](Napi::Env env) { return AttachedEndsToJs(env, r); });
-                        });
+                        },
+                        Lane::kOneAtATime);
 }
 
 // Succeeds when the link, or the namespace it was in, is already gone.

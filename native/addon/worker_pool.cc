@@ -13,8 +13,9 @@ WorkerPool::WorkerPool(Napi::Env env, size_t threads) : thread_count_(threads ==
 
 WorkerPool::~WorkerPool() { Stop(); }
 
-Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
+Napi::Promise WorkerPool::Submit(Napi::Env env, Work work, Lane lane) {
   auto job = std::make_unique<Job>(env, std::move(work));
+  job->lane = lane;
   job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();  // cleared when the binding returns
   Napi::Promise promise = job->deferred.Promise();
   Sleeper* sleeper = nullptr;
@@ -24,8 +25,12 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work) {
       throw Napi::Error::New(env, "nlkit: cannot start a worker thread (" + thread_error_ + ")");
     }
     job->timing.submitted = MonotonicNs();
+    // A one-at-a-time job behind another (running or queued) wakes nobody: the worker that runs
+    // the one before takes it next.
+    const bool startable = lane == Lane::kAny || (!one_at_a_time_running_ && one_at_a_time_queued_ == 0);
+    if (lane == Lane::kOneAtATime) ++one_at_a_time_queued_;
     queue_.push_back(std::move(job));
-    sleeper = TakeIdleLocked();
+    if (startable) sleeper = TakeIdleLocked();
   }
   if (pending_++ == 0) delivery_.Ref(env);
   if (sleeper != nullptr) sleeper->cv.notify_one();
@@ -38,6 +43,24 @@ WorkerPool::Sleeper* WorkerPool::TakeIdleLocked() {
   idle_.pop_back();
   s->woken = true;
   return s;
+}
+
+bool WorkerPool::HasRunnableLocked() const {
+  return queue_.size() > one_at_a_time_queued_ || (one_at_a_time_queued_ > 0 && !one_at_a_time_running_);
+}
+
+std::unique_ptr<Job> WorkerPool::TakeRunnableLocked() {
+  auto it = queue_.begin();
+  if (one_at_a_time_running_) {
+    while (it != queue_.end() && (*it)->lane == Lane::kOneAtATime) ++it;
+  }
+  std::unique_ptr<Job> job = std::move(*it);  // callers checked HasRunnableLocked()
+  queue_.erase(it);
+  if (job->lane == Lane::kOneAtATime) {
+    --one_at_a_time_queued_;
+    one_at_a_time_running_ = true;
+  }
+  return job;
 }
 
 void WorkerPool::PushIdleLocked(Sleeper& self, bool coldest) {
@@ -94,14 +117,13 @@ void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
           self.on_stack = false;
         }
         if (stopping_) return;
-        if (!queue_.empty()) break;
+        if (HasRunnableLocked()) break;
         // A worker woken for a job another one took first goes back on the stack. A new thread
         // goes to the bottom: it is the coldest.
         PushIdleLocked(self, !started);
       }
       started = true;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      job = TakeRunnableLocked();
     }
     job->timing.worker = ordinal;
     if (!home.ok()) home = ThreadHome::Init();
@@ -116,19 +138,24 @@ void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
     }
     const bool poisoned = ThreadHome::poisoned();
     bool stranded = false;
+    Sleeper* successor = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (job->lane == Lane::kOneAtATime) one_at_a_time_running_ = false;
       if (poisoned) {
         // This thread could not return to its own namespace: it must run nothing else. It ends,
         // and the JS thread starts a replacement that begins at home: on the next Submit, or at
-        // once if this was the last thread and calls are waiting.
+        // once if this was the last thread and calls are waiting. Another live worker takes the
+        // one-at-a-time job this one would have taken next.
         stranded = --live_ == 0 && !queue_.empty() && !stopping_;
-      } else if (!stopping_ && queue_.empty()) {
+        if (!stopping_ && HasRunnableLocked()) successor = TakeIdleLocked();
+      } else if (!stopping_ && !HasRunnableLocked()) {
         // Back on the stack before the result wakes the JS thread, whose next call (which the
         // result may prompt at once) must find this thread, still warm, on top.
         PushIdleLocked(self, false);
       }
     }
+    if (successor != nullptr) successor->cv.notify_one();
     Job* raw = job.release();
     if (delivery_.NonBlockingCall(raw) != napi_ok) {
       std::unique_ptr<Job> dropped(raw);  // env is going away; nobody is waiting
@@ -190,6 +217,7 @@ void WorkerPool::Stop() {
     stopped_ = true;
     stopping_ = true;
     queue_.clear();
+    one_at_a_time_queued_ = 0;
     // Each sleeper wakes to see stopping_; none pushes itself again.
     while (Sleeper* s = TakeIdleLocked()) s->cv.notify_one();
   }
