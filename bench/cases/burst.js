@@ -71,7 +71,8 @@ async function burstCase({ quick, log }) {
   }
   log('## burst: concurrent attachContainer calls\n');
   log(`B calls issued at once vs the same B one after another; ${rounds} pairs of rounds, alternating which goes first,`);
-  log(`fresh namespaces and bridge per round. nlkit runs them on its ${require('../../dist/native').native.threads} worker threads; the kernel serialises them on RTNL.\n`);
+  log('fresh namespaces and bridge per round. The kernel serialises attaches on RTNL, and nlkit runs them one at a time');
+  log('(other calls beside them): what a burst can save is nlkit\'s own overhead between them.\n');
   log(table(['B', 'serial total', 'burst total', 'burst vs serial (median of pairs)', 'per call in burst: median', 'p99', 'errors'], rows));
   log('');
   return results;
