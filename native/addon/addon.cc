@@ -135,8 +135,9 @@ void NlkitAddon::Cleanup(void* self) {
 NetnsTarget NlkitAddon::TargetOf(const Napi::Object& request, const char* key) { return Target(request.Get(key), key); }
 
 NetnsTarget NlkitAddon::Target(const Napi::Value& v, const char* what) {
-  if (v.IsUndefined() || v.IsNull()) return initial_;
-  if (v.IsNumber()) {
+  const napi_valuetype t = v.Type();  // once: each Is...() is a napi_typeof of its own
+  if (t == napi_undefined || t == napi_null) return initial_;
+  if (t == napi_number) {
     const uint32_t id = v.As<Napi::Number>().Uint32Value();
     auto it = handles_.find(id);
     if (it == handles_.end()) {
@@ -146,7 +147,7 @@ NetnsTarget NlkitAddon::Target(const Napi::Value& v, const char* what) {
     }
     return it->second;
   }
-  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
+  if (t == napi_string) return v.As<Napi::String>().Utf8Value();
   throw Napi::TypeError::New(v.Env(), std::string("nlkit native: '") + what + "' must be a handle id or a path");
 }
 

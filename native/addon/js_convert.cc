@@ -10,7 +10,19 @@ namespace {
 [[noreturn]] void Bad(Napi::Env env, const char* what, const char* want) {
   throw Napi::TypeError::New(env, std::string("nlkit native: '") + what + "' must be " + want);
 }
-bool Absent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+// The readers below ask a value's type once: every Is...() is a napi_typeof of its own, which
+// walks V8's type checks in turn, and an argument read that way cost three of them.
+bool Absent(napi_valuetype t) { return t == napi_undefined || t == napi_null; }
+// A string's UTF-8, in one Node-API call when it fits a small buffer (names and addresses do);
+// Napi::String::Utf8Value always makes two (length, then copy).
+std::string Utf8Of(const Napi::Value& v) {
+  char small[64];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(v.Env(), v, small, sizeof(small), &len) == napi_ok && len + 1 < sizeof(small)) {
+    return std::string(small, len);
+  }
+  return v.As<Napi::String>().Utf8Value();
+}
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -27,31 +39,35 @@ Napi::Object RequestArg(const Napi::CallbackInfo& info) {
 }
 
 std::optional<uint32_t> ArgU32(const Napi::Value& v, const char* what) {
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsNumber()) Bad(v.Env(), what, "a number");
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t != napi_number) Bad(v.Env(), what, "a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 4294967295.0) || std::floor(d) != d) Bad(v.Env(), what, "an unsigned 32-bit integer");
   return static_cast<uint32_t>(d);
 }
 
 std::optional<int32_t> ArgI32(const Napi::Value& v, const char* what) {
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsNumber()) Bad(v.Env(), what, "a number");
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t != napi_number) Bad(v.Env(), what, "a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= -2147483648.0 && d <= 2147483647.0) || std::floor(d) != d) Bad(v.Env(), what, "a 32-bit integer");
   return static_cast<int32_t>(d);
 }
 
 std::optional<bool> ArgBool(const Napi::Value& v, const char* what) {
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsBoolean()) Bad(v.Env(), what, "a boolean");
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t != napi_boolean) Bad(v.Env(), what, "a boolean");
   return v.As<Napi::Boolean>().Value();
 }
 
 std::optional<std::string> ArgString(const Napi::Value& v, const char* what) {
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsString()) Bad(v.Env(), what, "a string");
-  return v.As<Napi::String>().Utf8Value();
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t != napi_string) Bad(v.Env(), what, "a string");
+  return Utf8Of(v);
 }
 
 std::string ReqArgString(const Napi::Value& v, const char* what) {
@@ -83,13 +99,14 @@ std::optional<IpAddr> ArgIp(const Napi::Value& v, const char* what) {
 }
 
 std::optional<LinkRefArg> ArgLinkRef(const Napi::Value& v, const char* what) {
-  if (Absent(v)) return std::nullopt;
-  if (v.IsNumber()) {
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t == napi_number) {
     auto i = ArgI32(v, what);
     if (!i || *i <= 0) Bad(v.Env(), what, "a positive ifindex");
     return LinkRefArg{*i, {}};
   }
-  if (v.IsString()) return LinkRefArg{0, v.As<Napi::String>().Utf8Value()};
+  if (t == napi_string) return LinkRefArg{0, Utf8Of(v)};
   Bad(v.Env(), what, "an interface name or ifindex");
 }
 
@@ -101,8 +118,9 @@ LinkRefArg ReqArgLinkRef(const Napi::Value& v, const char* what) {
 
 std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (Absent(v)) return std::nullopt;
-  if (!v.IsObject()) Bad(o.Env(), key, "an object");
+  const napi_valuetype t = v.Type();
+  if (Absent(t)) return std::nullopt;
+  if (t != napi_object && t != napi_function) Bad(o.Env(), key, "an object");  // as IsObject() had it
   return v.As<Napi::Object>();
 }
 

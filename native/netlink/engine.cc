@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <span>
 #include <string>
 
 #include "netlink/fault_injection.h"
@@ -10,8 +11,9 @@ namespace nlkit {
 
 std::optional<Message> FirstReply(const RequestOutcome& outcome, uint16_t type) {
   for (const auto& reply : outcome.replies) {
-    auto messages = SplitMessages(Bytes(reply));
-    if (messages && messages->size() == 1 && (*messages)[0].header.nlmsg_type == type) return (*messages)[0];
+    MessageSplitter split{Bytes(reply)};
+    auto m = split.Next();
+    if (m && !split.Next() && split.Done().ok() && m->header.nlmsg_type == type) return m;
   }
   return std::nullopt;
 }
@@ -30,49 +32,50 @@ Error RefusalError(const AckInfo& ack, std::string operation, std::string object
 }
 
 namespace {
-// Receives one datagram and splits it into messages; a malformed one breaks the socket.
-Result<std::vector<Message>> ReceiveMessages(NetlinkSocket& socket) {
+// Receives one datagram and walks its messages through `on_message` (the bytes are valid during
+// the call only). A malformed datagram breaks the socket; an error from `on_message` ends the walk.
+template <typename OnMessage>
+Status ReceiveEach(NetlinkSocket& socket, OnMessage on_message) {
   auto datagram = socket.Receive();
   if (!datagram) return std::move(datagram.error());
-  auto messages = SplitMessages(*datagram);
-  if (!messages) socket.MarkBroken();
-  return messages;
+  MessageSplitter split(*datagram);
+  while (auto m = split.Next()) NLKIT_TRY(on_message(*m));
+  Status s = split.Done();
+  if (!s.ok()) socket.MarkBroken();
+  return s;
 }
-}  // namespace
 
-Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector<MessageBuilder>& requests,
-                                              const std::vector<bool>& wait_for) {
+// SendBatch with `wait_for` optional: null waits for every request (Transact). Nothing here
+// allocates but the outcomes and the replies they keep: it runs on every call.
+Result<std::vector<RequestOutcome>> Exchange(NetlinkSocket& socket, std::span<MessageBuilder> requests,
+                                             const std::vector<bool>* wait_for) {
+  const auto waits = [&](size_t i) { return wait_for == nullptr || (*wait_for)[i]; };
   std::vector<RequestOutcome> outcomes(requests.size());
   if (requests.empty()) return outcomes;
   if (int injected = 0; TakeFault(&injected)) {
     for (size_t i = 0; i < requests.size(); ++i) {
-      if (wait_for[i]) outcomes[i].ack = AckInfo{injected, "injected fault", -1};
+      if (waits(i)) outcomes[i].ack = AckInfo{injected, "injected fault", -1};
     }
     return outcomes;
   }
 
-  std::vector<const MessageBuilder*> ptrs;
-  ptrs.reserve(requests.size());
   const uint32_t first_seq = socket.NextSeq();
   size_t pending = 0;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (i > 0) socket.NextSeq();
     requests[i].SetSeq(first_seq + static_cast<uint32_t>(i));
     requests[i].AddFlags(NLM_F_REQUEST);
-    if (wait_for[i]) {
+    if (waits(i)) {
       requests[i].AddFlags(NLM_F_ACK);
       ++pending;
     }
-    ptrs.push_back(&requests[i]);
   }
-  NLKIT_TRY(socket.Send(ptrs));
+  NLKIT_TRY(socket.Send(requests));
 
   while (pending > 0) {
-    auto messages = ReceiveMessages(socket);
-    if (!messages) return std::move(messages.error());
-    for (const Message& m : *messages) {
+    NLKIT_TRY(ReceiveEach(socket, [&](const Message& m) -> Status {
       const uint32_t index = m.header.nlmsg_seq - first_seq;  // wraps to huge when stale
-      if (m.header.nlmsg_seq < first_seq || index >= requests.size()) continue;
+      if (m.header.nlmsg_seq < first_seq || index >= requests.size()) return OkStatus();
       RequestOutcome& out = outcomes[index];
       if (m.header.nlmsg_type == NLMSG_ERROR) {
         auto ack = DecodeError(m);
@@ -81,7 +84,7 @@ Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector
           return std::move(ack.error());
         }
         out.ack = std::move(*ack);
-        if (wait_for[index]) {
+        if (waits(index)) {
           --pending;
         } else if (out.ack.errnum != 0) {
           pending = 0;  // the batch as a whole was refused: nothing more will come
@@ -89,19 +92,24 @@ Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector
       } else if (m.header.nlmsg_type != NLMSG_NOOP && m.header.nlmsg_type != NLMSG_DONE) {
         out.replies.emplace_back(m.whole.begin(), m.whole.end());
       }
-    }
+      return OkStatus();
+    }));
   }
   return outcomes;
 }
+}  // namespace
+
+Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector<MessageBuilder>& requests,
+                                              const std::vector<bool>& wait_for) {
+  return Exchange(socket, requests, &wait_for);
+}
 
 Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
-  return SendBatch(socket, requests, std::vector<bool>(requests.size(), true));
+  return Exchange(socket, requests, nullptr);
 }
 
 Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request) {
-  std::vector<MessageBuilder> batch;
-  batch.push_back(std::move(request));
-  auto outcomes = Transact(socket, batch);
+  auto outcomes = Exchange(socket, std::span<MessageBuilder>(&request, 1), nullptr);
   if (!outcomes) return std::move(outcomes.error());
   RequestOutcome& out = (*outcomes)[0];
   if (out.ack.errnum != 0) return RefusalError(out.ack, {}, {});
@@ -116,16 +124,14 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
   for (int attempt = 1;; ++attempt) {
     const uint32_t seq = socket.NextSeq();
     request.SetSeq(seq);
-    NLKIT_TRY(socket.Send({&request}));
+    NLKIT_TRY(socket.Send(std::span<const MessageBuilder>(&request, 1)));
 
     bool interrupted = false;
     bool done = false;
     Status failure = OkStatus();
     while (!done) {
-      auto messages = ReceiveMessages(socket);
-      if (!messages) return std::move(messages.error());
-      for (const Message& m : *messages) {
-        if (m.header.nlmsg_seq != seq) continue;
+      NLKIT_TRY(ReceiveEach(socket, [&](const Message& m) -> Status {
+        if (m.header.nlmsg_seq != seq) return OkStatus();
         if (m.header.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
         if (m.header.nlmsg_type == NLMSG_DONE) {
           auto info = DecodeDone(m);
@@ -145,7 +151,8 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
           Status s = on_message(m);
           if (!s.ok()) failure = std::move(s);
         }
-      }
+        return OkStatus();
+      }));
     }
     if (!failure.ok()) return failure;
     if (!interrupted) return OkStatus();

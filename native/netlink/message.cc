@@ -162,24 +162,39 @@ std::optional<std::string> AttrString(const std::optional<Bytes>& a) {
   return std::string(p, n);
 }
 
+std::optional<Message> MessageSplitter::Next() {
+  if (malformed_ || rest_.size() < sizeof(nlmsghdr)) {
+    malformed_ = malformed_ || !rest_.empty();  // a tail too short for a header
+    return std::nullopt;
+  }
+  Message m;
+  std::memcpy(&m.header, rest_.data(), sizeof(nlmsghdr));
+  const uint32_t len = m.header.nlmsg_len;
+  if (len < sizeof(nlmsghdr) || len > rest_.size()) {
+    malformed_ = true;
+    bad_length_ = len;
+    bad_room_ = rest_.size();
+    return std::nullopt;
+  }
+  m.whole = rest_.subspan(0, len);
+  m.payload = rest_.subspan(sizeof(nlmsghdr), len - sizeof(nlmsghdr));
+  const size_t step = NLMSG_ALIGN(len);
+  rest_ = step >= rest_.size() ? Bytes{} : rest_.subspan(step);
+  return m;
+}
+
+Status MessageSplitter::Done() const {
+  if (!malformed_) return OkStatus();
+  if (bad_room_ == 0) return Error::Protocol("trailing bytes after the last netlink message");
+  return Error::Protocol("netlink message length " + std::to_string(bad_length_) + " does not fit in " +
+                         std::to_string(bad_room_) + " received bytes");
+}
+
 Result<std::vector<Message>> SplitMessages(Bytes datagram) {
   std::vector<Message> out;
-  Bytes rest = datagram;
-  while (rest.size() >= sizeof(nlmsghdr)) {
-    Message m;
-    std::memcpy(&m.header, rest.data(), sizeof(nlmsghdr));
-    const uint32_t len = m.header.nlmsg_len;
-    if (len < sizeof(nlmsghdr) || len > rest.size()) {
-      return Error::Protocol("netlink message length " + std::to_string(len) + " does not fit in " +
-                             std::to_string(rest.size()) + " received bytes");
-    }
-    m.whole = rest.subspan(0, len);
-    m.payload = rest.subspan(sizeof(nlmsghdr), len - sizeof(nlmsghdr));
-    out.push_back(m);
-    const size_t step = NLMSG_ALIGN(len);
-    rest = step >= rest.size() ? Bytes{} : rest.subspan(step);
-  }
-  if (!rest.empty()) return Error::Protocol("trailing bytes after the last netlink message");
+  MessageSplitter split(datagram);
+  while (auto m = split.Next()) out.push_back(*m);
+  NLKIT_TRY(split.Done());
   return out;
 }
 

@@ -144,6 +144,23 @@ struct Message {
   Bytes whole;    // header and payload
 };
 
+// Walks the messages of a received datagram in place: no copy, no allocation (the engine runs it
+// on every reply). Stops at the end of the datagram or at a message whose length does not fit.
+class MessageSplitter {
+ public:
+  explicit MessageSplitter(Bytes datagram) : rest_(datagram) {}
+  // The next message; nullopt at the end, or at a malformed message (see Done).
+  std::optional<Message> Next();
+  // Once Next() returned nullopt: OK when the datagram ended cleanly, else a Protocol error.
+  Status Done() const;
+
+ private:
+  Bytes rest_;
+  uint32_t bad_length_ = 0;  // the nlmsg_len that did not fit
+  size_t bad_room_ = 0;      // the bytes that were left for it
+  bool malformed_ = false;
+};
+
 // Splits a datagram into messages. Errors on a message whose length does not fit.
 Result<std::vector<Message>> SplitMessages(Bytes datagram);
 

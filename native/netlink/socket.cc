@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "core/clock.h"
@@ -63,20 +65,29 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
   return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
 }
 
-Status NetlinkSocket::Send(const std::vector<const MessageBuilder*>& messages) {
-  std::vector<iovec> iov;
-  iov.reserve(messages.size());
-  for (const auto* m : messages) {
-    if (m->overflowed()) return Error::Invalid("a netlink attribute longer than 65531 bytes");
-    iov.push_back(iovec{const_cast<uint8_t*>(m->data()), m->size()});
+Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
+  // The iovecs of a usual batch (a container's is four or five) live on the stack; only a long
+  // nftables batch allocates them.
+  constexpr size_t kInline = 16;
+  std::array<iovec, kInline> inline_iov;
+  std::vector<iovec> long_iov;
+  iovec* iov = inline_iov.data();
+  if (messages.size() > kInline) {
+    long_iov.resize(messages.size());
+    iov = long_iov.data();
+  }
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const MessageBuilder& m = messages[i];
+    if (m.overflowed()) return Error::Invalid("a netlink attribute longer than 65531 bytes");
+    iov[i] = iovec{const_cast<uint8_t*>(m.data()), m.size()};
   }
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   msghdr msg{};
   msg.msg_name = &kernel;
   msg.msg_namelen = sizeof(kernel);
-  msg.msg_iov = iov.data();
-  msg.msg_iovlen = iov.size();
+  msg.msg_iov = iov;
+  msg.msg_iovlen = messages.size();
   for (;;) {
     const ssize_t n = [&] {
       SyscallTimer timer;

@@ -5,7 +5,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
-#include <vector>
+#include <span>
 
 #include "core/fd.h"
 #include "core/result.h"
@@ -28,7 +28,7 @@ class NetlinkSocket {
   uint32_t NextSeq() { return ++seq_; }
 
   // Sends several messages in one sendmsg (one datagram: the kernel handles them in order).
-  Status Send(const std::vector<const MessageBuilder*>& messages);
+  Status Send(std::span<const MessageBuilder> messages);
   // Receives one datagram. The bytes live in a buffer of the calling thread and stay valid until
   // that thread's next Receive on any socket.
   Result<Bytes> Receive();
