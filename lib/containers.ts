@@ -157,18 +157,13 @@ function attachEcho(req: AttachRequest): AttachEcho {
 
 /** The result: both ends as the addon reports them, and the echo of the request. */
 function attachResult(e: NativeAttachedEnds, echo: AttachEcho): AttachResult {
-  for (let i = 0; i < echo.routes.length; i++) echo.routes[i]!.dev = e[4];
-  return {
-    host: { index: e[0], name: e[1], mac: e[2], mtu: e[3] },
-    container: { index: e[4], name: e[5], mac: e[6], mtu: e[7] },
-    addresses: echo.addresses,
-    routes: echo.routes,
-  };
+  for (let i = 0; i < echo.routes.length; i++) echo.routes[i]!.dev = e.container.index;
+  return { host: e.host, container: e.container, addresses: echo.addresses, routes: echo.routes };
 }
 
 /** Removes what a successful containerAttach made (its veth, by the host end's name); best effort. */
 async function undoAttach(req: AttachRequest, ends: NativeAttachedEnds): Promise<void> {
-  await native.containerDetach({ netns: req.args[0], ifname: ends[1] }).catch(() => {});
+  await native.containerDetach({ netns: req.args[0], ifname: ends.host.name }).catch(() => {});
 }
 
 /**
@@ -206,7 +201,7 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
   }
   if (req.carrierTimeoutMs !== undefined) {
     try {
-      await waitForLink(ends[4], { netns: spec.netns, operState: 'up', timeoutMs: req.carrierTimeoutMs });
+      await waitForLink(ends.container.index, { netns: spec.netns, operState: 'up', timeoutMs: req.carrierTimeoutMs });
     } catch (e) {
       // Nothing half-made: without carrier the attach did not happen.
       await undoAttach(req, ends);

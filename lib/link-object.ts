@@ -1,9 +1,10 @@
-// Builds the Link objects the addon returns. The addon hands over the decoded fields as plain
-// arguments and this function makes the object: an object literal made in JS costs a fraction of
-// the same object assembled property by property through Node-API, which showed as the largest
+// Builds the objects the addon returns: Link objects, and the two ends of a container attach. The
+// addon hands over the decoded fields as plain arguments and these functions make the objects
+// (lib/native.ts registers them with setFactories): an object literal made in JS costs a fraction
+// of the same object assembled property by property through Node-API, which showed as the largest
 // share of the addon's own time in a container attach (bench/cases/profile.js).
 
-import type { Link, OperState } from './types';
+import type { AttachedEnd, Link, OperState } from './types';
 
 // IFF_* bits in the order ip(8) prints them (linux/if.h): bit i is IFF_NAMES[i].
 const IFF_NAMES: readonly string[] = [
@@ -58,4 +59,24 @@ export function makeLink(
   if (kind === 'veth' && linkIndex !== undefined) l.peer = linkNetnsId === undefined ? { index: linkIndex } : { index: linkIndex, netnsId: linkNetnsId };
   if (extras !== undefined) Object.assign(l, extras);
   return l;
+}
+
+/** Both ends of an attached container's veth, as the addon reports them (containerAttach). */
+export interface AttachedEnds {
+  host: AttachedEnd;
+  container: AttachedEnd;
+}
+
+/** Called by the addon with the host end's index, name, MAC and MTU, then the container end's. */
+export function makeAttachedEnds(
+  hostIndex: number,
+  hostName: string,
+  hostMac: string,
+  hostMtu: number,
+  index: number,
+  name: string,
+  mac: string,
+  mtu: number,
+): AttachedEnds {
+  return { host: { index: hostIndex, name: hostName, mac: hostMac, mtu: hostMtu }, container: { index, name, mac, mtu } };
 }

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
-import { makeLink } from './link-object';
+import { makeAttachedEnds, makeLink, type AttachedEnds } from './link-object';
 import type { Address, Link, NatInspection, Neighbor, Peer, PortMapping, Route } from './types';
 
 /** Where a call acts, as the addon takes it: undefined (initial namespace), a handle id, a path. */
@@ -120,8 +120,8 @@ export type NativeAttachArgs = [
   owner: string | undefined,
 ];
 
-/** Both veth ends as made: [index, name, mac, mtu] of the host end, then of the container end. */
-export type NativeAttachedEnds = [number, string, string, number, number, string, string, number];
+/** Both veth ends as made (built by makeAttachedEnds in lib/link-object.ts). */
+export type NativeAttachedEnds = AttachedEnds;
 
 /** One decoded notification, or a marker, as the addon delivers it. */
 export type NativeWatchEvent =
@@ -219,7 +219,7 @@ export interface NativeBinding {
    */
   lastJobTiming(): NativeJobTiming;
   /** Registers the function that makes Link objects (lib/link-object.ts); called once at load. */
-  setLinkFactory(make: typeof makeLink): void;
+  setFactories(factories: { link: typeof makeLink; attachedEnds: typeof makeAttachedEnds }): void;
   /** Test hook: one UDP exchange between a server in one namespace and a client in another. */
   udpProbe(req: {
     serverNetns?: NativeNetns;
@@ -261,4 +261,4 @@ function load(): NativeBinding {
 }
 
 export const native: NativeBinding = load();
-native.setLinkFactory(makeLink);
+native.setFactories({ link: makeLink, attachedEnds: makeAttachedEnds });

@@ -42,9 +42,15 @@ Napi::Value LastJobTiming(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value SetLinkFactory(NlkitAddon& addon, const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a function");
-  addon.set_link_factory(info[0].As<Napi::Function>());
+// setFactories({ link, attachedEnds }): lib/native.ts calls it once at load.
+Napi::Value SetFactories(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object o = RequestArg(info);
+  Napi::Value link = o.Get("link");
+  Napi::Value ends = o.Get("attachedEnds");
+  if (!link.IsFunction() || !ends.IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "nlkit native: setFactories takes { link, attachedEnds } functions");
+  }
+  addon.set_factories(link.As<Napi::Function>(), ends.As<Napi::Function>());
   return info.Env().Undefined();
 }
 // Tests only: injectFault({ after, errno }) arms netlink/fault_injection.h (after 0 disarms);
@@ -62,6 +68,29 @@ Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), left);
 }
 }  // namespace
+
+Napi::Value CallFactory(Napi::Env env, const Napi::FunctionReference& factory, const char* name, size_t argc,
+                        const napi_value* argv) {
+  if (factory.IsEmpty()) throw Napi::Error::New(env, std::string("nlkit native: setFactories was not called (") + name + ")");
+  // Raw calls, not node-addon-api's throwing ones: while a worker_thread is being terminated the
+  // call fails with no exception pending, and building a Napi::Error then aborts the process.
+  const napi_value none = env.Undefined();
+  napi_value fn = nullptr;
+  napi_value result = nullptr;
+  if (napi_get_reference_value(env, factory, &fn) != napi_ok || fn == nullptr ||
+      napi_call_function(env, none, fn, argc, argv, &result) != napi_ok) {
+    // Termination leaves an empty "exception" behind; a real one is a value (the factory threw, a
+    // bug: report it). Either way it is cleared here, by the raw call, before anything else runs.
+    napi_value exception = nullptr;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_valuetype type = napi_undefined;
+    if (exception != nullptr && napi_typeof(env, exception, &type) == napi_ok && type == napi_object) {
+      throw Napi::Error(env, exception);
+    }
+    return Napi::Value(env, none);
+  }
+  return Napi::Value(env, result);
+}
 
 NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
   // The namespace the process started in: what every call without `netns` acts on. /proc/self
@@ -100,7 +129,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
-      {"lastJobTiming", LastJobTiming}, {"setLinkFactory", SetLinkFactory},
+      {"lastJobTiming", LastJobTiming}, {"setFactories", SetFactories},
       {"injectFault", InjectFault},
       {"watchOpen", WatchOpen},     {"watchClose", WatchClose},
   };

@@ -24,9 +24,15 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   ~NlkitAddon();
 
   WorkerPool& pool() { return *pool_; }
-  // lib/link-object.ts's makeLink, registered once at load: LinkToJs calls it.
+  // lib/link-object.ts's makeLink and makeAttachedEnds, registered once at load (setFactories):
+  // the addon hands them plain values and they build the objects, which costs a fraction of the
+  // same objects assembled through Node-API property by property or element by element.
   const Napi::FunctionReference& link_factory() const { return link_factory_; }
-  void set_link_factory(Napi::Function f) { link_factory_ = Napi::Persistent(f); }
+  const Napi::FunctionReference& ends_factory() const { return ends_factory_; }
+  void set_factories(Napi::Function link, Napi::Function ends) {
+    link_factory_ = Napi::Persistent(link);
+    ends_factory_ = Napi::Persistent(ends);
+  }
   // Queues `work` to run on a worker against the namespace `where` (opened there if it is a path).
   Napi::Promise SubmitIn(Napi::Env env, NetnsTarget where, std::function<Result<Materializer>(Namespace&)> work,
                          Lane lane = Lane::kAny);
@@ -53,6 +59,7 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
   std::unique_ptr<WorkerPool> pool_;
   WatchRegistry watches_;
   Napi::FunctionReference link_factory_;
+  Napi::FunctionReference ends_factory_;
   NamespacePtr initial_;
   std::unordered_map<uint32_t, NamespacePtr> handles_;
   uint32_t next_handle_ = 1;
@@ -60,6 +67,11 @@ class NlkitAddon : public Napi::Addon<NlkitAddon> {
 
 // Readers and writers shared between bindings (defined in the family's binding file).
 Napi::Value LinkToJs(Napi::Env env, const LinkInfo& link);
+// Calls a factory registered by setFactories with `argv`; `name` says which in the error when it
+// was never registered. While a worker_thread is being terminated JS cannot run: the result is
+// then undefined (the promise it was for is moot). A factory that throws is a bug, rethrown.
+Napi::Value CallFactory(Napi::Env env, const Napi::FunctionReference& factory, const char* name, size_t argc,
+                        const napi_value* argv);
 AddressSpec ReadAddressSpec(const Napi::Object& o);
 Napi::Value AddressToJs(Napi::Env env, const AddressInfo& address);
 RouteSpec ReadRouteSpec(const Napi::Object& o);

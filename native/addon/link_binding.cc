@@ -162,8 +162,6 @@ Napi::Object KindExtras(Napi::Env env, const LinkInfo& l) {
 
 Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
   // The object itself is made by lib/link-object.ts (makeLink), from these arguments.
-  const Napi::FunctionReference& make = env.GetInstanceData<NlkitAddon>()->link_factory();
-  if (make.IsEmpty()) throw Napi::Error::New(env, "nlkit native: setLinkFactory was not called");
   const Napi::Value none = env.Undefined();
   const auto opt = [&](const auto& v) -> Napi::Value { return v ? Napi::Value::From(env, *v) : none; };
   // A NIC reports IFLA_LINK == its own index (meaningless); a veth whose peer is in another
@@ -188,24 +186,7 @@ Napi::Value LinkToJs(Napi::Env env, const LinkInfo& l) {
       other_ns ? Napi::Value::From(env, *l.link_netnsid) : none,
       extras.IsEmpty() ? none : static_cast<Napi::Value>(extras),
   };
-  // Raw calls, not node-addon-api's throwing ones: while a worker_thread is being terminated JS
-  // cannot run, the call fails with no exception pending, and building a Napi::Error then aborts
-  // the process. The promise this result was for is moot by then.
-  napi_value fn = nullptr;
-  napi_value result = nullptr;
-  if (napi_get_reference_value(env, make, &fn) != napi_ok || fn == nullptr ||
-      napi_call_function(env, none, fn, std::size(argv), argv, &result) != napi_ok) {
-    // Termination leaves an empty "exception" behind; a real one is a value (makeLink threw, a bug:
-    // report it). Either way it is cleared here, by the raw call, before anything else runs.
-    napi_value exception = nullptr;
-    napi_get_and_clear_last_exception(env, &exception);
-    napi_valuetype type = napi_undefined;
-    if (exception != nullptr && napi_typeof(env, exception, &type) == napi_ok && type == napi_object) {
-      throw Napi::Error(env, exception);
-    }
-    return none;
-  }
-  return Napi::Value(env, result);
+  return CallFactory(env, env.GetInstanceData<NlkitAddon>()->link_factory(), "link", std::size(argv), argv);
 }
 
 Napi::Value LinkCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) {
