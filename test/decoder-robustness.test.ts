@@ -79,6 +79,26 @@ describe('link decoder', () => {
     expect(decodeOrError(bad)).toBe('error');
   });
 
+  it('splits datagrams strictly: a short tail, an nlmsg_len below the header, a second message', () => {
+    // The engine walks every reply datagram with the same splitter (netlink/message.h).
+    const messageOf = (buf: Buffer) => {
+      try {
+        native.linkDecode(buf);
+        return 'decoded';
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('ERR_NLKIT_PROTOCOL');
+        return (e as Error).message;
+      }
+    };
+    const good = goodMessage();
+    expect(messageOf(good)).toBe('decoded');
+    expect(messageOf(Buffer.concat([good, Buffer.alloc(4)]))).toMatch(/trailing bytes/u);
+    const tiny = Buffer.from(good);
+    tiny.writeUInt32LE(8, 0); // shorter than nlmsghdr itself
+    expect(messageOf(tiny)).toMatch(/length 8 does not fit/u);
+    expect(messageOf(Buffer.concat([good, good]))).toMatch(/exactly one/u);
+  });
+
   it('ignores wrong-sized attribute payloads instead of reading past them', () => {
     const msg = buildMessage(RTM_NEWLINK, ifinfomsg(2, 0), [
       { type: 3, payload: str('x') },
