@@ -242,6 +242,51 @@ describe('threads', () => {
     }
   }, 20_000);
 
+  it('workers that end that way are joined: replacing them again and again maps no new thread stacks', async () => {
+    // An ended thread not joined keeps its stack (8 MiB here) mapped; joined, glibc hands the stack
+    // to the next thread. Twelve poisoned workers in a row, one at a time, in a worker_thread.
+    const dist = resolve(__dirname, '..', 'dist');
+    process.env.NLKIT_THREADS = '1';
+    try {
+      const worker = new Worker(
+        `const { parentPort } = require('node:worker_threads');
+         const fs = require('node:fs');
+         const nl = require(${JSON.stringify(resolve(dist, 'index.js'))});
+         const { native } = require(${JSON.stringify(resolve(dist, 'native.js'))});
+         const vmKiB = () => Number(/^VmSize:\\s+(\\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+         (async () => {
+           await nl.getLink('lo');
+           const before = vmKiB();
+           const workers = [];
+           for (let i = 0; i < 12; i++) {
+             const ns = await nl.createNetns(); // fresh: its socket is not open, so the call enters it
+             native.injectFault({ after: 0, errno: 0, failReturnHome: true });
+             await nl.getLink('lo', { netns: ns }).catch(() => {});
+             workers.push(native.lastJobTiming().worker);
+             ns.close();
+           }
+           await nl.getLink('lo');
+           parentPort.postMessage({ grownMiB: (vmKiB() - before) / 1024, workers, last: native.lastJobTiming().worker });
+         })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`,
+        { eval: true },
+      );
+      const out = await new Promise<{ grownMiB: number; workers: number[]; last: number; error?: string }>((ok, fail) => {
+        worker.once('message', ok);
+        worker.once('error', fail);
+      });
+      await worker.terminate();
+      expect(out.error).toBeUndefined();
+      // Each poisoned call ran on a new thread (so twelve threads ended)...
+      expect(new Set(out.workers).size).toBe(12);
+      expect(out.last).toBeGreaterThan(Math.max(...out.workers));
+      // ...and the process did not keep twelve stacks: without the joins it grows by about 96 MiB.
+      expect(out.grownMiB).toBeLessThan(40);
+    } finally {
+      delete process.env.NLKIT_THREADS;
+      native.injectFault({ after: 0, errno: 0 });
+    }
+  }, 30_000);
+
   it("each call's stages are stamped in order, on the clock process.hrtime reads (the bench's profile)", async () => {
     const before = Number(process.hrtime.bigint()) / 1e3;
     await getLink('lo');

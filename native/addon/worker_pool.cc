@@ -19,21 +19,39 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work, Lane lane) {
   job->timing.entered = entered_ != 0 ? entered_ : MonotonicNs();  // cleared when the binding returns
   Napi::Promise promise = job->deferred.Promise();
   Sleeper* sleeper = nullptr;
+  // Threads that ended (poisoned), joined when this goes out of scope, after the lock, on every
+  // path out, throws included (a joinable std::thread destroyed is std::terminate). Such a thread
+  // is past its last use of the pool, at most finishing its delivery: a short wait. Empty, and
+  // unallocated, unless a thread ended.
+  struct JoinOnExit {
+    std::vector<std::thread> threads;
+    ~JoinOnExit() {
+      for (std::thread& t : threads) t.join();
+    }
+  } ended;
+  bool started = false;
+  std::string no_thread;  // why no worker could be started, when none could
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!TopUpThreadsLocked()) {
-      throw Napi::Error::New(env, "nlkit: cannot start a worker thread (" + thread_error_ + ")");
+    ended.threads.reserve(exited_.size());  // may throw, before anything is moved
+    for (uint32_t ordinal : exited_) ended.threads.push_back(std::move(threads_[ordinal]));
+    exited_.clear();
+    started = TopUpThreadsLocked();
+    if (!started) {
+      no_thread = thread_error_;
+    } else {
+      job->timing.submitted = MonotonicNs();
+      // A one-at-a-time job behind another (running or queued) wakes nobody: the worker that runs
+      // the one before takes it next.
+      const bool startable = lane == Lane::kAny || (!one_at_a_time_running_ && one_at_a_time_queued_ == 0);
+      if (lane == Lane::kOneAtATime) ++one_at_a_time_queued_;
+      queue_.push_back(std::move(job));
+      if (startable) sleeper = TakeIdleLocked();
     }
-    job->timing.submitted = MonotonicNs();
-    // A one-at-a-time job behind another (running or queued) wakes nobody: the worker that runs
-    // the one before takes it next.
-    const bool startable = lane == Lane::kAny || (!one_at_a_time_running_ && one_at_a_time_queued_ == 0);
-    if (lane == Lane::kOneAtATime) ++one_at_a_time_queued_;
-    queue_.push_back(std::move(job));
-    if (startable) sleeper = TakeIdleLocked();
   }
-  if (pending_++ == 0) delivery_.Ref(env);
   if (sleeper != nullptr) sleeper->cv.notify_one();
+  if (!started) throw Napi::Error::New(env, "nlkit: cannot start a worker thread (" + no_thread + ")");
+  if (pending_++ == 0) delivery_.Ref(env);
   return promise;
 }
 
@@ -81,6 +99,7 @@ bool WorkerPool::TopUpThreadsLocked() {
       sleepers_.reserve(sleepers_.size() + 1);
       threads_.reserve(threads_.size() + 1);
       idle_.reserve(sleepers_.size() + 1);
+      exited_.reserve(sleepers_.size() + 1);
       Sleeper* self = sleepers_.emplace_back(std::make_unique<Sleeper>()).get();
       try {
         threads_.emplace_back([this, ordinal, self] { Loop(ordinal, *self); });
@@ -148,6 +167,7 @@ void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
         // once if this was the last thread and calls are waiting. Another live worker takes the
         // one-at-a-time job this one would have taken next.
         stranded = --live_ == 0 && !queue_.empty() && !stopping_;
+        exited_.push_back(ordinal);  // reserved: never allocates here
         if (!stopping_ && HasRunnableLocked()) successor = TakeIdleLocked();
       } else if (!stopping_ && !HasRunnableLocked()) {
         // Back on the stack before the result wakes the JS thread, whose next call (which the

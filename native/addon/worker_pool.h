@@ -121,6 +121,11 @@ class WorkerPool {
   size_t one_at_a_time_queued_ = 0;   // under mu_: of queue_, the kOneAtATime jobs
   bool one_at_a_time_running_ = false;  // under mu_
   std::vector<std::thread> threads_;
+  // Under mu_: ordinals of threads that ended (poisoned) and are not joined yet. Submit joins them
+  // (outside the lock): an unjoined thread keeps its stack mapped, so without that every
+  // replacement would map a new one. Its Sleeper stays in sleepers_: a successor is notified
+  // after unlocking, so a sleeper is never freed while the pool lives.
+  std::vector<uint32_t> exited_;
   std::string thread_error_;  // under mu_
   bool stopping_ = false;
   bool stopped_ = false;
