@@ -47,6 +47,35 @@ async function warmUp(): Promise<void> {
   await sleep(50);
 }
 
+/**
+ * Runs `body` (an async function body, CommonJS, with `nl`, `native` in scope; what it returns is
+ * the result) in a worker_thread whose addon runs one worker thread (it reads NLKIT_THREADS as it
+ * loads there), so a test can retire that thread without touching this process's pool.
+ */
+async function inOneThreadWorker<T>(body: string): Promise<T> {
+  const dist = resolve(__dirname, '..', 'dist');
+  process.env.NLKIT_THREADS = '1';
+  try {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const nl = require(${JSON.stringify(resolve(dist, 'index.js'))});
+       const { native } = require(${JSON.stringify(resolve(dist, 'native.js'))});
+       (async () => { ${body} })().then((result) => parentPort.postMessage({ result }), (e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));`,
+      { eval: true },
+    );
+    const out = await new Promise<{ result: T; error?: string }>((ok, fail) => {
+      worker.once('message', ok);
+      worker.once('error', fail);
+    });
+    await worker.terminate();
+    expect(out.error).toBeUndefined();
+    return out.result;
+  } finally {
+    delete process.env.NLKIT_THREADS;
+    native.injectFault({ after: 0, errno: 0 });
+  }
+}
+
 describe('resources', () => {
   it('closing handles releases the namespace fds and their pooled sockets', async () => {
     await warmUp();
@@ -192,99 +221,58 @@ describe('threads', () => {
   });
 
   it('a worker that cannot get back to its own namespace ends, and the calls queued behind it still run', async () => {
-    // One worker thread, in a worker_thread (the addon reads NLKIT_THREADS as it loads there). Its
-    // first call is made to stay in the namespace it entered (injectFault failReturnHome): the thread
-    // must end, and with it the last one, two calls wait in the queue that no Submit will follow.
-    const dist = resolve(__dirname, '..', 'dist');
-    process.env.NLKIT_THREADS = '1';
-    try {
-      const worker = new Worker(
-        `const { parentPort } = require('node:worker_threads');
-         const nl = require(${JSON.stringify(resolve(dist, 'index.js'))});
-         const { native } = require(${JSON.stringify(resolve(dist, 'native.js'))});
-         (async () => {
-           // A fresh handle: its pooled socket is not open yet, so the first call enters it.
-           const ns = await nl.createNetns();
-           native.injectFault({ after: 0, errno: 0, failReturnHome: true });
-           const calls = [0, 1, 2].map(() =>
-             nl.getLink('lo', { netns: ns }).then(
-               (l) => ({ ok: true, worker: native.lastJobTiming().worker }),
-               (e) => ({ ok: false, code: e.code, worker: native.lastJobTiming().worker }),
-             ));
-           const settled = await Promise.all(calls);
-           await nl.createVethPair({ name: 'only-inside', peer: { name: 'only-inside1' }, netns: ns });
-           // Named without a namespace, it must not be found: the replacement started at home.
-           const afterCode = await nl.getLink('only-inside').then(() => 'found', (e) => e.code);
-           const afterWorker = native.lastJobTiming().worker;
-           ns.close();
-           parentPort.postMessage({ settled, afterCode, afterWorker });
-         })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`,
-        { eval: true },
-      );
-      const out = await new Promise<{ settled: { ok: boolean; worker: number }[]; afterCode: string; afterWorker: number; error?: string }>(
-        (ok, fail) => {
-          worker.once('message', ok);
-          worker.once('error', fail);
-        },
-      );
-      await worker.terminate();
-      expect(out.error).toBeUndefined();
-      // The first call ran on the thread that then ended; the two behind it ran on its replacement.
-      expect(out.settled[0]!.worker).toBe(0);
-      expect(out.settled[1]).toEqual({ ok: true, worker: 1 });
-      expect(out.settled[2]).toEqual({ ok: true, worker: 1 });
-      // And the replacement is at home: the namespace the first thread stayed in is not its own.
-      expect(out.afterCode).toBe('ENODEV');
-      expect(out.afterWorker).toBe(1);
-    } finally {
-      delete process.env.NLKIT_THREADS;
-      native.injectFault({ after: 0, errno: 0 });
-    }
+    // One worker thread. Its first call is made to stay in the namespace it entered (injectFault
+    // failReturnHome): the thread must end, and with it the last one, two calls wait in the queue
+    // that no Submit will follow.
+    const out = await inOneThreadWorker<{ settled: { ok: boolean; worker: number }[]; afterCode: string; afterWorker: number }>(
+      `// A fresh handle: its pooled socket is not open yet, so the first call enters it.
+       const ns = await nl.createNetns();
+       native.injectFault({ after: 0, errno: 0, failReturnHome: true });
+       const calls = [0, 1, 2].map(() =>
+         nl.getLink('lo', { netns: ns }).then(
+           (l) => ({ ok: true, worker: native.lastJobTiming().worker }),
+           (e) => ({ ok: false, code: e.code, worker: native.lastJobTiming().worker }),
+         ));
+       const settled = await Promise.all(calls);
+       await nl.createVethPair({ name: 'only-inside', peer: { name: 'only-inside1' }, netns: ns });
+       // Named without a namespace, it must not be found: the replacement started at home.
+       const afterCode = await nl.getLink('only-inside').then(() => 'found', (e) => e.code);
+       const afterWorker = native.lastJobTiming().worker;
+       ns.close();
+       return { settled, afterCode, afterWorker };`,
+    );
+    // The first call ran on the thread that then ended; the two behind it ran on its replacement.
+    expect(out.settled[0]!.worker).toBe(0);
+    expect(out.settled[1]).toEqual({ ok: true, worker: 1 });
+    expect(out.settled[2]).toEqual({ ok: true, worker: 1 });
+    // And the replacement is at home: the namespace the first thread stayed in is not its own.
+    expect(out.afterCode).toBe('ENODEV');
+    expect(out.afterWorker).toBe(1);
   }, 20_000);
 
   it('workers that end that way are joined: replacing them again and again maps no new thread stacks', async () => {
     // An ended thread not joined keeps its stack (8 MiB here) mapped; joined, glibc hands the stack
-    // to the next thread. Twelve poisoned workers in a row, one at a time, in a worker_thread.
-    const dist = resolve(__dirname, '..', 'dist');
-    process.env.NLKIT_THREADS = '1';
-    try {
-      const worker = new Worker(
-        `const { parentPort } = require('node:worker_threads');
-         const fs = require('node:fs');
-         const nl = require(${JSON.stringify(resolve(dist, 'index.js'))});
-         const { native } = require(${JSON.stringify(resolve(dist, 'native.js'))});
-         const vmKiB = () => Number(/^VmSize:\\s+(\\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
-         (async () => {
-           await nl.getLink('lo');
-           const before = vmKiB();
-           const workers = [];
-           for (let i = 0; i < 12; i++) {
-             const ns = await nl.createNetns(); // fresh: its socket is not open, so the call enters it
-             native.injectFault({ after: 0, errno: 0, failReturnHome: true });
-             await nl.getLink('lo', { netns: ns }).catch(() => {});
-             workers.push(native.lastJobTiming().worker);
-             ns.close();
-           }
-           await nl.getLink('lo');
-           parentPort.postMessage({ grownMiB: (vmKiB() - before) / 1024, workers, last: native.lastJobTiming().worker });
-         })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`,
-        { eval: true },
-      );
-      const out = await new Promise<{ grownMiB: number; workers: number[]; last: number; error?: string }>((ok, fail) => {
-        worker.once('message', ok);
-        worker.once('error', fail);
-      });
-      await worker.terminate();
-      expect(out.error).toBeUndefined();
-      // Each poisoned call ran on a new thread (so twelve threads ended)...
-      expect(new Set(out.workers).size).toBe(12);
-      expect(out.last).toBeGreaterThan(Math.max(...out.workers));
-      // ...and the process did not keep twelve stacks: without the joins it grows by about 96 MiB.
-      expect(out.grownMiB).toBeLessThan(40);
-    } finally {
-      delete process.env.NLKIT_THREADS;
-      native.injectFault({ after: 0, errno: 0 });
-    }
+    // to the next thread. Twelve poisoned workers in a row, one at a time.
+    const out = await inOneThreadWorker<{ grownMiB: number; workers: number[]; last: number }>(
+      `const vmKiB = () => Number(/^VmSize:\\s+(\\d+)/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+       await nl.getLink('lo');
+       const before = vmKiB();
+       const workers = [];
+       for (let i = 0; i < 12; i++) {
+         const ns = await nl.createNetns(); // fresh: its socket is not open, so the call enters it
+         native.injectFault({ after: 0, errno: 0, failReturnHome: true });
+         await nl.getLink('lo', { netns: ns }).catch(() => {});
+         workers.push(native.lastJobTiming().worker);
+         ns.close();
+       }
+       await nl.getLink('lo');
+       return { grownMiB: (vmKiB() - before) / 1024, workers, last: native.lastJobTiming().worker };`,
+    );
+    // Each poisoned call ran on a new thread (so twelve threads ended)...
+    expect(new Set(out.workers).size).toBe(12);
+    expect(out.last).toBeGreaterThan(Math.max(...out.workers));
+    // ...and the process did not keep twelve stacks: without the joins it grows by about 96 MiB.
+    expect(out.grownMiB).toBeLessThan(40);
   }, 30_000);
 
   it("each call's stages are stamped in order, on the clock process.hrtime reads (the bench's profile)", async () => {
