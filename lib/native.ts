@@ -165,6 +165,12 @@ export interface NativeJobTiming {
   /** Which of nlkit's worker threads ran it: 0-based, in the order they started (a replacement
    *  for a thread that could not get back to its own namespace takes the next number). */
   worker: number;
+  /** The CPU each thread was on (sched_getcpu, -1 if unknown): the JS thread when it queued the
+   *  call, the worker when it started and finished it, the JS thread when it took the result. */
+  submittedCpu: number;
+  startedCpu: number;
+  finishedCpu: number;
+  deliveredCpu: number;
 }
 
 export interface NativeBinding {

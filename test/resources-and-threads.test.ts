@@ -1,7 +1,7 @@
 // What the native layer holds and where it runs: closing handles gives every fd back, calls by
 // path keep nothing open, and kernel work does not queue behind libuv's pool.
 import { pbkdf2 } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -285,6 +285,9 @@ describe('threads', () => {
     // The worker's time in system calls (sendmsg, recvmsg) is counted, and within its own span.
     expect(t.syscalls).toBeGreaterThan(0);
     expect(t.syscalls).toBeLessThanOrEqual(t.finished - t.started);
+    // Each thread reported a CPU this process may run on.
+    const allowed = cpusAllowed();
+    for (const cpu of [t.submittedCpu, t.startedCpu, t.finishedCpu, t.deliveredCpu]) expect(allowed).toContain(cpu);
     // A call that fails before it is queued leaves the last timing alone.
     await expect(getLink('x'.repeat(16))).rejects.toThrow();
     expect(native.lastJobTiming()).toEqual(t);
@@ -322,3 +325,12 @@ describe('bridge ports', () => {
     }
   });
 });
+
+/** The CPUs this process may run on, from /proc/self/status ("Cpus_allowed_list: 0-3,6"). */
+function cpusAllowed(): number[] {
+  const line = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+  return line.split(',').flatMap((part) => {
+    const [lo, hi] = part.split('-').map(Number) as [number, number | undefined];
+    return Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
+  });
+}

@@ -28,6 +28,9 @@ async function profileCase({ quick, log }) {
   const floor = startFloor();
   const exec = startExecRunner();
   const stages = { js: [], read: [], queue: [], syscalls: [], worker: [], back: [], materialize: [], settle: [], total: [] };
+  // Per call: whether the worker started on the CPU the JS thread queued the call on, and whether
+  // the JS thread took the result on the CPU the worker finished on.
+  const sameCpu = { queue: [], back: [] };
   const floorPhases = { veth: [], socket: [], batch: [], total: [] };
   const bindingAlone = [];
   // The kind of way that ran just before each attachContainer and floor sample ('none' first).
@@ -61,6 +64,8 @@ async function profileCase({ quick, log }) {
         stages.materialize.push(t.settled - t.delivered);
         stages.settle.push(t1 - t.settled);
         stages.total.push(t1 - t0);
+        sameCpu.queue.push(t.startedCpu === t.submittedCpu);
+        sameCpu.back.push(t.deliveredCpu === t.finishedCpu);
         nlkitAfter.push(previous);
       };
       const viaFloor = async () => {
@@ -172,15 +177,23 @@ async function profileCase({ quick, log }) {
   // What the two hand-offs cost on this machine with nothing of nlkit's: the same in C.
   const rounds = quick ? 20 : 200;
   const handoff = { same: measureHandoff(rounds, 1000, 'same'), other: measureHandoff(rounds, 1000, 'other') };
-  log(`The same two thread hand-offs in C on this machine (bench/handoff.c: a condition variable, the worker busy`);
-  log(`for 1 ms, both threads idle 1 ms between rounds; medians of ${rounds}). nlkit's JS thread is still running when`);
-  log('its worker wakes, so the worker wakes on the other CPU:\n');
+  // nlkit's own hand-offs of this run, by whether the woken thread ran on its waker's CPU.
+  const byCpu = (xs, same, want) => {
+    const picked = xs.filter((_, j) => same[j] === want);
+    return picked.length === 0 ? '-' : `${us(median(picked))} (${picked.length})`;
+  };
+  const cOnly = (where, key) => (handoff[where] === undefined ? '-' : us(handoff[where][key]));
+  log('The two thread hand-offs by where the woken thread ran: nlkit\'s in this run (median, and how many');
+  log('calls), from the CPU each thread reported; and the same two hand-offs in C with nothing else');
+  log(`(bench/handoff.c: a condition variable, the worker busy for 1 ms, both threads idle 1 ms between rounds,`);
+  log(`the threads pinned; medians of ${rounds}). A thread woken on another, idle CPU pays for waking that CPU:\n`);
   log(
     table(
-      ['C threads pinned to', 'to the worker', 'back'],
-      Object.entries(handoff)
-        .filter(([, h]) => h !== undefined)
-        .map(([where, h]) => [where === 'same' ? 'the same CPU' : 'two CPUs', us(h.toWorkerUs), us(h.backUs)]),
+      ['hand-off', 'nlkit, on the same CPU', 'nlkit, on another CPU', 'C, same CPU', 'C, two CPUs'],
+      [
+        ['to the worker', byCpu(stages.queue, sameCpu.queue, true), byCpu(stages.queue, sameCpu.queue, false), cOnly('same', 'toWorkerUs'), cOnly('other', 'toWorkerUs')],
+        ['back to the JS thread', byCpu(stages.back, sameCpu.back, true), byCpu(stages.back, sameCpu.back, false), cOnly('same', 'backUs'), cOnly('other', 'backUs')],
+      ],
     ),
   );
   log('');

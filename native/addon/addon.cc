@@ -39,6 +39,10 @@ Napi::Value LastJobTiming(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   o.Set("delivered", us(t.delivered));
   o.Set("settled", us(t.settled));
   o.Set("worker", t.worker);
+  o.Set("submittedCpu", t.cpu_submitted);
+  o.Set("startedCpu", t.cpu_started);
+  o.Set("finishedCpu", t.cpu_finished);
+  o.Set("deliveredCpu", t.cpu_delivered);
   return o;
 }
 

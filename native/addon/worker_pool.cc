@@ -1,5 +1,6 @@
 #include "addon/worker_pool.h"
 
+#include <sched.h>
 #include <signal.h>
 
 #include "netns/namespace.h"
@@ -41,6 +42,7 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work, Lane lane) {
       no_thread = thread_error_;
     } else {
       job->timing.submitted = MonotonicNs();
+      job->timing.cpu_submitted = sched_getcpu();
       // A one-at-a-time job behind another (running or queued) wakes nobody: the worker that runs
       // the one before takes it next.
       const bool startable = lane == Lane::kAny || (!one_at_a_time_running_ && one_at_a_time_queued_ == 0);
@@ -150,10 +152,12 @@ void WorkerPool::Loop(uint32_t ordinal, Sleeper& self) {
       job->outcome.emplace(home.error());
     } else {
       job->timing.started = MonotonicNs();
+      job->timing.cpu_started = sched_getcpu();
       const uint64_t syscalls_before = SyscallNsOfThisThread();
       job->outcome.emplace(job->work());
       job->timing.syscall_ns = SyscallNsOfThisThread() - syscalls_before;
       job->timing.finished = MonotonicNs();
+      job->timing.cpu_finished = sched_getcpu();
     }
     const bool poisoned = ThreadHome::poisoned();
     bool stranded = false;
@@ -199,6 +203,7 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
     return;
   }
   job->timing.delivered = MonotonicNs();
+  job->timing.cpu_delivered = sched_getcpu();
   // Recorded when this callback returns, however it returns.
   struct Record {
     WorkerPool* pool;

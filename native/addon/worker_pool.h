@@ -39,6 +39,13 @@ struct JobTiming {
   uint64_t delivered = 0;  // the JS thread began settling it
   uint64_t settled = 0;    // the promise is resolved or rejected
   uint32_t worker = 0;     // which worker ran it: its ordinal in the order threads started
+  // The CPU (sched_getcpu) the JS thread queued it on, the worker started and finished it on, and
+  // the JS thread took the result on. A hand-off that wakes a thread on another, idle CPU costs
+  // that CPU's wake-up, which on a virtual machine can be most of the hand-off.
+  int32_t cpu_submitted = -1;
+  int32_t cpu_started = -1;
+  int32_t cpu_finished = -1;
+  int32_t cpu_delivered = -1;
 };
 
 // Which jobs may run at the same time as which.
