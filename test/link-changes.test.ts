@@ -123,6 +123,21 @@ describe('setLink', () => {
     expect(ipLinkOrThrow('v0', ns.name).ifalias).toBe('second');
   });
 
+  it('an alias reaches the kernel whole, whatever characters straddle the addon\'s 64-byte string buffer', async () => {
+    // The addon reads short strings into a small buffer first; a longer one must not come back
+    // cut at a character boundary (a review found 62 ASCII bytes and a euro sign arriving as the
+    // 62 bytes alone). Every cut position for 2-, 3- and 4-byte characters.
+    const { ns } = await setup();
+    for (const wide of ['é', '€', '😀']) {
+      for (let ascii = 56; ascii <= 64; ascii++) {
+        const alias = `${'a'.repeat(ascii)}${wide}z`;
+        const l = await setLink('v0', { alias }, { netns: ns });
+        expect(l.alias, `${ascii} + ${wide}`).toBe(alias);
+        expect(ipLinkOrThrow('v0', ns.name).ifalias, `${ascii} + ${wide}`).toBe(alias);
+      }
+    }
+  });
+
   it('txQueueLen', async () => {
     const { ns } = await setup();
     const l = await setLink('v0', { txQueueLen: 4242 }, { netns: ns });

@@ -18,7 +18,11 @@ bool Absent(napi_valuetype t) { return t == napi_undefined || t == napi_null; }
 std::string Utf8Of(const Napi::Value& v) {
   char small[64];
   size_t len = 0;
-  if (napi_get_value_string_utf8(v.Env(), v, small, sizeof(small), &len) == napi_ok && len + 1 < sizeof(small)) {
+  // A string too long for the buffer comes back cut, without an error, and cut before a character
+  // that does not fit whole: up to 3 bytes short of the 63 there is room for. So only a length
+  // that a cut cannot produce (under 60) proves the string is all there.
+  constexpr size_t kSurelyWhole = sizeof(small) - 1 - 3;
+  if (napi_get_value_string_utf8(v.Env(), v, small, sizeof(small), &len) == napi_ok && len < kSurelyWhole) {
     return std::string(small, len);
   }
   return v.As<Napi::String>().Utf8Value();
