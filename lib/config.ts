@@ -16,10 +16,7 @@ export function configure(config: NlkitConfig): void {
   const c = check.optionsObject(config, 'config');
   check.onlyKeys(c, ['netnsDir', 'natTable'], 'config');
   if (c.netnsDir !== undefined) {
-    if (typeof c.netnsDir !== 'string' || !c.netnsDir.startsWith('/')) {
-      throw new InvalidArgumentError('config.netnsDir', 'must be an absolute path');
-    }
-    settings.netnsDir = c.netnsDir.replace(/\/+$/u, '') || '/';
+    settings.netnsDir = check.absolutePath(c.netnsDir, 'config.netnsDir').replace(/\/+$/u, '') || '/';
   }
   if (c.natTable !== undefined) {
     const t = check.text(c.natTable, 'config.natTable', 255);

@@ -37,6 +37,12 @@ export interface AttachRequest {
   routes: NativeRouteRequest[];
 }
 
+/** The same address, however written: IPv6 has many spellings ('fd00::2', 'fd00:0::2'). */
+function sameAddress(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  return a.family === 4 ? a.address === b.address : check.canonicalIp(a.address) === check.canonicalIp(b.address);
+}
+
 /**
  * Validates an attach spec completely, before anything is sent. Exported for the bench's profile
  * case only (not from the package's index), which calls the binding with these arguments alone.
@@ -53,7 +59,7 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
   const cidrs: Cidr[] = [];
   for (let i = 0; i < given.length; i++) {
     const c = check.cidr(given[i], `addresses[${i}]`);
-    for (let j = 0; j < i; j++) if (cidrs[j]!.address === c.address) check.reject(`addresses[${i}]`, `${c.address} is given twice`);
+    for (let j = 0; j < i; j++) if (sameAddress(cidrs[j]!, c)) check.reject(`addresses[${i}]`, `${c.address} is given twice`);
     cidrs.push(c);
   }
 

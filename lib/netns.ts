@@ -50,20 +50,13 @@ export class NetnsHandle {
 /** Where a NetnsRef points, as a path (undefined for a handle). */
 function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: string; name?: string } {
   if (typeof ref === 'string') {
-    if (ref.includes('/')) {
-      if (!ref.startsWith('/')) throw new InvalidArgumentError(argument, `namespace path '${ref}' must be absolute`);
-      return { path: ref };
-    }
+    if (ref.includes('/')) return { path: check.absolutePath(ref, argument) };
     const name = check.netnsName(ref, argument);
     return { path: `${netnsDir()}/${name}`, name };
   }
   if (!check.isObject(ref)) throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
   if ('pid' in ref) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
-  if ('path' in ref) {
-    const p = ref.path;
-    if (typeof p !== 'string' || !p.startsWith('/')) throw new InvalidArgumentError(`${argument}.path`, 'must be an absolute path');
-    return { path: p };
-  }
+  if ('path' in ref) return { path: check.absolutePath(ref.path, `${argument}.path`) };
   if ('name' in ref) {
     const name = check.netnsName(ref.name, `${argument}.name`);
     return { path: `${netnsDir()}/${name}`, name };

@@ -54,24 +54,31 @@ export function optionsObject(v: unknown, argument: string): Record<string, unkn
   return v;
 }
 
-/** An interface name as the kernel's dev_valid_name() accepts it: 1-15 bytes, no '/', ':' or space. */
+/**
+ * An interface name as the kernel takes it: dev_valid_name() (1-15 bytes, not '.' or '..', no '/',
+ * ':' or byte its isspace() counts as space: 0x09-0x0d, 0x20, and 0xa0, which its Latin-1 table
+ * includes, so also the second byte of 'à' in UTF-8) and no '%', which the kernel reads as a
+ * template ('veth%d' becomes 'veth0'), so the link would not have the name asked for. No NUL: the
+ * kernel would read the name only up to it. The check is on the UTF-8 bytes, as the kernel's is.
+ */
 export function ifname(v: unknown, argument: string): string {
   if (typeof v !== 'string') fail(argument, `interface name must be a string, got ${typeof v}`);
   // A loop over char codes for the usual ASCII name: validation runs on every call, mostly cold
-  // (see containers.ts), where a regex and Buffer.byteLength cost several times more. A name with
-  // any other character takes the general path.
+  // (see containers.ts), where Buffer work costs several times more. A name with any other
+  // character is checked on its UTF-8 bytes.
   let ascii = true;
-  let forbidden = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c > 0x7f) ascii = false;
-    else if (c === 0x2f || c === 0x3a || c === 0x20 || c === 0 || (c >= 0x09 && c <= 0x0d)) forbidden = true;
-  }
-  const bytes = ascii ? v.length : Buffer.byteLength(v);
-  if (bytes === 0) fail(argument, 'interface name is empty');
-  if (bytes >= IFNAMSIZ) fail(argument, `interface name '${v}' is ${bytes} bytes; the kernel allows at most ${IFNAMSIZ - 1}`);
+  for (let i = 0; i < v.length && ascii; i++) ascii = v.charCodeAt(i) <= 0x7f;
+  const bytes = ascii ? null : Buffer.from(v, 'utf8');
+  const length = bytes === null ? v.length : bytes.length;
+  if (length === 0) fail(argument, 'interface name is empty');
+  if (length >= IFNAMSIZ) fail(argument, `interface name '${v}' is ${length} bytes; the kernel allows at most ${IFNAMSIZ - 1}`);
   if (v === '.' || v === '..') fail(argument, `'${v}' is not a valid interface name`);
-  if (forbidden || (!ascii && /[\/:\s\0]/u.test(v))) fail(argument, `interface name '${v}' contains '/', ':', whitespace or NUL`);
+  for (let i = 0; i < length; i++) {
+    const c = bytes === null ? v.charCodeAt(i) : bytes[i]!;
+    if (c === 0x2f || c === 0x3a || c === 0x25 || c === 0x20 || c === 0 || (c >= 0x09 && c <= 0x0d) || c === 0xa0) {
+      fail(argument, `interface name '${v}' contains '/', ':', '%', a space (to the kernel, also the byte 0xa0) or NUL`);
+    }
+  }
   return v;
 }
 
@@ -158,10 +165,14 @@ function isIPv4Text(v: string): boolean {
   return parts === 4;
 }
 
-/** 4 or 6 for a textual IP address, 0 for anything else. */
+/**
+ * 4 or 6 for a textual IP address, 0 for anything else. isIP also takes an IPv6 zone ('fe80::1%eth0'),
+ * which no address or gateway attribute can carry (a route names its device apart): refused here,
+ * as the addon's inet_pton would.
+ */
 function ipFamily(v: string): 0 | 4 | 6 {
   if (isIPv4Text(v)) return 4;
-  return v.includes(':') && isIP(v) === 6 ? 6 : 0;
+  return v.includes(':') && !v.includes('%') && isIP(v) === 6 ? 6 : 0;
 }
 
 export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string {
@@ -182,6 +193,13 @@ export function owner(v: unknown, argument: string): string {
   if (s === '') fail(argument, 'must not be empty');
   if (/[\p{Cc}]/u.test(s)) fail(argument, 'must not contain control characters');
   return s;
+}
+
+/** An absolute path as open() takes it. No NUL: the kernel would read the path only up to it. */
+export function absolutePath(v: unknown, argument: string): string {
+  if (typeof v !== 'string' || !v.startsWith('/')) fail(argument, `must be an absolute path, got ${show(v)}`);
+  if (v.includes('\0')) fail(argument, `path ${show(v)} contains NUL`);
+  return v;
 }
 
 /** A namespace name under the netns directory: one path component. */

@@ -455,7 +455,7 @@ describe('kernel errors', () => {
 });
 
 describe('invalid arguments (refused before any system call)', () => {
-  it.each([['10.0.0.1/33'], ['fd00::1/129'], ['nope'], ['10.0.0/24'], [1234], [''], ['10.0.0.1/'], ['10.0.0.1/-1']])(
+  it.each([['10.0.0.1/33'], ['fd00::1/129'], ['nope'], ['10.0.0/24'], [1234], [''], ['10.0.0.1/'], ['10.0.0.1/-1'], ['fe80::1%eth0/64']])(
     'cidr %j',
     async (cidr) => {
       const { ns, a } = await lan();

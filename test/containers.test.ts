@@ -258,6 +258,11 @@ describe('attachContainer: input checked before anything is sent', () => {
     await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: '10.99.0.1' }), /^gateway$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateways: ['10.88.0.1', '10.88.0.254'] }), /^gateways\[1\]$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: 'fd00::1' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00::2/64'], gateway: 'fe80::1%eth0' }), /^gateway$/u);
+    // The same IPv6 address spelt twice: refused here, not by the kernel after the veth is made.
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00::2/64', 'fd00:0::2/64'] }), /^addresses\[1\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, hostIfname: 'veth%d' }), /^hostIfname$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, ifname: 'eth%d' }), /^ifname$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, ifname: 'a-name-far-too-long' }), /^ifname$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, hostIfname: 'bad/name' }), /^hostIfname$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, mac: '01:00:5e:00:00:01' }), /^mac$/u);

@@ -13,7 +13,10 @@ import {
   type Link,
   type NetnsRef,
 } from '../lib/index';
-import { eventually, expectNetlinkError } from './helpers/expect';
+import { eventually, expectInvalidArgument, expectNetlinkError } from './helpers/expect';
+import { toNativeLinkRequest } from '../lib/links';
+import { native } from '../lib/native';
+import * as check from '../lib/validate';
 import { infoData, ipLink, ipLinkOrThrow, ipLinks, ipOperState, type IpLink } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -134,6 +137,39 @@ describe('bridges in the default namespace', () => {
     const ipl = ipLinkOrThrow(name);
     expect(ipl.linkinfo?.info_kind).toBe('bridge');
     expectSameLink(br, ipl);
+  });
+});
+
+describe('interface names: what nlkit refuses is what the kernel would not make as asked', () => {
+  // Each name is sent to the kernel as-is, through the addon, past nlkit's own check: the kernel
+  // "makes it as asked" when a link of exactly that name results. nlkit's check must accept
+  // exactly those. '%' makes a template ('q%d' becomes 'q0'); 0xa0 is a space to the kernel's
+  // Latin-1 isspace(), so 'à' (c3 a0) is refused while U+2003 (e2 80 83) is not.
+  const NAMES = ['plain0', 'q%d', 'q%', 'qà', 'q\u00a0', 'q\u2003', 'q\u0085', 'q\x01', 'q\x1c', 'q\t', 'q:0', 'q/0', 'é', '0123456789abcde'];
+
+  it.each(NAMES)('%j', async (name) => {
+    const ns = await res.netns();
+    const req = toNativeLinkRequest({ kind: 'bridge', name: 'placeholder', netns: ns });
+    let made: string | undefined;
+    try {
+      const { link } = await native.linkCreate({ ...req, name });
+      made = link.name;
+    } catch (e) {
+      // The kernel refused it, or created it under another name and the read-back by the name
+      // asked for found nothing.
+      expect([22, 19], JSON.stringify(e)).toContain((e as { errno?: number }).errno); // EINVAL, ENODEV
+    }
+    const asAsked = made === name;
+    const accepted = (() => {
+      try {
+        check.ifname(name, 'name');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect({ name, accepted }).toEqual({ name, accepted: asAsked });
+    if (!accepted) await expectInvalidArgument(() => createBridge(name, { netns: ns }), /^name$/);
   });
 });
 

@@ -233,6 +233,14 @@ describe('missing namespaces and bad references', () => {
     expect(ipNetnsList()).not.toContain('a');
   });
 
+  it('a path with a NUL is an invalid argument, not a shorter path opened', async () => {
+    // open() would stop at the NUL: '/proc/self/ns/net\0x' would open the process's own namespace.
+    await expectInvalidArgument(() => openNetns('/proc/self/ns/net\0x'), /^ref$/);
+    await expectInvalidArgument(() => openNetns({ path: '/proc/self/ns/net\0x' }), /^ref\.path$/);
+    await expectInvalidArgument(() => openNetns('relative/path'), /^ref$/);
+    await expectInvalidArgument(async () => configure({ netnsDir: '/run/netns\0x' }), /^config\.netnsDir$/);
+  });
+
   it('a non-integer or negative pid is an invalid argument', async () => {
     await expectInvalidArgument(() => openNetns({ pid: 1.5 }), /pid/);
     await expectInvalidArgument(() => openNetns({ pid: -4 }), /pid/);

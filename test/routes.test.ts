@@ -603,6 +603,8 @@ describe('invalid arguments (refused before any system call)', () => {
     // via and src of the other family.
     await expectInvalidArgument(add({ to: '10.96.0.0/16', via: 'fd70::fe' }), /^via$/);
     await expectInvalidArgument(add({ to: 'fd96::/64', via: '10.70.0.254' }), /^via$/);
+    // An IPv6 zone: node's isIP takes it, no gateway attribute can carry it.
+    await expectInvalidArgument(add({ to: 'fd96::/64', via: 'fe80::1%eth0' }), /^via$/);
     await expectInvalidArgument(add({ to: '10.96.0.0/16', dev: a, src: 'fd70::1' }), /^src$/);
     await expectInvalidArgument(add({ to: 'default', via: '10.70.0.254', family: 6 }), /^(family|via)$/);
     await expectInvalidArgument(add({ to: '10.96.0.0/16', dev: a, family: 6 }), /^family$/);
