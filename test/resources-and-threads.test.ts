@@ -173,17 +173,24 @@ describe('threads', () => {
     expect(repeats, sequential.join('')).toBeGreaterThanOrEqual(25);
 
     // Calls queued while a worker is busy wake the next idle one. (Namespace creation, not a quick
-    // lookup: the first worker would drain 16 of those before another had woken.)
-    const burst = new Set<number>();
-    const made = await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        const ns = await createNetns();
-        burst.add(native.lastJobTiming().worker);
-        return ns;
-      }),
-    );
-    for (const ns of made) ns.close();
-    expect(burst.size).toBeGreaterThan(1);
+    // lookup: the first worker would drain 16 of those before another had woken.) On a loaded
+    // machine the woken workers may not get a CPU before the first drains the queue (a CI run saw
+    // one burst on one worker), so up to five bursts; a pool that never wakes a second worker
+    // fails all five.
+    const workersPerBurst: number[] = [];
+    for (let attempt = 0; attempt < 5 && !(workersPerBurst.at(-1)! > 1); attempt++) {
+      const burst = new Set<number>();
+      const made = await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          const ns = await createNetns();
+          burst.add(native.lastJobTiming().worker);
+          return ns;
+        }),
+      );
+      for (const ns of made) ns.close();
+      workersPerBurst.push(burst.size);
+    }
+    expect(Math.max(...workersPerBurst), workersPerBurst.join(',')).toBeGreaterThan(1);
   });
 
   it('container attaches run one at a time, and other calls run beside them', async () => {
