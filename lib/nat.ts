@@ -120,7 +120,7 @@ export async function flushNat(opts?: NetnsOption): Promise<void> {
 function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativePortMappingRequest {
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ['protocol', 'hostIp', 'hostPort', 'containerIp', 'containerPort', 'owner', 'netns'], '');
-  const owner = forRemoval ? undefined : check.optional(s, 'owner', '', check.owner);
+  const owner = check.optional(s, 'owner', '', check.owner);
   const protocol = check.oneOf(s.protocol, 'protocol', ['tcp', 'udp'] as const);
   const containerIp = check.ipAddress(s.containerIp, 'containerIp');
   const family: 4 | 6 = containerIp.includes(':') ? 6 : 4;
@@ -157,7 +157,13 @@ export async function addPortMapping(spec: PortMappingSpec): Promise<PortMapping
   return callNative(() => native.natPortMappingAdd(req));
 }
 
-/** Removes a mapping (protocol, hostIp and hostPort identify it); a missing one is fine. */
+/**
+ * Removes a mapping: protocol, hostIp and hostPort name it, and it goes only if it still sends
+ * them to `containerIp:containerPort` (and carries `owner`, when given). A host port is a key
+ * another container may hold by now: a late or repeated cleanup, or a sweep working through a
+ * list it read earlier, leaves that one alone. Read and removed under one nftables generation.
+ * A missing mapping, or another container's, is `{ removed: false }`.
+ */
 export async function removePortMapping(spec: PortMappingSpec): Promise<{ removed: boolean }> {
   const req = portMappingRequest(spec, true);
   return callNative(() => native.natPortMappingRemove(req));

@@ -40,8 +40,10 @@ export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   const portMappings: PortMapping[] = [];
   for (const m of await listPortMappings(where)) {
     if (m.owner === undefined || keep.has(m.owner)) continue;
-    const { protocol, hostIp, hostPort, containerIp, containerPort } = m;
-    const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, ...where });
+    const { protocol, hostIp, hostPort, containerIp, containerPort, owner } = m;
+    // Removed only if it still points where it did, for the same owner: the host port may have
+    // been freed and taken by a container starting now (not in `keep`) since the list was read.
+    const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, owner, ...where });
     if (removed) portMappings.push(m);
   }
   return { links, portMappings };

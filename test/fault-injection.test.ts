@@ -28,7 +28,11 @@ afterAll(async () => {
  * round trips (and so succeeds untouched). After each failed run, `check` looks at what is left.
  * Returns the number of round trips the operation makes.
  */
-async function failEachStep(op: (k: number) => Promise<unknown>, check: (k: number) => Promise<void> | void): Promise<number> {
+async function failEachStep(
+  op: (k: number) => Promise<unknown>,
+  check: (k: number) => Promise<void> | void,
+  operation?: string,
+): Promise<number> {
   for (let k = 1; k <= 64; k++) {
     native.injectFault({ after: k, errno: EBUSY });
     let error: unknown;
@@ -45,6 +49,9 @@ async function failEachStep(op: (k: number) => Promise<unknown>, check: (k: numb
     // The injected refusal itself, not some other failure it caused.
     expect(error, `step ${k}`).toBeInstanceOf(NetlinkError);
     expect((error as NetlinkError).code, `step ${k}`).toBe('EBUSY');
+    // Named by the caller's operation, whichever internal step failed (reading the generation,
+    // dumping rules, the batch).
+    if (operation !== undefined) expect((error as NetlinkError).operation, `step ${k}`).toBe(operation);
     expect(notReached, `step ${k}`).toBe(0);
     await check(k);
   }
@@ -117,9 +124,30 @@ describe('a failure at any step leaves nothing half-made', () => {
     const steps = await failEachStep(
       () => addPortMapping(spec),
       (k) => expect(nftRuleset(host), `after step ${k} failed`).toEqual([]),
+      'addPortMapping',
     );
     expect(steps).toBe(3); // generation, rules, one atomic batch
     expect(await listPortMappings({ netns: host })).toHaveLength(1);
+
+    const removeSteps = await failEachStep(
+      () => nl.removePortMapping(spec),
+      async (k) => expect(await listPortMappings({ netns: host }), `after step ${k} failed`).toHaveLength(1),
+      'removePortMapping',
+    );
+    expect(removeSteps).toBe(3); // generation, the element, one atomic batch
+    expect(await listPortMappings({ netns: host })).toEqual([]);
+  });
+
+  it('addMasquerade, removeMasquerade and the isolation calls name themselves in errors at every step', async () => {
+    const host = await res.netns('m');
+    const spec = { source: '10.88.0.0/16', excludeInterface: 'br0', netns: host };
+    const kinds = async () => (await nl.listNat({ netns: host })).map((r) => r.kind).sort();
+    expect(await failEachStep(() => nl.addMasquerade(spec), async () => expect(nftRuleset(host)).toEqual([]), 'addMasquerade')).toBe(3);
+    expect(await kinds()).toEqual(['hairpin', 'masquerade']);
+    expect(await failEachStep(() => nl.removeMasquerade(spec), async () => expect(await kinds()).toEqual(['hairpin', 'masquerade']), 'removeMasquerade')).toBe(3);
+    expect(await kinds()).toEqual([]);
+    await failEachStep(() => nl.addNetworkIsolation({ bridge: 'br0', netns: host }), () => {}, 'addNetworkIsolation');
+    await failEachStep(() => nl.removeNetworkIsolation({ bridge: 'br0', netns: host }), () => {}, 'removeNetworkIsolation');
   });
 });
 

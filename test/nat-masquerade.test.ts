@@ -122,6 +122,27 @@ describe('addMasquerade', () => {
     expect(nftRules(host.name)).toHaveLength(12);
   });
 
+  it('masquerades of one subnet share its hairpin rule: it goes with the last of them', async () => {
+    const host = await res.netns('share');
+    const viaEth0 = { source: '172.18.0.0/16', outInterface: 'eth0', netns: host };
+    const notBr1 = { source: '172.18.0.0/16', excludeInterface: 'br1', netns: host };
+    const other = { source: '172.19.0.0/16', netns: host };
+    await addMasquerade(viaEth0);
+    await addMasquerade(notBr1);
+    await addMasquerade(other);
+    const hairpins = async () => (await listNat({ netns: host })).filter((r) => r.kind === 'hairpin').map((r) => r.source).sort();
+    expect(await hairpins()).toEqual(['172.18.0.0/16', '172.19.0.0/16']);
+    // The first removed leaves the hairpin the second still needs.
+    expect(await removeMasquerade(viaEth0)).toEqual({ removed: 1 });
+    expect(await hairpins()).toEqual(['172.18.0.0/16', '172.19.0.0/16']);
+    expect(await removeMasquerade(notBr1)).toEqual({ removed: 2 });
+    expect(await hairpins()).toEqual(['172.19.0.0/16']);
+    expect(nftRules(host.name).map((r) => r.comment).sort()).toEqual([
+      'nlkit hairpin saddr 172.19.0.0/16 daddr 172.19.0.0/16',
+      'nlkit masquerade saddr 172.19.0.0/16',
+    ]);
+  });
+
   it('nft lists the table, its base chains and readable rules with comments', async () => {
     const host = await res.netns('nft');
     await addMasquerade({ source: '172.17.0.0/16', excludeInterface: 'docker0', netns: host });

@@ -157,6 +157,26 @@ describe('addPortMapping', () => {
     expect(await removePortMapping({ protocol: 'tcp', hostPort: 9999, containerIp: '10.88.0.2', containerPort: 80, netns: host })).toEqual({ removed: false });
   });
 
+  it('removal takes a host port only from the container (and owner) it was mapped to', async () => {
+    // A late cleanup of container A after the port went to container B, or a sweep working
+    // through a list it read before B took the port: neither may take B's mapping.
+    const host = await res.netns('rm');
+    const toB = { protocol: 'tcp' as const, hostPort: 8080, containerIp: '10.88.0.3', containerPort: 80, owner: 'ctr-b', netns: host };
+    await addPortMapping(toB);
+    const stale = { protocol: 'tcp' as const, hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host };
+    expect(await removePortMapping(stale)).toEqual({ removed: false });
+    expect(await removePortMapping({ ...toB, containerPort: 81 })).toEqual({ removed: false });
+    // The same target (an address given again to a new container) but another owner.
+    expect(await removePortMapping({ ...toB, owner: 'ctr-a' })).toEqual({ removed: false });
+    expect(await listPortMappings({ netns: host })).toEqual([{ protocol: 'tcp', family: 4, hostPort: 8080, containerIp: '10.88.0.3', containerPort: 80, owner: 'ctr-b' }]);
+    // Its own: with the owner, and without one (the target alone).
+    expect(await removePortMapping(toB)).toEqual({ removed: true });
+    await addPortMapping(toB);
+    const { owner: _, ...untagged } = toB;
+    expect(await removePortMapping(untagged)).toEqual({ removed: true });
+    expect(await listPortMappings({ netns: host })).toEqual([]);
+  });
+
   it('nft lists the maps with one element per mapping and the rules that use them', async () => {
     const host = await res.netns('nf');
     for (let i = 0; i < 20; i++) {

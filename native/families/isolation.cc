@@ -49,7 +49,7 @@ Result<bool> RemoveNetworkIsolation(Namespace& ns, const std::string& table, con
   const std::string comment = IsolationComment(bridge);
   const std::vector<uint8_t> key = nft::IfnameValue(bridge);
   auto removed = RemoveRulesWhere(
-      ns, table, [&](const nft::RuleInfo& r) { return r.comment == comment; },
+      ns, table, [&](const nft::RuleInfo& r, const std::vector<nft::RuleInfo>&) { return r.comment == comment; },
       [&](NetlinkSocket& sock, std::vector<MessageBuilder>& batch) -> Status {
         // A batch is atomic: deleting an element someone already removed would undo the rule's
         // deletion too, so the element goes only if it is there.

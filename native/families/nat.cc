@@ -57,9 +57,9 @@ Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::st
   if (!sock) return std::move(sock.error());
   return WithGenerationRetry<bool>([&]() -> Result<bool> {
     auto gen = nft::GetGeneration(**sock);
-    if (!gen) return std::move(gen.error());
+    if (!gen) return std::move(gen.error().In(operation, object));
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
-    if (!rules) return std::move(rules.error());
+    if (!rules) return std::move(rules.error().In(operation, object));
     for (const auto& r : *rules) {
       if (r.comment == comment) return false;
     }
@@ -71,23 +71,26 @@ Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::st
 }
 
 Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
-                                const std::function<bool(const nft::RuleInfo&)>& matches,
+                                const std::function<bool(const nft::RuleInfo&, const std::vector<nft::RuleInfo>&)>& matches,
                                 const std::function<Status(NetlinkSocket&, std::vector<MessageBuilder>&)>& also,
                                 const std::string& operation, const std::string& object) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);
   if (!sock) return std::move(sock.error());
   return WithGenerationRetry<size_t>([&]() -> Result<size_t> {
     auto gen = nft::GetGeneration(**sock);
-    if (!gen) return std::move(gen.error());
+    if (!gen) return std::move(gen.error().In(operation, object));
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
-    if (!rules) return std::move(rules.error());
+    if (!rules) return std::move(rules.error().In(operation, object));
     std::vector<MessageBuilder> batch;
     for (const auto& r : *rules) {
-      if (matches(r)) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+      if (matches(r, *rules)) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
     }
     const size_t n = batch.size();
     if (n == 0) return size_t{0};
-    if (also) NLKIT_TRY(also(**sock, batch));
+    if (also) {
+      Status extra = also(**sock, batch);
+      if (!extra.ok()) return std::move(extra.error().In(operation, object));
+    }
     NLKIT_TRY(CommitOrError(**sock, std::move(batch), *gen, operation, object));
     return n;
   });
@@ -174,9 +177,9 @@ Result<MasqueradeAdded> AddMasquerade(Namespace& ns, const std::string& table, c
   const std::string comment = MasqueradeComment(spec);
   return WithGenerationRetry<MasqueradeAdded>([&]() -> Result<MasqueradeAdded> {
     auto gen = nft::GetGeneration(**sock);
-    if (!gen) return std::move(gen.error());
+    if (!gen) return std::move(gen.error().In("addMasquerade", comment));
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
-    if (!rules) return std::move(rules.error());
+    if (!rules) return std::move(rules.error().In("addMasquerade", comment));
     std::optional<uint64_t> existing;
     bool have_hairpin = false;
     for (const auto& r : *rules) {
@@ -208,8 +211,24 @@ Result<MasqueradeAdded> AddMasquerade(Namespace& ns, const std::string& table, c
 Result<size_t> RemoveMasquerade(Namespace& ns, const std::string& table, const MasqueradeSpec& spec) {
   const std::string comment = MasqueradeComment(spec);
   const std::string hairpin = HairpinComment(spec);
+  // Masquerade rules for the same subnet (another outInterface or excludeInterface) share one
+  // hairpin rule: it goes with the last of them. (A rule added without hairpin also keeps it; the
+  // rules do not say which wanted one.)
+  const std::string same_subnet = MasqueradeComment(MasqueradeSpec{spec.source, spec.prefix_len, {}, {}, false});
+  const auto shares_subnet = [&](const nft::RuleInfo& r) {
+    return r.comment != comment && r.comment.compare(0, same_subnet.size(), same_subnet) == 0 &&
+           (r.comment.size() == same_subnet.size() || r.comment[same_subnet.size()] == ' ');
+  };
   return RemoveRulesWhere(
-      ns, table, [&](const nft::RuleInfo& r) { return r.comment == comment || (spec.hairpin && r.comment == hairpin); },
+      ns, table,
+      [&](const nft::RuleInfo& r, const std::vector<nft::RuleInfo>& all) {
+        if (r.comment == comment) return true;
+        if (!spec.hairpin || r.comment != hairpin) return false;
+        for (const auto& other : all) {
+          if (shares_subnet(other)) return false;
+        }
+        return true;
+      },
       {}, "removeMasquerade", comment);
 }
 

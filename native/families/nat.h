@@ -48,11 +48,12 @@ Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::st
                           const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
                           const std::string& object);
 
-// Deletes, in one generation-guarded batch, every rule `matches` accepts, plus what `also` adds
+// Deletes, in one generation-guarded batch, every rule `matches` accepts (it is given each rule and
+// the whole table, to see what else is there), plus what `also` adds
 // (it may read the table through the socket first). Returns how many rules; none matching is 0
 // and nothing is sent.
 Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
-                                const std::function<bool(const nft::RuleInfo&)>& matches,
+                                const std::function<bool(const nft::RuleInfo&, const std::vector<nft::RuleInfo>&)>& matches,
                                 const std::function<Status(NetlinkSocket&, std::vector<MessageBuilder>&)>& also,
                                 const std::string& operation, const std::string& object);
 

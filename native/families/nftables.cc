@@ -200,6 +200,21 @@ Status DecodeElements(const nlkit::Message& m, std::vector<ElementInfo>& out) {
   return it.malformed() ? Status(Error::Protocol("malformed set element list")) : OkStatus();
 }
 
+Result<std::optional<ElementInfo>> GetMapElement(NetlinkSocket& sock, uint8_t family, const std::string& table,
+                                                 const std::string& map, const std::vector<uint8_t>& key) {
+  auto out = TransactOne(sock, ElementMessage(NFT_MSG_GETSETELEM, 0, family, table, map, 0, key, nullptr, {}));
+  if (!out) {
+    if (out.error().kind == ErrorKind::kNetlink && out.error().errnum == ENOENT) return std::optional<ElementInfo>{};
+    return std::move(out.error().In("getMapElement", "map " + map));
+  }
+  auto reply = ReplyOf(*out, Type(NFT_MSG_NEWSETELEM), "NFT_MSG_GETSETELEM");
+  if (!reply) return std::move(reply.error());
+  std::vector<ElementInfo> found;
+  NLKIT_TRY(DecodeElements(*reply, found));
+  if (found.size() != 1 || found[0].key != key) return Error::Protocol("NFT_MSG_GETSETELEM answered with another element");
+  return std::optional<ElementInfo>(std::move(found[0]));
+}
+
 Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
                                                  const std::string& map) {
   MessageBuilder req = NftMessage(NFT_MSG_GETSETELEM, NLM_F_DUMP, family);

@@ -49,6 +49,10 @@ struct ElementInfo {
   std::vector<uint8_t> data;
   std::string comment;  // from the element's userdata; empty without one
 };
+// The element of one map with this key (a GET, not a dump); nullopt when the table, the map or the
+// element is missing.
+Result<std::optional<ElementInfo>> GetMapElement(NetlinkSocket& sock, uint8_t family, const std::string& table,
+                                                 const std::string& map, const std::vector<uint8_t>& key);
 // The elements of one map; a missing table or map has none.
 Result<std::vector<ElementInfo>> DumpMapElements(NetlinkSocket& sock, uint8_t family, const std::string& table,
                                                  const std::string& map);

@@ -166,9 +166,9 @@ uint16_t RandomPort() {
 // missing and the element.
 Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMappingSpec& s) {
   auto gen = nft::GetGeneration(sock);
-  if (!gen) return std::move(gen.error());
+  if (!gen) return std::move(gen.error().In("addPortMapping", Describe(s)));
   auto rules = nft::DumpRules(sock, nft::kFamilyInet, table);
-  if (!rules) return std::move(rules.error());
+  if (!rules) return std::move(rules.error().In("addPortMapping", Describe(s)));
   std::set<std::string> have;
   for (const auto& r : *rules) have.insert(r.comment);
   const size_t expected = AllMaps().size() * 2 + 2;
@@ -211,17 +211,35 @@ Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, 
   }
 }
 
+// Removes the element only if it still maps to this container (and carries this owner, when one
+// is given), in a batch guarded by the generation it was read in: a host port is a key that
+// another container may hold by now (its own mapping made after this one was removed, or while a
+// sweep was working through a stale list), and deleting by key alone would take that one.
 Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const PortMappingSpec& spec) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);
   if (!sock) return std::move(sock.error());
-  std::vector<MessageBuilder> batch;
-  batch.push_back(nft::DelMapElement(nft::kFamilyInet, table, KindOf(spec).Name(), KeyOf(spec)));
-  auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
-  if (!outcomes) return std::move(outcomes.error().In("removePortMapping", Describe(spec)));
-  const int err = (*outcomes)[0].ack.errnum;
-  if (err == 0) return true;
-  if (err == ENOENT) return false;  // no such mapping, map or table: already gone
-  return RefusalError((*outcomes)[0].ack, "removePortMapping", Describe(spec));
+  const std::string what = Describe(spec);
+  const std::string map = KindOf(spec).Name();
+  const std::vector<uint8_t> key = KeyOf(spec);
+  return WithGenerationRetry<bool>([&]() -> Result<bool> {
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error().In("removePortMapping", what));
+    auto element = nft::GetMapElement(**sock, nft::kFamilyInet, table, map, key);
+    if (!element) return std::move(element.error().In("removePortMapping", what));
+    if (!*element) return false;  // no such mapping, map or table: already gone
+    if ((*element)->data != AddrPort(spec.container_ip, spec.container_port)) return false;  // another container's
+    if (!spec.owner.empty() && (*element)->comment != OwnerTag(spec.owner)) return false;  // another owner's
+    std::vector<MessageBuilder> batch;
+    batch.push_back(nft::DelMapElement(nft::kFamilyInet, table, map, key));
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
+    if (!outcomes) return std::move(outcomes.error().In("removePortMapping", what));
+    // A changed generation (ERESTART) is retried from the read; the element cannot have gone
+    // otherwise.
+    for (const auto& o : *outcomes) {
+      if (o.ack.errnum != 0) return NatBatchError(*outcomes, "removePortMapping", what);
+    }
+    return true;
+  });
 }
 
 Result<std::vector<PortMappingSpec>> ListPortMappings(Namespace& ns, const std::string& table) {
