@@ -124,10 +124,17 @@ function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativeP
   const protocol = check.oneOf(s.protocol, 'protocol', ['tcp', 'udp'] as const);
   const containerIp = check.ipAddress(s.containerIp, 'containerIp');
   const family: 4 | 6 = containerIp.includes(':') ? 6 : 4;
-  const hostIp = check.optional(s, 'hostIp', '', (v, a) => check.ipAddress(v, a));
-  if (hostIp !== undefined && (hostIp.includes(':') ? 6 : 4) !== family) {
+  const givenHostIp = check.optional(s, 'hostIp', '', (v, a) => check.ipAddress(v, a));
+  if (givenHostIp !== undefined && (givenHostIp.includes(':') ? 6 : 4) !== family) {
     check.reject('hostIp', `is IPv${family === 4 ? 6 : 4} but containerIp is IPv${family}: one mapping is one family`);
   }
+  // '0.0.0.0' and '::' mean every address, as in `docker run -p 0.0.0.0:8080:80`: the same mapping
+  // as no hostIp (an element keyed on the unspecified address would never match a packet).
+  const canonicalHost = givenHostIp === undefined ? undefined : check.canonicalIp(givenHostIp);
+  const hostIp = canonicalHost === '0.0.0.0' || canonicalHost === '::' ? undefined : givenHostIp;
+  // Traffic the host sends to its IPv4 loopback can be sent on to a container (the localhost rule,
+  // with route_localnet); IPv6 has no such setting: a packet from ::1 never leaves lo.
+  if (canonicalHost === '::1') check.reject('hostIp', '::1 cannot be published: IPv6 never routes loopback traffic off the host');
   const port = (v: unknown, a: string): number => check.integer(v, a, 1, 65535);
   const hostPort = check.optional(s, 'hostPort', '', port);
   if (forRemoval && hostPort === undefined) check.reject('hostPort', 'is needed to say which mapping to remove');

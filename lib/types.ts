@@ -524,8 +524,9 @@ export type NatRule =
   | { kind: 'other'; chain: string; handle: number; comment: string };
 
 /**
- * A published port (`docker run -p`): `hostPort` on `hostIp` (every local address when absent)
- * forwarded to `containerIp:containerPort`. Omit `hostPort` to have nlkit pick a free one.
+ * A published port (`docker run -p`): `hostPort` on `hostIp` (every local address when absent,
+ * '0.0.0.0' or '::') forwarded to `containerIp:containerPort`. Omit `hostPort` to have nlkit pick
+ * a free one. '::1' is refused: IPv6 never routes loopback traffic off the host.
  */
 export interface PortMappingSpec extends NetnsOption {
   protocol: 'tcp' | 'udp';

@@ -157,6 +157,19 @@ describe('addPortMapping', () => {
     expect(await removePortMapping({ protocol: 'tcp', hostPort: 9999, containerIp: '10.88.0.2', containerPort: 80, netns: host })).toEqual({ removed: false });
   });
 
+  it("hostIp '0.0.0.0' or '::' is every address, the same mapping as none", async () => {
+    const host = await res.netns('any');
+    await addPortMapping({ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host });
+    await addPortMapping({ protocol: 'tcp', hostIp: '0::0', hostPort: 8080, containerIp: 'fd00::2', containerPort: 80, netns: host });
+    expect(await listPortMappings({ netns: host })).toEqual([
+      { protocol: 'tcp', family: 4, hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80 },
+      { protocol: 'tcp', family: 6, hostPort: 8080, containerIp: 'fd00::2', containerPort: 80 },
+    ]);
+    const again = await rejectionOf(() => addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.3', containerPort: 80, netns: host }));
+    expect((again as NetlinkError).code).toBe('EEXIST');
+    expect(await removePortMapping({ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host })).toEqual({ removed: true });
+  });
+
   it('removal takes a host port only from the container (and owner) it was mapped to', async () => {
     // A late cleanup of container A after the port went to container B, or a sweep working
     // through a list it read before B took the port: neither may take B's mapping.
@@ -229,6 +242,8 @@ describe('addPortMapping', () => {
     await expectInvalidArgument(() => addPortMapping({ ...base, protocol: 'sctp' as never }), /^protocol$/u);
     await expectInvalidArgument(() => addPortMapping({ ...base, containerIp: '10.88.0.2/16' }), /^containerIp$/u);
     await expectInvalidArgument(() => addPortMapping({ ...base, hostIp: 'fd00::1' }), /^hostIp$/u);
+    await expectInvalidArgument(() => addPortMapping({ ...base, containerIp: 'fd00::2', hostIp: '::1' }), /^hostIp$/u);
+    await expectInvalidArgument(() => addPortMapping({ ...base, containerIp: 'fd00::2', hostIp: '0:0::1' }), /^hostIp$/u);
     await expectInvalidArgument(() => removePortMapping({ ...base, hostPort: undefined }), /^hostPort$/u);
     expect(nftList(host.name).trim()).toBe('');
   });
