@@ -21,8 +21,18 @@ function masqueradeRequest(spec: MasqueradeSpec): NativeMasqueradeRequest {
     prefixLength: c.prefixLength,
     outInterface: check.optional(s, 'outInterface', '', check.ifname),
     excludeInterface: check.optional(s, 'excludeInterface', '', check.ifname),
-    hairpin: check.optional(s, 'hairpin', '', check.bool) ?? true,
+    hairpin: hairpinOf(s, c.prefixLength),
   };
+}
+
+// A hairpin rule masquerades DNATed traffic from the subnet into the subnet. For a /0 source that
+// is every published-port connection, each client's address hidden behind the host's: not made
+// by default, and refused when asked for.
+function hairpinOf(s: Record<string, unknown>, prefixLength: number): boolean {
+  const asked = check.optional(s, 'hairpin', '', check.bool);
+  if (prefixLength > 0) return asked ?? true;
+  if (asked === true) check.reject('hairpin', 'a /0 source is every address: its hairpin rule would masquerade every published-port connection');
+  return false;
 }
 
 /**

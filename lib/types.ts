@@ -502,7 +502,9 @@ export interface MasqueradeSpec extends NetnsOption {
   /**
    * Also masquerade DNATed traffic from the subnet back into it (default true): a container
    * reaching a published port of its own host through the host's address gets its answer through
-   * the host rather than straight from the other container, which it would drop.
+   * the host rather than straight from the other container, which it would drop. Not for a /0
+   * source (default false there, and true is refused): its hairpin rule would masquerade every
+   * published-port connection, hiding each client's address.
    */
   hairpin?: boolean;
 }

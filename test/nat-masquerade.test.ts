@@ -122,6 +122,15 @@ describe('addMasquerade', () => {
     expect(nftRules(host.name)).toHaveLength(12);
   });
 
+  it('a /0 source gets no hairpin rule (it would masquerade every published-port connection); asking for one is refused', async () => {
+    const host = await res.netns('all');
+    await expectInvalidArgument(() => addMasquerade({ source: '0.0.0.0/0', hairpin: true, netns: host }), /^hairpin$/u);
+    await addMasquerade({ source: '0.0.0.0/0', outInterface: 'eth0', netns: host });
+    await addMasquerade({ source: '::/0', outInterface: 'eth0', netns: host });
+    expect((await listNat({ netns: host })).map((r) => r.kind)).toEqual(['masquerade', 'masquerade']);
+    expect(await removeMasquerade({ source: '0.0.0.0/0', outInterface: 'eth0', netns: host })).toEqual({ removed: 1 });
+  });
+
   it('masquerades of one subnet share its hairpin rule: it goes with the last of them', async () => {
     const host = await res.netns('share');
     const viaEth0 = { source: '172.18.0.0/16', outInterface: 'eth0', netns: host };
