@@ -386,6 +386,16 @@ describe('route types', () => {
     expect(ipRoutesTo(ns, v4, 4)).toEqual([]);
     expect(await nlRoutesTo(ns, v6, 6)).toEqual([]);
     expect(ipRoutesTo(ns, v6, 6)).toEqual([]);
+
+    // `to` alone deletes it too, as `ip route del` does (the IPv4 kernel matches a type only when
+    // one is given); naming another type does not.
+    await addRoute({ netns: ns, to: v4, type });
+    await addRoute({ netns: ns, to: v6, type });
+    await expectNetlinkError(() => deleteRoute({ netns: ns, to: v4, type: 'unicast' }), 'ESRCH');
+    await deleteRoute({ netns: ns, to: v4 });
+    await deleteRoute({ netns: ns, to: v6 });
+    expect(ipRoutesTo(ns, v4, 4)).toEqual([]);
+    expect(ipRoutesTo(ns, v6, 6)).toEqual([]);
   });
 
   it('throw in a table; an IPv6 unreachable default', async () => {

@@ -36,7 +36,7 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
   h.rtm_table = s.table < 256 ? static_cast<uint8_t>(s.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   h.rtm_protocol = static_cast<uint8_t>(type == RTM_DELROUTE ? RTPROT_UNSPEC : RTPROT_BOOT);
   h.rtm_scope = type == RTM_DELROUTE ? static_cast<uint8_t>(RT_SCOPE_NOWHERE) : s.scope.value_or(DefaultScope(s, oif));
-  h.rtm_type = s.type;
+  h.rtm_type = type == RTM_DELROUTE && !s.type_given ? static_cast<uint8_t>(RTN_UNSPEC) : s.type;
   if (s.onlink) h.rtm_flags |= RTNH_F_ONLINK;
   m.PutHeader(h);
   m.PutU32(RTA_TABLE, s.table);

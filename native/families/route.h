@@ -21,6 +21,10 @@ struct RouteSpec {
   bool onlink = false;
   std::optional<uint32_t> mtu;
   uint8_t type = 1;  // RTN_UNICAST
+  // Whether the caller named the type. A delete that did not sends RTN_UNSPEC, as `ip route del`
+  // does: IPv4 matches a route's type only when one is given, so a blackhole, unreachable,
+  // prohibit or local route would otherwise be ESRCH to a delete by `to` alone.
+  bool type_given = false;
 };
 
 struct RouteInfo {
