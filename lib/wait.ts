@@ -125,7 +125,15 @@ export async function waitForAddress(address: string, opts: WaitForAddressOption
   const netns = o.netns as NetnsRef | undefined;
   const want = check.canonicalIp(ip);
   return waitFor(`waitForAddress ${want}`, ['address'], netns, timeout(o.timeoutMs), check.optional(o, 'signal', 'opts', check.abortSignal), async () => {
-    const all = await listAddresses(link === undefined ? { netns } : { netns, link });
+    let all: Address[];
+    try {
+      all = await listAddresses(link === undefined ? { netns } : { netns, link });
+    } catch (e) {
+      // A link that does not exist yet is "not yet", as for waitForLink: its address, when it is
+      // added, is an address event like any other.
+      if (link !== undefined && e instanceof ErrnoError && e.code === 'ENODEV') return undefined;
+      throw e;
+    }
     const a = all.find((x) => x.address === want);
     if (a === undefined) return undefined;
     // A failed DAD leaves the address tentative too: check for the failure first.

@@ -269,6 +269,18 @@ describe('waitForLink and waitForAddress', () => {
   });
 });
 
+describe('waits on what does not exist yet', () => {
+  it('waitForAddress on a link not created yet waits for it, as waitForLink does', async () => {
+    const ns = await res.netns('wn');
+    const a = names.link('a');
+    const waiting = waitForAddress('10.86.0.1', { netns: ns, link: a, timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await createVethPair({ name: a, netns: ns, peer: { name: names.link('b') } });
+    await addAddress(a, '10.86.0.1/24', { netns: ns });
+    expect(await waiting).toMatchObject({ address: '10.86.0.1', prefixLength: 24 });
+  });
+});
+
 describe('waits: failures and clean-up', () => {
   it('waitForAddress rejects with EADDRNOTAVAIL when duplicate address detection fails', async () => {
     const ns = await res.netns('df');
