@@ -58,10 +58,7 @@ RouteSpec ReadRouteSpec(const Napi::Object& o) {
   s.scope = OptScope(o, "scope");
   s.onlink = OptBool(o, "onlink").value_or(false);
   s.mtu = OptU32(o, "mtu");
-  if (auto type = ValueOf(kTypes, o, "type")) {
-    s.type = static_cast<uint8_t>(*type);
-    s.type_given = true;
-  }
+  if (auto type = ValueOf(kTypes, o, "type")) s.type = static_cast<uint8_t>(*type);
   return s;
 }
 

@@ -21,8 +21,9 @@ namespace {
 // ip(8)'s scope rule: a route through a gateway is universe; a direct one (device only) is link;
 // local routes are host. Non-unicast types (blackhole...) are universe.
 uint8_t DefaultScope(const RouteSpec& s, uint32_t oif) {
-  if (s.type == RTN_LOCAL) return RT_SCOPE_HOST;
-  if (s.type == RTN_UNICAST && !s.gateway && (s.dev || oif != 0)) return RT_SCOPE_LINK;
+  const uint8_t type = s.type.value_or(RTN_UNICAST);
+  if (type == RTN_LOCAL) return RT_SCOPE_HOST;
+  if (type == RTN_UNICAST && !s.gateway && (s.dev || oif != 0)) return RT_SCOPE_LINK;
   return RT_SCOPE_UNIVERSE;
 }
 
@@ -36,7 +37,7 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
   h.rtm_table = s.table < 256 ? static_cast<uint8_t>(s.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   h.rtm_protocol = static_cast<uint8_t>(type == RTM_DELROUTE ? RTPROT_UNSPEC : RTPROT_BOOT);
   h.rtm_scope = type == RTM_DELROUTE ? static_cast<uint8_t>(RT_SCOPE_NOWHERE) : s.scope.value_or(DefaultScope(s, oif));
-  h.rtm_type = type == RTM_DELROUTE && !s.type_given ? static_cast<uint8_t>(RTN_UNSPEC) : s.type;
+  h.rtm_type = s.type.value_or(type == RTM_DELROUTE ? RTN_UNSPEC : RTN_UNICAST);
   if (s.onlink) h.rtm_flags |= RTNH_F_ONLINK;
   m.PutHeader(h);
   m.PutU32(RTA_TABLE, s.table);

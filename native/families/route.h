@@ -20,11 +20,10 @@ struct RouteSpec {
   std::optional<uint8_t> scope;
   bool onlink = false;
   std::optional<uint32_t> mtu;
-  uint8_t type = 1;  // RTN_UNICAST
-  // Whether the caller named the type. A delete that did not sends RTN_UNSPEC, as `ip route del`
-  // does: IPv4 matches a route's type only when one is given, so a blackhole, unreachable,
+  // The caller's type; unicast when not given. A delete without one sends RTN_UNSPEC, as `ip route
+  // del` does: IPv4 matches a route's type only when one is given, so a blackhole, unreachable,
   // prohibit or local route would otherwise be ESRCH to a delete by `to` alone.
-  bool type_given = false;
+  std::optional<uint8_t> type;
 };
 
 struct RouteInfo {
