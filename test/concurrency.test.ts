@@ -192,23 +192,33 @@ describe('the event loop is not blocked', () => {
   });
 
   it('a macrotask runs while 200 concurrent operations are still in flight', async () => {
-    const ns = await res.netns();
-    let done = 0;
-    const count = <T>(p: Promise<T>) => p.then((v) => ((done += 1), v));
-    // 100 bridge creations serialise on the kernel's RTNL lock: tens of milliseconds of kernel
-    // work, far longer than submitting them takes.
-    const all = Promise.all([
-      ...Array.from({ length: 100 }, (_, i) => count(createBridge(`b${i}`, { netns: ns }))),
-      ...Array.from({ length: 100 }, () => count(getLink('lo', { netns: ns }))),
-    ]);
-    // Were the work done on the main thread, this could only run after all of it. (Counting
-    // setImmediate ticks until Promise.all settles is not enough: results that are all ready by
-    // the first poll are delivered in one callback, before any check phase.)
-    await new Promise((resolve) => setImmediate(resolve));
-    const doneAtFirstMacrotask = done;
-    const results: Link[] = await all;
-    expect(results).toHaveLength(200);
-    expect(doneAtFirstMacrotask).toBeLessThan(200);
-    expect(ipLinks(ns.name, ['type', 'bridge'])).toHaveLength(100);
+    // One round: 100 bridge creations, which serialise on the kernel's RTNL lock (tens of
+    // milliseconds of kernel work, far longer than submitting them takes), and 100 lookups, in a
+    // fresh namespace. Returns how many had settled when the first macrotask after submitting ran.
+    const round = async (): Promise<number> => {
+      const ns = await res.netns();
+      let done = 0;
+      const count = <T>(p: Promise<T>) => p.then((v) => ((done += 1), v));
+      const all = Promise.all([
+        ...Array.from({ length: 100 }, (_, i) => count(createBridge(`b${i}`, { netns: ns }))),
+        ...Array.from({ length: 100 }, () => count(getLink('lo', { netns: ns }))),
+      ]);
+      // Were the work done on the main thread, this could only run after all of it. (Counting
+      // setImmediate ticks until Promise.all settles is not enough: results that are all ready by
+      // the first poll are delivered in one callback, before any check phase.)
+      await new Promise((resolve) => setImmediate(resolve));
+      const doneAtFirstMacrotask = done;
+      const results: Link[] = await all;
+      expect(results).toHaveLength(200);
+      expect(ipLinks(ns.name, ['type', 'bridge'])).toHaveLength(100);
+      return doneAtFirstMacrotask;
+    };
+    // When the suite's other files load both CPUs, the JS thread can lose its CPU while submitting
+    // and the workers finish everything before it gets it back (CI, 2026-12-02: 200 of 200). Such
+    // a round shows nothing either way, so up to five rounds; work done on the main thread would
+    // finish all 200 before the macrotask in every one.
+    const seen: number[] = [];
+    for (let attempt = 0; attempt < 5 && !(seen.at(-1)! < 200); attempt++) seen.push(await round());
+    expect(seen.at(-1)).toBeLessThan(200);
   });
 });
