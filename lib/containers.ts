@@ -18,9 +18,7 @@ const ROUTE_KEYS = ['to', 'via', 'src', 'metric', 'mtu', 'table', 'onlink'];
 type Cidr = ReturnType<typeof check.cidr>;
 
 function arrayOf(v: unknown, argument: string): unknown[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) return check.reject(argument, 'must be an array');
-  return v;
+  return v === undefined ? [] : check.array(v, argument);
 }
 
 function familyOf(ip: string): 4 | 6 {

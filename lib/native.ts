@@ -81,6 +81,7 @@ export interface NativeRouteRequest {
   onlink?: boolean;
   mtu?: number;
   type?: string;
+  nexthops?: { via?: string; dev?: string | number; weight?: number; onlink?: boolean }[];
 }
 
 export interface NativeNeighborRequest {

@@ -7,7 +7,8 @@ import type { ListRoutesOptions, NetnsOption, Route, RouteSpec, RouteType } from
 import * as check from './validate';
 
 const ROUTE_TYPES: readonly RouteType[] = ['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw'];
-const SPEC_KEYS = ['netns', 'to', 'via', 'dev', 'src', 'metric', 'table', 'scope', 'onlink', 'mtu', 'type', 'family'];
+const SPEC_KEYS = ['netns', 'to', 'via', 'dev', 'src', 'metric', 'table', 'scope', 'onlink', 'mtu', 'type', 'family', 'nexthops'];
+const NEXTHOP_KEYS = ['via', 'dev', 'weight', 'onlink'];
 
 function routeRequest(spec: RouteSpec, forDelete = false): NativeRouteRequest {
   const s = check.optionsObject(spec, 'spec');
@@ -40,10 +41,32 @@ function routeRequest(spec: RouteSpec, forDelete = false): NativeRouteRequest {
   req.onlink = check.optional(s, 'onlink', '', check.bool);
   req.mtu = check.optional(s, 'mtu', '', (v, a) => check.integer(v, a, 68, 65536));
   req.type = check.optional(s, 'type', '', (v, a) => check.oneOf(v, a, ROUTE_TYPES));
-  if (!forDelete && req.via === undefined && req.dev === undefined && (req.type ?? 'unicast') === 'unicast') {
+  if (s.nexthops !== undefined) {
+    if (req.via !== undefined || req.dev !== undefined || req.onlink !== undefined) {
+      check.reject('nexthops', 'replaces via, dev and onlink: give those per path');
+    }
+    const hops = check.array(s.nexthops, 'nexthops');
+    if (hops.length === 0) check.reject('nexthops', 'needs at least one path');
+    req.nexthops = hops.map((h, i) => nextHop(h, `nexthops[${i}]`, family));
+  }
+  if (!forDelete && req.via === undefined && req.dev === undefined && req.nexthops === undefined && (req.type ?? 'unicast') === 'unicast') {
     check.reject('via', 'a unicast route needs a gateway (via) or a device (dev)');
   }
   return req;
+}
+
+function nextHop(v: unknown, argument: string, family: 4 | 6): NonNullable<NativeRouteRequest['nexthops']>[number] {
+  if (!check.isObject(v)) return check.reject(argument, `must be an object, not ${check.show(v)}`);
+  check.onlyKeys(v, NEXTHOP_KEYS, argument);
+  const via = check.optional(v, 'via', argument, (x, a) => check.ipAddress(x, a, family));
+  const dev = check.optional(v, 'dev', argument, check.linkRef);
+  if (via === undefined && dev === undefined) check.reject(argument, 'needs a gateway (via) or a device (dev)');
+  return {
+    via,
+    dev,
+    weight: check.optional(v, 'weight', argument, (x, a) => check.integer(x, a, 1, 256)),
+    onlink: check.optional(v, 'onlink', argument, check.bool),
+  };
 }
 
 /** Adds a route (`ip route add`). An existing one rejects with EEXIST. */

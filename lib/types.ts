@@ -281,6 +281,21 @@ export interface RouteSpec extends NetnsOption {
   type?: RouteType;
   /** Needed only for `to: 'default'` without `via` or `src` to tell the family. */
   family?: 4 | 6;
+  /**
+   * A multipath route: its paths, instead of `via` and `dev` (`ip route add ... nexthop via A
+   * nexthop via B`). Each needs `via` or `dev`; IPv6 paths need `via` (the kernel's rule).
+   */
+  nexthops?: RouteNextHopSpec[];
+}
+
+/** One path of a multipath route to create. */
+export interface RouteNextHopSpec {
+  via?: string;
+  dev?: LinkRef;
+  /** Relative share of traffic, 1 to 256; default 1. */
+  weight?: number;
+  /** Use the gateway even if it is not on a connected subnet. */
+  onlink?: boolean;
 }
 
 /** A route as the kernel reports it. */
@@ -299,6 +314,19 @@ export interface Route {
   /** RTPROT_* number: 2 kernel, 3 boot (ip and nlkit), 4 static... */
   protocol: number;
   mtu?: number;
+  onlink?: boolean;
+  /** A multipath route's paths (`ip route add ... nexthop via A nexthop via B`); such a route has
+   * no top-level `via` or `dev`. Read only: nlkit does not create multipath routes. */
+  nexthops?: RouteNextHop[];
+}
+
+/** One path of a multipath route. */
+export interface RouteNextHop {
+  via?: string;
+  /** ifindex of the path's output device. */
+  dev?: number;
+  /** Relative share of traffic, 1 to 256, as `ip route` shows it. */
+  weight: number;
   onlink?: boolean;
 }
 

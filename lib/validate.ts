@@ -210,6 +210,11 @@ export function netnsName(v: unknown, argument: string): string {
   return v;
 }
 
+export function array(v: unknown, argument: string): unknown[] {
+  if (!Array.isArray(v)) return reject(argument, 'must be an array');
+  return v;
+}
+
 /** Copies the defined keys of `from` that pass `check` into `to`. */
 export function optional<T>(
   from: Record<string, unknown>,

@@ -455,6 +455,80 @@ describe('replaceRoute and deleteRoute', () => {
   });
 });
 
+describe('multipath routes', () => {
+  /** The lan, with 10.71.0.1/24 and fd71::1/64 on `b` too: a gateway behind each device. */
+  async function twoWays(): Promise<Lan> {
+    const l = await lan();
+    await addAddress(l.b, '10.71.0.1/24', { netns: l.ns });
+    await addAddress(l.b, 'fd71::1/64', { netns: l.ns, noDad: true });
+    return l;
+  }
+
+  it.each([
+    [4, '10.77.0.0/16', '10.70.0.254', '10.71.0.254'],
+    [6, 'fd77::/64', 'fd70::fe', 'fd71::fe'],
+  ] as const)('IPv%s: created with its paths, listed with them (also filtered by either device), deleted by to', async (family, to, gwA, gwB) => {
+    const { ns, a, b, aIndex, bIndex } = await twoWays();
+    await addRoute({ netns: ns, to, nexthops: [{ via: gwA, dev: a }, { via: gwB, dev: bIndex, weight: 3 }] });
+
+    const mine = await expectOneRoute(ns, to, family);
+    expect(mine.via).toBeUndefined();
+    expect(mine.dev).toBeUndefined();
+    expect(mine.nexthops).toEqual([
+      { via: gwA, dev: aIndex, weight: 1 },
+      { via: gwB, dev: bIndex, weight: 3 },
+    ]);
+    const theirs = ipRoutesTo(ns, to, family)[0]!.nexthops;
+    expect(theirs?.map((h) => [h.gateway, h.dev, h.weight ?? 1])).toEqual([
+      [gwA, a, 1],
+      [gwB, b, 3],
+    ]);
+    await expectAllAgree(ns);
+
+    // The kernel's dump filter keeps a multipath route for any device one of its paths uses; it
+    // has no top-level device, and the list must not drop it for that.
+    for (const dev of [a, b, aIndex, bIndex]) {
+      expect((await listRoutes({ netns: ns, family, dev })).map((r) => r.to)).toContain(to);
+    }
+    const lo = ipLinks(ns.name).find((l) => l.ifname === 'lo')!.ifindex;
+    expect((await listRoutes({ netns: ns, family, dev: lo })).map((r) => r.to)).not.toContain(to);
+
+    // A lookup takes one of the paths.
+    const got = await getRoute(family === 4 ? '10.77.1.1' : 'fd77::1', { netns: ns });
+    expect([aIndex, bIndex]).toContain(got.dev);
+
+    await deleteRoute({ netns: ns, to });
+    expect(await nlRoutesTo(ns, to, family)).toEqual([]);
+    expect(ipRoutesTo(ns, to, family)).toEqual([]);
+  });
+
+  it('IPv4 device-only paths and onlink; the route is scope global, as ip makes it', async () => {
+    const { ns, a, b, aIndex, bIndex } = await twoWays();
+    await addRoute({ netns: ns, to: '10.78.0.0/16', nexthops: [{ dev: a }, { via: '192.0.2.1', dev: b, onlink: true, weight: 256 }] });
+    const r = await expectOneRoute(ns, '10.78.0.0/16', 4);
+    expect(r.scope).toBe('global');
+    expect(r.nexthops).toEqual([
+      { dev: aIndex, weight: 1 },
+      { via: '192.0.2.1', dev: bIndex, weight: 256, onlink: true },
+    ]);
+    const theirs = ipRoutesTo(ns, '10.78.0.0/16', 4)[0]!.nexthops!;
+    expect(theirs[1]!.flags).toContain('onlink');
+    await deleteRoute({ netns: ns, to: '10.78.0.0/16' });
+    expect(ipRoutesTo(ns, '10.78.0.0/16', 4)).toEqual([]);
+  });
+
+  it('the kernel refuses an IPv6 device-only path with its extack; an unknown path device is ENODEV; nothing is left', async () => {
+    const { ns, a } = await twoWays();
+    const before = ipSnapshot(ns);
+    const e = await expectNetlinkError(() => addRoute({ netns: ns, to: 'fd78::/64', nexthops: [{ via: 'fd70::fe', dev: a }, { dev: a }] }), 'EINVAL');
+    expect(e.extack).toMatch(/multipath/i);
+    expect(e.message).toContain('nexthop');
+    const missing = await expectNetlinkError(() => addRoute({ netns: ns, to: '10.79.0.0/16', nexthops: [{ via: '10.70.0.254', dev: 'nosuch0' }] }), 'ENODEV');
+    expect(missing.message).toContain('nosuch0');
+    expect(ipSnapshot(ns)).toBe(before);
+  });
+});
+
 describe('listRoutes filters', () => {
   it('family, dev (by name or ifindex) and table, as ip lists them', async () => {
     const { ns, a, b, aIndex, bIndex } = await lan();
@@ -637,6 +711,21 @@ describe('invalid arguments (refused before any system call)', () => {
     await expectInvalidArgument(add({ to: '10.96.0.0/16', dev: a, family: 5 }), /^family$/);
     // Unknown keys.
     await expectInvalidArgument(add({ to: '10.96.0.0/16', dev: a, gateway: '10.70.0.254' }), /^gateway$/);
+    // Multipath: paths replace via, dev and onlink; each path is checked like a route.
+    const hop = { via: '10.70.0.254' };
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', via: '10.70.0.254', nexthops: [hop] }), /^nexthops$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', dev: a, nexthops: [hop] }), /^nexthops$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', onlink: true, nexthops: [hop] }), /^nexthops$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [] }), /^nexthops$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: hop }), /^nexthops$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [hop, 'x'] }), /^nexthops\[1\]$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [hop, {}] }), /^nexthops\[1\]$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ via: 'fd70::fe' }] }), /^nexthops\[0\]\.via$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ ...hop, weight: 0 }] }), /^nexthops\[0\]\.weight$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ ...hop, weight: 257 }] }), /^nexthops\[0\]\.weight$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ ...hop, dev: 'a/b' }] }), /^nexthops\[0\]\.dev$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ ...hop, onlink: 1 }] }), /^nexthops\[0\]\.onlink$/);
+    await expectInvalidArgument(add({ to: '10.96.0.0/16', nexthops: [{ ...hop, gateway: '10.70.0.1' }] }), /^nexthops\[0\]\.gateway$/);
     await expectInvalidArgument(() => addRoute('10.96.0.0/16' as unknown as RouteSpec), /^spec$/);
     await expectInvalidArgument(() => listRoutes({ netns: ns, tabel: 100 } as never), /^filter\.tabel$/);
     await expectInvalidArgument(() => listRoutes({ netns: ns, family: 5 } as never), /^filter\.family$/);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "netlink/engine.h"
@@ -10,9 +11,15 @@
 namespace nlkit {
 
 std::string DescribeRoute(const RouteSpec& s) {
+  const auto dev = [](const LinkRefArg& d) { return " dev " + (d.index > 0 ? "#" + std::to_string(d.index) : d.name); };
   std::string to = s.dst ? s.dst->ToString() + "/" + std::to_string(s.dst_len) : "default";
   if (s.gateway) to += " via " + s.gateway->ToString();
-  if (s.dev) to += " dev " + (s.dev->index > 0 ? "#" + std::to_string(s.dev->index) : s.dev->name);
+  if (s.dev) to += dev(*s.dev);
+  for (const NextHopSpec& hop : s.nexthops) {
+    to += " nexthop";
+    if (hop.gateway) to += " via " + hop.gateway->ToString();
+    if (hop.dev) to += dev(*hop.dev);
+  }
   return "route " + to;
 }
 
@@ -27,9 +34,45 @@ uint8_t DefaultScope(const RouteSpec& s, uint32_t oif) {
   return RT_SCOPE_UNIVERSE;
 }
 
+// RTA_VIA: a struct rtvia, the gateway's own family then its address.
+std::optional<IpAddr> ViaOf(const std::optional<Bytes>& a) {
+  if (!a || a->size() < sizeof(rtvia)) return std::nullopt;
+  uint16_t family = 0;
+  std::memcpy(&family, a->data(), sizeof(family));
+  return IpAddr::FromBytes(family, a->subspan(sizeof(rtvia)));
+}
+
+// RTA_MULTIPATH: struct rtnexthop entries, each followed by its own attributes within rtnh_len.
+// False when an entry's length does not fit.
+bool DecodeNextHops(Bytes area, int family, std::vector<NextHopInfo>& out) {
+  while (area.size() >= sizeof(rtnexthop)) {
+    auto nh = ReadStruct<rtnexthop>(area);
+    if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > area.size()) return false;
+    AttrTable<RTA_MAX + 1> t;
+    if (!ParseAttrs(area.subspan(RTNH_ALIGN(sizeof(rtnexthop)), nh->rtnh_len - RTNH_ALIGN(sizeof(rtnexthop))), t)) return false;
+    NextHopInfo hop;
+    hop.gateway = t[RTA_GATEWAY] ? IpAddr::FromBytes(family, t[RTA_GATEWAY]) : ViaOf(t[RTA_VIA]);
+    hop.oif = static_cast<uint32_t>(nh->rtnh_ifindex);
+    hop.weight = static_cast<uint16_t>(nh->rtnh_hops + 1);
+    hop.flags = nh->rtnh_flags;
+    out.push_back(hop);
+    area = area.subspan(std::min<size_t>(RTNH_ALIGN(nh->rtnh_len), area.size()));
+  }
+  return area.empty();
+}
+
 }  // namespace
 
-MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, uint32_t oif) {
+bool RouteInfo::Uses(uint32_t ifindex) const {
+  if (oif == ifindex) return true;
+  for (const NextHopInfo& hop : nexthops) {
+    if (hop.oif == ifindex) return true;
+  }
+  return false;
+}
+
+MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, uint32_t oif,
+                           std::span<const uint32_t> hop_oifs) {
   MessageBuilder m(type, flags);
   rtmsg h{};
   h.rtm_family = static_cast<uint8_t>(s.family);
@@ -51,6 +94,25 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
     m.PutU32(RTAX_MTU, *s.mtu);
     m.EndNest(metrics);
   }
+  if (!s.nexthops.empty()) {
+    // RTA_MULTIPATH is not a nest of attributes but a run of rtnexthop headers, each followed by
+    // its own attributes; the kernel parses it without NLA_F_NESTED, as ip(8) sends it. Both an
+    // nlattr and an rtnexthop begin with their 16-bit length, so EndNest patches either.
+    const size_t multipath = m.size();
+    m.PutAttr(RTA_MULTIPATH, nullptr, 0);
+    for (size_t i = 0; i < s.nexthops.size(); ++i) {
+      const NextHopSpec& hop = s.nexthops[i];
+      const size_t entry = m.size();
+      rtnexthop nh{};
+      nh.rtnh_flags = hop.onlink ? RTNH_F_ONLINK : 0;
+      nh.rtnh_hops = static_cast<uint8_t>(hop.weight - 1);
+      nh.rtnh_ifindex = static_cast<int>(i < hop_oifs.size() ? hop_oifs[i] : 0);
+      m.PutRaw(nh);
+      if (hop.gateway) PutIp(m, RTA_GATEWAY, *hop.gateway);
+      m.EndNest(entry);
+    }
+    m.EndNest(multipath);
+  }
   return m;
 }
 
@@ -65,7 +127,7 @@ Result<RouteInfo> DecodeRoute(const Message& m) {
   r.family = h->rtm_family;
   r.dst_len = h->rtm_dst_len;
   r.dst = IpAddr::FromBytes(r.family, t[RTA_DST]);
-  r.gateway = IpAddr::FromBytes(r.family, t[RTA_GATEWAY]);
+  r.gateway = t[RTA_GATEWAY] ? IpAddr::FromBytes(r.family, t[RTA_GATEWAY]) : ViaOf(t[RTA_VIA]);
   r.prefsrc = IpAddr::FromBytes(r.family, t[RTA_PREFSRC]);
   r.oif = AttrU32(t[RTA_OIF]);
   r.metric = AttrU32(t[RTA_PRIORITY]);
@@ -78,13 +140,19 @@ Result<RouteInfo> DecodeRoute(const Message& m) {
     AttrTable<RTAX_MAX + 1> mt;
     if (ParseAttrs(*t[RTA_METRICS], mt)) r.mtu = AttrU32(mt[RTAX_MTU]);
   }
+  if (t[RTA_MULTIPATH] && !DecodeNextHops(*t[RTA_MULTIPATH], r.family, r.nexthops)) {
+    return Error::Protocol("malformed RTA_MULTIPATH in RTM_NEWROUTE");
+  }
   return r;
 }
 
 Status WriteRoute(Namespace& ns, const RouteSpec& s, RouteWrite how) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
-  auto idx = ResolveIndexes(**sock, {s.dev ? &*s.dev : nullptr});
+  // The route's device first, then each path's.
+  std::vector<const LinkRefArg*> refs{s.dev ? &*s.dev : nullptr};
+  for (const NextHopSpec& hop : s.nexthops) refs.push_back(hop.dev ? &*hop.dev : nullptr);
+  auto idx = ResolveIndexes(**sock, refs);
   if (!idx) return std::move(idx.error());
   uint16_t type = RTM_NEWROUTE;
   uint16_t flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
@@ -97,7 +165,7 @@ Status WriteRoute(Namespace& ns, const RouteSpec& s, RouteWrite how) {
     flags = NLM_F_REQUEST;
     op = "deleteRoute";
   }
-  auto out = TransactOne(**sock, EncodeRoute(type, flags, s, (*idx)[0]));
+  auto out = TransactOne(**sock, EncodeRoute(type, flags, s, (*idx)[0], std::span<const uint32_t>(*idx).subspan(1)));
   if (!out) return std::move(out.error().In(op, DescribeRoute(s)));
   return OkStatus();
 }
@@ -112,12 +180,14 @@ Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t ta
   h.rtm_family = static_cast<uint8_t>(family);
   h.rtm_table = table < 256 ? static_cast<uint8_t>(table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   req.PutHeader(h);
-  // With strict dump checking the kernel filters by table and output device itself.
+  // With strict dump checking the kernel filters by table and output device itself; the check
+  // below is for kernels without it. A multipath route passes when any of its paths uses the
+  // device (as the kernel's own filter does): it has no top-level RTA_OIF.
   if (table) req.PutU32(RTA_TABLE, table);
   if (*oif) req.PutU32(RTA_OIF, *oif);
   const uint32_t want_oif = *oif;
   auto out = DumpAll<RouteInfo>(**sock, req, RTM_NEWROUTE, DecodeRoute, [table, want_oif](const RouteInfo& r) {
-    return (table == 0 || r.table == table) && (want_oif == 0 || r.oif == want_oif);
+    return (table == 0 || r.table == table) && (want_oif == 0 || r.Uses(want_oif));
   });
   if (!out) {
     // A family's table that the kernel has not created yet: no routes, not an error.

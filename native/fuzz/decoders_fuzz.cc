@@ -114,6 +114,15 @@ std::vector<std::vector<uint8_t>> Seeds() {
     r.gateway = IpAddr::Parse("10.88.0.1");
     r.metric = 20;
     out.push_back(Bytes(EncodeRoute(RTM_NEWROUTE, NLM_F_CREATE, r, 5)));
+    // A multipath route: RTA_MULTIPATH's run of rtnexthop entries, each with its own attributes.
+    RouteSpec mp;
+    mp.family = AF_INET6;
+    mp.dst = IpAddr::Parse("fd77::");
+    mp.dst_len = 64;
+    mp.nexthops.push_back(NextHopSpec{IpAddr::Parse("fd70::fe"), std::nullopt, 1, false});
+    mp.nexthops.push_back(NextHopSpec{IpAddr::Parse("fd71::fe"), std::nullopt, 3, true});
+    const uint32_t hop_oifs[] = {5, 6};
+    out.push_back(Bytes(EncodeRoute(RTM_NEWROUTE, NLM_F_CREATE, mp, 0, hop_oifs)));
   }
   {
     MessageBuilder n(RTM_NEWNEIGH, 0);

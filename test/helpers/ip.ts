@@ -159,6 +159,8 @@ export interface IpRoute {
   metric?: number;
   flags: string[];
   metrics?: Record<string, number>[];
+  /** A multipath route's paths. */
+  nexthops?: { gateway?: string; dev?: string; weight?: number; flags: string[] }[];
 }
 
 // The only subcommands these helpers run: `get` for routes asks the kernel a question and changes nothing.
