@@ -24,7 +24,11 @@ import * as check from './validate';
 export type WatchGroup = 'link' | 'address' | 'route' | 'neighbor';
 
 export interface WatchOptions {
-  /** Which notifications: 'link', 'address', 'route', 'neighbor' (IPv4 and IPv6 alike). */
+  /**
+   * Which notifications: 'link', 'address', 'route', 'neighbor' (IPv4 and IPv6 alike). The kernel
+   * sends bridge FDB changes to the neighbour group too, as `family: 'bridge'` entries; the
+   * listExisting and resync dumps list the FDB with ARP/NDP for that reason.
+   */
   groups: WatchGroup[];
   netns?: NetnsRef;
   /** First yield what exists now (as `existing: true` events, then { type: 'synced' }). */
@@ -177,7 +181,9 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
         groups.has('link') ? listLinks({ netns }) : [],
         groups.has('address') ? listAddresses({ netns }) : [],
         groups.has('route') ? listRoutes({ netns, table: 0 }) : [],
-        groups.has('neighbor') ? listNeighbors({ netns }) : [],
+        // The neighbour group carries FDB events, but an AF_UNSPEC neighbour dump lists only the
+        // ARP and NDP tables: the FDB is dumped on its own (PF_BRIDGE), as `bridge fdb` does.
+        groups.has('neighbor') ? Promise.all([listNeighbors({ netns }), listNeighbors({ netns, family: 'bridge' })]).then(([n, fdb]) => n.concat(fdb)) : [],
       ]);
       for (const link of links) this.push({ type: 'link', action: 'new', link, existing: true });
       for (const address of addresses) this.push({ type: 'address', action: 'new', address, existing: true });
