@@ -302,6 +302,30 @@ describe('refused changes', () => {
     expect(ipLinkOrThrow('v0', ns.name).master).toBeUndefined();
   });
 
+  it('a refused change takes its bridge-port flags with it: never applied, never to the link that has the new name', async () => {
+    const { ns } = await setup();
+    await createVethPair({ name: 'w0', peer: { name: 'w1' }, netns: ns, master: 'br0' });
+    await setLink('v0', { master: 'br0', isolated: true, hairpin: true }, { netns: ns });
+    await setLink('v1', { master: 'br0' }, { netns: ns });
+    // w0 asks for v0's name (taken: EEXIST) and port flags. The flags must not reach v0, which
+    // answers to that name, nor w0, whose change was refused.
+    const e = await expectNetlinkError(() => setLink('w0', { name: 'v0', isolated: false, hairpin: false, learning: false }, { netns: ns }), 'EEXIST');
+    expect(e.operation).toBe('setLink');
+    expect(slaveData(ipLinkOrThrow('v0', ns.name))).toMatchObject({ hairpin: true, isolated: true, learning: true });
+    expect(slaveData(ipLinkOrThrow('w0', ns.name))).toMatchObject({ hairpin: false, isolated: false, learning: true });
+    // The same by ifindex, and with another refused change (an MTU past veth's 65535): no flag
+    // moves either.
+    const w0 = (await getLink('w0', { netns: ns })).index;
+    await expectNetlinkError(() => setLink(w0, { name: 'v1', hairpin: true }, { netns: ns }), 'EEXIST');
+    await expectNetlinkError(() => setLink(w0, { mtu: 65536, hairpin: true }, { netns: ns }), 'EINVAL');
+    expect(slaveData(ipLinkOrThrow('v1', ns.name))).toMatchObject({ hairpin: false });
+    expect(slaveData(ipLinkOrThrow('w0', ns.name))).toMatchObject({ hairpin: false });
+    // A rename that succeeds still gets its flags, on the renamed link.
+    const renamed = await setLink('w0', { name: 'w9', isolated: true }, { netns: ns });
+    expect(renamed).toMatchObject({ name: 'w9', index: w0, bridgePort: { isolated: true } });
+    expect(slaveData(ipLinkOrThrow('w9', ns.name))).toMatchObject({ isolated: true });
+  });
+
   it('a bridge-port flag on a link that is not a bridge port: EOPNOTSUPP, nothing changed', async () => {
     const { ns } = await setup();
     const before = ipLinkOrThrow('v0', ns.name);

@@ -354,38 +354,46 @@ Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChanges
   const LinkRefArg after = c.name ? LinkRefArg{0, *c.name} : target;
 
   // One sendmsg: [read the name first, when a move must find the link again by name]
-  // + the change + [bridge-port flags] + [read back, unless the link left this namespace].
+  // + the change + [read back, unless the link left this namespace]. Bridge-port flags go in a
+  // second one, only once the change is acknowledged: the kernel runs every message of a sendmsg
+  // whatever the ones before it answered, so flags sent beside a rename that failed (EEXIST) would
+  // land on the other link that has the name asked for, and beside any failed change they would
+  // be applied by a call that rejects. They name the link by index whenever a rename is asked
+  // for (need_index resolved it), by its reference otherwise.
   enum Step { kReadName, kChange, kPortFlags, kReadBack };
-  std::vector<MessageBuilder> batch;
-  std::vector<Step> steps;
   const bool moving = c.move_to != nullptr;
+  const bool port_flags = HasPortFlags(c);
+  std::vector<std::vector<MessageBuilder>> rounds(port_flags ? 2 : 1);
+  std::vector<std::vector<Step>> steps(rounds.size());
   if (moving && !c.name && target.index > 0) {
-    batch.push_back(EncodeGetLink(target));
-    steps.push_back(kReadName);
+    rounds[0].push_back(EncodeGetLink(target));
+    steps[0].push_back(kReadName);
   }
-  batch.push_back(EncodeSetLink(target, c, (*idx)[1]));
-  steps.push_back(kChange);
-  if (HasPortFlags(c)) {
-    batch.push_back(EncodePortFlags(after, c));
-    steps.push_back(kPortFlags);
+  rounds[0].push_back(EncodeSetLink(target, c, (*idx)[1]));
+  steps[0].push_back(kChange);
+  if (port_flags) {
+    rounds[1].push_back(EncodePortFlags(target.index > 0 ? target : after, c));
+    steps[1].push_back(kPortFlags);
   }
   if (!moving) {
-    batch.push_back(EncodeGetLink(after));
-    steps.push_back(kReadBack);
+    rounds.back().push_back(EncodeGetLink(after));
+    steps.back().push_back(kReadBack);
   }
 
-  auto outcomes = Transact(**sock, batch);
-  if (!outcomes) return std::move(outcomes.error());
   std::string name = c.name ? *c.name : ref.name;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const RequestOutcome& o = (*outcomes)[i];
-    static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
-    if (o.ack.errnum != 0) return RefusalError(o.ack, kOps[steps[i]], ref.Describe());
-    if (steps[i] == kReadName || steps[i] == kReadBack) {
-      auto info = LinkReply(o, ref.Describe());
-      if (!info) return std::move(info.error());
-      if (steps[i] == kReadBack) return info;
-      name = info->name;
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    auto outcomes = Transact(**sock, rounds[r]);
+    if (!outcomes) return std::move(outcomes.error());
+    for (size_t i = 0; i < rounds[r].size(); ++i) {
+      const RequestOutcome& o = (*outcomes)[i];
+      static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
+      if (o.ack.errnum != 0) return RefusalError(o.ack, kOps[steps[r][i]], ref.Describe());
+      if (steps[r][i] == kReadName || steps[r][i] == kReadBack) {
+        auto info = LinkReply(o, ref.Describe());
+        if (!info) return std::move(info.error());
+        if (steps[r][i] == kReadBack) return info;
+        name = info->name;
+      }
     }
   }
   // Moved: read it back in its new namespace, by name (the index may change on a move).
