@@ -21,6 +21,14 @@ function arrayOf(v: unknown, argument: string): unknown[] {
   return v === undefined ? [] : check.array(v, argument);
 }
 
+/** fe80::/10, by its first two bytes (the text is already a valid IPv6 address). */
+function isLinkLocal6(ip: string): boolean {
+  const first = ip.split(':', 1)[0]!;
+  if (first.length !== 4) return false;
+  const hextet = parseInt(first, 16);
+  return (hextet & 0xffc0) === 0xfe80;
+}
+
 function familyOf(ip: string): 4 | 6 {
   return ip.includes(':') ? 6 : 4;
 }
@@ -39,6 +47,15 @@ export interface AttachRequest {
 function sameAddress(a: Cidr, b: Cidr): boolean {
   if (a.family !== b.family) return false;
   return a.family === 4 ? a.address === b.address : check.canonicalIp(a.address) === check.canonicalIp(b.address);
+}
+
+/** Whether `ip` (of family `fam`) is one of the container's addresses. */
+function isOwnAddress(cidrs: Cidr[], ip: string, fam: 4 | 6): boolean {
+  for (let j = 0; j < cidrs.length; j++) {
+    const c = cidrs[j]!;
+    if (c.family === fam && (fam === 4 ? c.address === ip : check.canonicalIp(c.address) === check.canonicalIp(ip))) return true;
+  }
+  return false;
 }
 
 /**
@@ -69,9 +86,13 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
     const gw = check.ipAddress(givenGateways[i], argument);
     const fam = familyOf(gw);
     for (let j = 0; j < i; j++) if (familyOf(gateways[j]!) === fam) check.reject(argument, `a second IPv${fam} gateway`);
-    let reachable = false;
+    // A link-local IPv6 gateway (fe80::/10, what a router advertises) is on eth0's own link. Any
+    // other must be inside one of the container's subnets, and not one of its own addresses: the
+    // route would lead back into the container.
+    let reachable = fam === 6 && isLinkLocal6(gw);
     for (let j = 0; j < cidrs.length && !reachable; j++) reachable = cidrs[j]!.family === fam && check.inSubnet(gw, cidrs[j]!);
     if (!reachable) check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
+    if (isOwnAddress(cidrs, gw, fam)) check.reject(argument, `${gw} is the container's own address`);
     gateways.push(gw);
   }
   const routes: NativeRouteRequest[] = [];
@@ -89,6 +110,9 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
       family = familyOf((via ?? src)!);
     } else {
       const c = check.cidr(o.to, `${arg}.to`);
+      // As addRoute: the kernel refuses host bits past the prefix for IPv4 (after the veth was
+      // made) and silently drops them for IPv6, which would make the result's echo wrong.
+      if (!check.isNetworkAddress(c)) check.reject(`${arg}.to`, `${check.show(o.to)} has host bits set past /${c.prefixLength}; give the network address`);
       family = c.family;
       route.to = c.address;
       route.toLength = c.prefixLength;
@@ -102,6 +126,11 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
     route.mtu = check.optional(o, 'mtu', arg, check.mtu);
     route.table = check.optional(o, 'table', arg, (v, a) => check.integer(v, a, 1, 0xffffffff));
     route.onlink = check.optional(o, 'onlink', arg, check.bool);
+    // Without dad: false an IPv6 address is tentative when the route goes in (the same batch), and
+    // the kernel refuses a tentative source: every such attach would fail and be rolled back.
+    if (!noDad && src !== undefined && family === 6 && isOwnAddress(cidrs, src, 6)) {
+      check.reject(`${arg}.src`, `${src} is still tentative (dad: true) when the route is added; the kernel refuses it as a source`);
+    }
     routes.push(route);
   }
   const addresses: NativeAttachArgs[5] = [];
@@ -153,7 +182,8 @@ function attachEcho(req: AttachRequest): AttachEcho {
     const r = req.routes[i]!;
     const route: AttachResult['routes'][number] = { family: r.family, to: r.to === undefined ? 'default' : `${check.canonicalIp(r.to)}/${r.toLength}`, dev: 0 };
     if (r.via !== undefined) route.via = check.canonicalIp(r.via);
-    if (r.metric !== undefined) route.metric = r.metric;
+    // IPv6 stores metric 0 as its default, 1024 (IP6_RT_PRIO_USER); the echo says what it holds.
+    if (r.metric !== undefined) route.metric = r.family === 6 && r.metric === 0 ? 1024 : r.metric;
     routes.push(route);
   }
   return { addresses, routes };

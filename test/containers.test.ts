@@ -270,7 +270,37 @@ describe('attachContainer: input checked before anything is sent', () => {
     await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16', '10.88.0.2/24'] }), /^addresses\[1\]$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, netns: 'no/such' as string }), /^netns$/u);
     await expectInvalidArgument(() => attachContainer({ ...base, gatewy: '10.88.0.1' } as never), /^gatewy$/u);
+    // The container's own address is no gateway (the route would lead back into it), however spelt.
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: '10.88.0.2' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00::2/64'], gateway: 'fd00:0::2' }), /^gateway$/u);
+    // Host bits in a route's destination: the kernel refuses them for IPv4 only after the veth is
+    // made, and drops them silently for IPv6 (the result would echo what it does not hold).
+    const via = { addresses: ['10.88.0.2/16', 'fd00::2/64'] };
+    await expectInvalidArgument(() => attachContainer({ ...base, ...via, routes: [{ to: '10.1.2.3/8', via: '10.88.0.1' }] }), /^routes\[0\]\.to$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, ...via, routes: [{ to: 'fd00:1::5/64', via: 'fd00::1' }] }), /^routes\[0\]\.to$/u);
+    // With dad: true the container's IPv6 address is tentative when the route goes in; the kernel
+    // would refuse it as a source every time.
+    await expectInvalidArgument(
+      () => attachContainer({ ...base, ...via, dad: true, routes: [{ to: 'fd01::/64', via: 'fd00::1', src: 'fd00::2' }] }),
+      /^routes\[0\]\.src$/u,
+    );
     expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('what the validation lets through, the kernel takes: a link-local IPv6 gateway, a DAD-free source, an IPv6 metric 0', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('ok');
+    const r = await attachContainer({
+      netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.2/16', 'fd00::2/64'], gateways: ['10.88.0.1', 'fe80::1'],
+      routes: [{ to: 'fd01::/64', via: 'fd00::1', src: 'fd00::2', metric: 0 }],
+    });
+    const fdRoute = { family: 6, to: 'fd01::/64', via: 'fd00::1', dev: r.container.index, metric: 1024 };
+    expect(r.routes).toContainEqual({ family: 6, to: 'default', via: 'fe80::1', dev: r.container.index });
+    expect(r.routes).toContainEqual(fdRoute);
+    const held = await listRoutes({ netns: c, family: 6 });
+    expect(held).toContainEqual(expect.objectContaining({ to: 'default', via: 'fe80::1', dev: r.container.index }));
+    expect(held).toContainEqual(expect.objectContaining({ ...fdRoute, src: 'fd00::2' }));
+    await detachContainer({ netns: c });
   });
 
   it('a gateway is checked against the subnets bit by bit, at the prefix boundary, for both families', async () => {
@@ -313,7 +343,7 @@ describe('attachContainer: churn', () => {
         }
       }).length;
     const cycle = async (i: number): Promise<void> => {
-      const r = await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: [`10.88.${(i >> 8) & 255}.${(i & 255) || 1}/16`], gateway: '10.88.0.1' });
+      const r = await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: [`10.88.${1 + (i >> 8)}.${(i & 255) || 2}/16`], gateway: '10.88.0.1' });
       await detachContainer({ hostIfname: r.host.name, hostNetns: host });
     };
     for (let i = 0; i < 10; i++) await cycle(i); // warm: pooled sockets for both namespaces exist now
