@@ -68,6 +68,7 @@ export function ifname(v: unknown, argument: string): string {
   // character is checked on its UTF-8 bytes.
   let ascii = true;
   for (let i = 0; i < v.length && ascii; i++) ascii = v.charCodeAt(i) <= 0x7f;
+  if (!ascii) wellFormed(v, argument);
   const bytes = ascii ? null : Buffer.from(v, 'utf8');
   const length = bytes === null ? v.length : bytes.length;
   if (length === 0) fail(argument, 'interface name is empty');
@@ -131,11 +132,21 @@ export function oneOf<T extends string>(v: unknown, argument: string, allowed: r
   return v as T;
 }
 
+/**
+ * A lone UTF-16 surrogate has no UTF-8 form: the addon's conversion writes U+FFFD instead, so the
+ * kernel would hold another string than the caller's (an owner tag that no longer matches its id,
+ * and sweep would take the container for a stranger's).
+ */
+function wellFormed(v: string, argument: string): void {
+  if (/\p{Cs}/u.test(v)) fail(argument, `${show(v)} contains a lone UTF-16 surrogate, which has no UTF-8 form`);
+}
+
 /** A string of at most `maxBytes` UTF-8 bytes, without NUL. */
 export function text(v: unknown, argument: string, maxBytes: number): string {
   if (typeof v !== 'string') fail(argument, 'must be a string');
   if (Buffer.byteLength(v) > maxBytes) fail(argument, `is longer than ${maxBytes} bytes`);
   if (v.includes('\0')) fail(argument, 'contains NUL');
+  wellFormed(v, argument);
   return v;
 }
 
@@ -199,6 +210,7 @@ export function owner(v: unknown, argument: string): string {
 export function absolutePath(v: unknown, argument: string): string {
   if (typeof v !== 'string' || !v.startsWith('/')) fail(argument, `must be an absolute path, got ${show(v)}`);
   if (v.includes('\0')) fail(argument, `path ${show(v)} contains NUL`);
+  wellFormed(v, argument);
   return v;
 }
 
@@ -207,6 +219,7 @@ export function netnsName(v: unknown, argument: string): string {
   if (typeof v !== 'string' || v.length === 0) fail(argument, 'namespace name must be a non-empty string');
   if (v === '.' || v === '..' || /[\/\0]/u.test(v)) fail(argument, `'${v}' is not a valid namespace name`);
   if (Buffer.byteLength(v) > 255) fail(argument, 'namespace name is longer than 255 bytes');
+  wellFormed(v, argument);
   return v;
 }
 

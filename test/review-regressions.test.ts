@@ -73,6 +73,24 @@ describe('attachContainer', () => {
   });
 });
 
+describe('strings that have no UTF-8 form', () => {
+  it('a lone surrogate in an owner, alias, name or path is refused: the kernel would hold U+FFFD instead', async () => {
+    const ns = await res.netns('sg');
+    const { link } = await ensureBridge({ name: 'br0', netns: ns });
+    const lone = 'c\uD800';
+    // The owner tag is what sweep matches a kept id against: stored as 'c\uFFFD', it would never match.
+    await expectInvalidArgument(() => attachContainer({ netns: ns, bridge: link.index, owner: lone }), /^owner$/u);
+    await expectInvalidArgument(() => setLink('br0', { alias: lone }, { netns: ns }), /^changes\.alias$/u);
+    await expectInvalidArgument(() => createBridge(`b${lone}`, { netns: ns }), /^name$/u);
+    await expectInvalidArgument(() => createNetns(`n${lone}`), /^name$/u);
+    await expectInvalidArgument(() => getLink('lo', { netns: `/run/netns/${lone}` }), /^opts\.netns$|^netns$/u);
+    // A surrogate pair is one character, and fine.
+    const r = await setLink('br0', { alias: 'emoji \u{1F600}' }, { netns: ns });
+    expect(r.alias).toBe('emoji \u{1F600}');
+    expect((await getLink('br0', { netns: ns })).alias).toBe('emoji \u{1F600}');
+  });
+});
+
 describe('input the native layer must never send', () => {
   it('setLink refuses a move combined with bridge-port flags before anything is sent', async () => {
     const a = await res.netns('mv');
