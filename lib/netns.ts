@@ -82,8 +82,10 @@ export async function createNetns(name?: string): Promise<NetnsHandle> {
     return new NetnsHandle(id, '');
   }
   const n = check.netnsName(name, 'name');
-  const id = await callNative(() => native.netnsCreate({ dir: netnsDir(), name: n }));
-  return new NetnsHandle(id, `${netnsDir()}/${n}`, n);
+  // Read once: a configure() while the call is in flight must not make the handle name another place.
+  const dir = netnsDir();
+  const id = await callNative(() => native.netnsCreate({ dir, name: n }));
+  return new NetnsHandle(id, `${dir}/${n}`, n);
 }
 
 /**

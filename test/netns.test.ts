@@ -1,6 +1,6 @@
 // Namespaces: named (bind-mounted under the netns dir like `ip netns add`), anonymous (held by a
 // handle), opened by every kind of reference, deleted, closed; and the errors for missing ones.
-import { existsSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   configure,
@@ -250,6 +250,44 @@ describe('missing namespaces and bad references', () => {
     const e = await rejectionOf(() => openNetns(`${names.nsPrefix}nope`));
     expect(e).toBeInstanceOf(NlkitError);
     expect((e as NlkitError).code).toBe('ENOENT');
+  });
+});
+
+describe('deleteNetns never follows a symbolic link', () => {
+  it('a link in the netns directory to a namespace: refused with EINVAL, and the namespace stays mounted', async () => {
+    const target = `${names.nsPrefix}tgt`;
+    const link = `${names.nsPrefix}lnk`;
+    res.trackNetnsName(target);
+    (await createNetns(target)).close();
+    symlinkSync(`${NETNS_DIR}/${target}`, `${NETNS_DIR}/${link}`);
+    try {
+      const e = await expectSystemError(() => deleteNetns(link), 'EINVAL');
+      expect(e.message).toMatch(/symbolic link/u);
+      // umount2 would have followed the link and detached the target's mount.
+      const h = await openNetns(target);
+      expect(nsInode(h.path)).toBe(nsInode(`${NETNS_DIR}/${target}`));
+      h.close();
+      expect(ipNetnsList()).toContain(target);
+      expect(lstatSync(`${NETNS_DIR}/${link}`).isSymbolicLink()).toBe(true);
+    } finally {
+      unlinkSync(`${NETNS_DIR}/${link}`);
+    }
+    await deleteNetns(target);
+    expect(existsSync(`${NETNS_DIR}/${target}`)).toBe(false);
+  });
+
+  it('a handle names the directory the namespace was made in, even if configure() changes it meanwhile', async () => {
+    const name = `${names.nsPrefix}cfg`;
+    res.trackNetnsName(name);
+    const creating = createNetns(name);
+    configure({ netnsDir: '/nonexistent-nlkit-dir' });
+    try {
+      const h = await creating;
+      expect(h.path).toBe(`${NETNS_DIR}/${name}`);
+      h.close();
+    } finally {
+      configure({ netnsDir: NETNS_DIR });
+    }
   });
 });
 

@@ -74,8 +74,11 @@ Result<std::vector<RequestOutcome>> Exchange(NetlinkSocket& socket, std::span<Me
 
   while (pending > 0) {
     NLKIT_TRY(ReceiveEach(socket, [&](const Message& m) -> Status {
-      const uint32_t index = m.header.nlmsg_seq - first_seq;  // wraps to huge when stale
-      if (m.header.nlmsg_seq < first_seq || index >= requests.size()) return OkStatus();
+      // Unsigned: a stale reply (a lower sequence number) wraps to a huge index and is skipped,
+      // and so does the batch whose numbers run past 2^32 back to 0, which comparing the numbers
+      // themselves would get wrong.
+      const uint32_t index = m.header.nlmsg_seq - first_seq;
+      if (index >= requests.size()) return OkStatus();
       RequestOutcome& out = outcomes[index];
       if (m.header.nlmsg_type == NLMSG_ERROR) {
         auto ack = DecodeError(m);

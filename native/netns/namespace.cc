@@ -77,7 +77,9 @@ SocketLease::~SocketLease() {
 }
 
 Result<std::shared_ptr<Namespace>> Namespace::Open(const std::string& path, const std::string& label) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a caller's path may name a FIFO without a writer (or a tty), whose plain open
+  // would block the worker for good; a namespace file opens the same either way.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd.valid()) return Error::System(errno, "open netns", label);
   return Adopt(std::move(fd), label);
 }

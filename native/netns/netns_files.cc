@@ -96,8 +96,15 @@ Status DeleteNamedNamespace(const std::string& dir, const std::string& name) {
   const std::string path = dir + "/" + name;
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return Error::System(errno, "deleteNetns", "netns " + path);
+  // nlkit and ip(8) put files there, never symlinks. umount2 would follow one and detach whatever
+  // mount it points at (UMOUNT_NOFOLLOW below guards the race between this check and it).
+  if (S_ISLNK(st.st_mode)) {
+    Error e = Error::System(EINVAL, "deleteNetns", "netns " + path);
+    e.detail = "a symbolic link, not a namespace: left as it is";
+    return e;
+  }
   // EINVAL: not a mount point (a leftover file); removing it is still what the caller wants.
-  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+  if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
     return Error::System(errno, "umount", "netns " + path);
   }
   if (::unlink(path.c_str()) != 0) return Error::System(errno, "unlink", "netns " + path);
