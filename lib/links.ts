@@ -98,6 +98,10 @@ export function toNativeLinkRequest(spec: CreateLinkSpec): NativeLinkRequest {
       if (group !== undefined && remote !== undefined) {
         throw new InvalidArgumentError('remote', 'a vxlan has either a remote or a multicast group, not both');
       }
+      // Both go to the kernel in one attribute (IFLA_VXLAN_GROUP), which takes a multicast address
+      // as a group and any other as the unicast peer: a mix-up would silently make the other kind.
+      if (group !== undefined && !check.isMulticast(group)) check.reject('group', `${group} is not a multicast address; a unicast peer is 'remote'`);
+      if (remote !== undefined && check.isMulticast(remote)) check.reject('remote', `${remote} is a multicast address; a multicast group is 'group'`);
       req.vxlan = {
         vni: check.integer(s.vni, 'vni', 0, 0xffffff),
         local: check.optional(s, 'local', '', check.ipAddress),

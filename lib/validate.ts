@@ -193,6 +193,13 @@ export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string 
   return v as string;
 }
 
+/** 224.0.0.0/4 or ff00::/8, for an address ipAddress has accepted. */
+export function isMulticast(ip: string): boolean {
+  if (!ip.includes(':')) return (parseInt(ip, 10) & 0xf0) === 0xe0;
+  const first = ip.split(':', 1)[0]!;
+  return first.length === 4 && first.slice(0, 2).toLowerCase() === 'ff';
+}
+
 export function abortSignal(v: unknown, argument: string): AbortSignal {
   if (!(v instanceof AbortSignal)) fail(argument, `must be an AbortSignal, got ${show(v)}`);
   return v;

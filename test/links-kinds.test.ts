@@ -13,7 +13,7 @@ import {
   type MacvlanMode,
   type NetnsHandle,
 } from '../lib/index';
-import { expectNetlinkShape } from './helpers/expect';
+import { expectInvalidArgument, expectNetlinkShape } from './helpers/expect';
 import { infoData, ipLink, ipLinkOrThrow } from './helpers/ip';
 import { probe, specFor, type OptionalFeature, type Probe } from './helpers/kernel';
 import { namer } from './helpers/names';
@@ -309,6 +309,19 @@ describe('vxlan', () => {
     const d = infoData(ipLinkOrThrow('vx6', ns.name));
     expect(d.local6).toBe('fd00::1');
     expect(d.remote6).toBe('fd00::2');
+  });
+
+  it('group must be multicast and remote unicast: one kernel attribute carries both, and would make the other kind', async () => {
+    const ns = await res.netns();
+    const spec = { kind: 'vxlan' as const, name: 'vxm', netns: ns, vni: 5 };
+    await expectInvalidArgument(() => createLink({ ...spec, group: '10.0.0.2' }), /^group$/u);
+    await expectInvalidArgument(() => createLink({ ...spec, group: 'fd00::2' }), /^group$/u);
+    await expectInvalidArgument(() => createLink({ ...spec, remote: '239.1.1.1' }), /^remote$/u);
+    await expectInvalidArgument(() => createLink({ ...spec, remote: 'ff05::1' }), /^remote$/u);
+    expect(ipLink('vxm', ns.name)).toBeUndefined();
+    // Just below 224.0.0.0/4 is a unicast peer, as the kernel takes it.
+    const peer = await createLink({ ...spec, remote: '223.255.255.255' });
+    expect(peer.vxlan?.remote).toBe('223.255.255.255');
   });
 
   it('vxlan in the default namespace, enslaved to a bridge and up at creation', async () => {
