@@ -151,11 +151,13 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     }
   }
   const int32_t peer_index = host_end->link ? static_cast<int32_t>(*host_end->link) : 0;
-  if (peer_index <= 0) return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex"));
+  if (peer_index <= 0) {
+    return rollback(Error::Protocol("the kernel did not report the veth peer's ifindex").In("attachContainer: create veth", "link " + veth.name));
+  }
 
   // Round trip 2, container side: lo up, addresses, ifname up, routes.
   auto cs = container->Acquire(NETLINK_ROUTE);
-  if (!cs) return rollback(std::move(cs.error()));
+  if (!cs) return rollback(std::move(cs.error().In("attachContainer: open socket", "netlink socket in " + container->label())));
   const LinkRefArg eth{peer_index, {}};
   std::vector<MessageBuilder> batch;
   std::vector<Step> steps;
@@ -176,7 +178,7 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   }
 
   auto outcomes = Transact(**cs, batch);
-  if (!outcomes) return rollback(std::move(outcomes.error()));
+  if (!outcomes) return rollback(std::move(outcomes.error().In("attachContainer: configure container", spec.ifname + " in " + container->label())));
   for (size_t i = 0; i < batch.size(); ++i) {
     const RequestOutcome& o = (*outcomes)[i];
     if (o.ack.errnum != 0) {
