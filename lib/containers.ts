@@ -8,7 +8,7 @@ import { addLocalnetGuard } from './nat';
 import { waitForLink } from './wait';
 import { native, type NativeAttachArgs, type NativeAttachedEnds, type NativeRouteRequest } from './native';
 import { toNative } from './netns';
-import { setSysctl } from './sysctl';
+import { getSysctl, setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
 
@@ -284,6 +284,15 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
   let link: Link | undefined;
   let created = false;
   const added: string[] = [];
+  // What this call changed on things that were there before it, newest last, to restore if a
+  // later step fails: the existing bridge's up and MTU, and each sysctl it turned on.
+  const restore: (() => Promise<unknown>)[] = [];
+  const turnOn = async (key: string[] | string): Promise<void> => {
+    const was = await getSysctl(key, where);
+    if (was === '1') return;
+    await setSysctl(key, 1, where);
+    restore.push(() => setSysctl(key, was, where));
+  };
   try {
     link = await getLink(name, where).catch((e: unknown) => {
       if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
@@ -309,23 +318,29 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
       await addAddress(link.index, text, { ...where, ...(c.family === 6 ? { noDad: true } : {}) });
       added.push(text);
     }
-    const changes = { ...(up ? { up: true } : {}), ...(mtu !== undefined && mtu !== link.mtu ? { mtu } : {}) };
-    if (Object.keys(changes).length > 0) link = await setLink(link.index, changes, where);
+    const before = link;
+    const changes = { ...(up && !before.up ? { up: true } : {}), ...(mtu !== undefined && mtu !== before.mtu ? { mtu } : {}) };
+    if (Object.keys(changes).length > 0) {
+      link = await setLink(before.index, changes, where);
+      if (!created) restore.push(() => setLink(before.index, { ...('up' in changes ? { up: before.up } : {}), ...('mtu' in changes ? { mtu: before.mtu } : {}) }, where));
+    }
     if (forwarding) {
-      if (cidrs.some((c) => c.family === 4)) await setSysctl('net.ipv4.ip_forward', 1, where);
-      if (cidrs.some((c) => c.family === 6)) await setSysctl('net.ipv6.conf.all.forwarding', 1, where);
+      if (cidrs.some((c) => c.family === 4)) await turnOn('net.ipv4.ip_forward');
+      if (cidrs.some((c) => c.family === 6)) await turnOn('net.ipv6.conf.all.forwarding');
     }
     // Port mappings on 127.0.0.1: the host's connections to loopback may be routed into the
     // bridge (nlkit masquerades their source on the way). Off by default: it also makes the kernel
     // accept packets to 127.0.0.0/8 from the bridge's neighbours (the kube-proxy CVE-2020-8558
-    // lesson), so the localnet guard that drops those goes in first.
+    // lesson), so the localnet guard that drops those goes in first. (The guard stays if a later
+    // step fails: it is shared by every bridge, and only ever drops what nothing should send.)
     if (routeLocalnet) {
       await addLocalnetGuard(where);
-      await setSysctl(['net', 'ipv4', 'conf', name, 'route_localnet'], 1, where);
+      await turnOn(['net', 'ipv4', 'conf', name, 'route_localnet']);
     }
     return { link, created, addedAddresses: added };
   } catch (e) {
-    // Undo what this call made, newest first; never what was there before.
+    // Undo what this call made or changed, newest first; never what was there before.
+    for (const undo of restore.reverse()) await undo().catch(() => undefined);
     if (created && link !== undefined) {
       await deleteLink(link.index, where).catch(() => undefined);
     } else if (link !== undefined) {

@@ -5,9 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as nl from '../lib/index';
-import { addPortMapping, attachContainer, ensureBridge, listPortMappings, NetlinkError } from '../lib/index';
+import { addPortMapping, attachContainer, createBridge, ensureBridge, getLink, getSysctl, listPortMappings, NetlinkError } from '../lib/index';
 import { native } from '../lib/native';
-import { ipLinks } from './helpers/ip';
+import { ipAddrsOf, ipLinkOrThrow, ipLinks } from './helpers/ip';
 import { namer } from './helpers/names';
 import type { Ns } from './helpers/nat-topology';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -114,8 +114,31 @@ describe('a failure at any step leaves nothing half-made', () => {
       () => ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', '10.89.0.1/16', 'fd00::1/64'], netns: host }),
       (k) => expect(addresses(), `after step ${k} failed`).toEqual(['10.88.0.1']),
     );
-    expect(steps).toBe(5); // getLink, list addresses, two adds, up
+    expect(steps).toBe(4); // getLink, list addresses, two adds (already up: no change sent)
     expect(addresses()).toEqual(['10.88.0.1', '10.89.0.1', 'fd00::1']);
+  });
+
+  it('ensureBridge on an existing bridge puts back what it changed: up, MTU, forwarding, route_localnet', async () => {
+    const host = await res.netns('r');
+    await createBridge('br0', { netns: host, mtu: 1500 });
+    const state = async () => ({
+      up: (await getLink('br0', { netns: host })).up,
+      mtu: ipLinkOrThrow('br0', host.name).mtu,
+      forward: await getSysctl('net.ipv4.ip_forward', { netns: host }),
+      localnet: await getSysctl(['net', 'ipv4', 'conf', 'br0', 'route_localnet'], { netns: host }),
+    });
+    const before = await state();
+    expect(before).toEqual({ up: false, mtu: 1500, forward: '0', localnet: '0' });
+    const steps = await failEachStep(
+      () => ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], mtu: 1400, routeLocalnet: true, netns: host }),
+      async (k) => {
+        expect(await state(), `after step ${k} failed`).toEqual(before);
+        expect(ipAddrsOf('br0', host.name).filter((a) => a.scope === 'global'), `after step ${k} failed`).toEqual([]);
+      },
+    );
+    // getLink, list addresses, the add, up and MTU, then the localnet guard's generation, rules and batch.
+    expect(steps).toBe(7);
+    expect(await state()).toEqual({ up: true, mtu: 1400, forward: '1', localnet: '1' });
   });
 
   it('addPortMapping, the first one (which creates the table, chains, maps and rules)', async () => {
