@@ -254,7 +254,7 @@ export async function detachContainer(spec: DetachSpec): Promise<void> {
   if ('hostIfname' in s && s.hostIfname !== undefined) {
     check.onlyKeys(s, ['hostIfname', 'hostNetns'], '');
     const ifname = check.ifname(s.hostIfname, 'hostIfname');
-    await callNative(() => native.containerDetach({ netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'), ifname }));
+    await callNative(() => native.containerDetach({ netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'), ifname, argument: 'hostIfname' }));
     return;
   }
   check.onlyKeys(s, ['netns', 'ifname'], '');

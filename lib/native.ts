@@ -206,7 +206,7 @@ export interface NativeBinding {
   neighborDelete(req: NativeNeighborRequest): Promise<void>;
   neighborList(req: { netns?: NativeNetns; dev?: string | number; family?: string }): Promise<Neighbor[]>;
   containerAttach(...args: NativeAttachArgs): Promise<NativeAttachedEnds>;
-  containerDetach(req: { netns?: NativeNetns; ifname: string }): Promise<void>;
+  containerDetach(req: { netns?: NativeNetns; ifname: string; argument?: 'hostIfname' | 'ifname' }): Promise<void>;
   socketOpen(req: { netns?: NativeNetns; type: 'tcp' | 'udp'; family: 4 | 6; address?: string; port?: number }): Promise<{ fd: number; port: number }>;
   natMasqueradeAdd(req: NativeMasqueradeRequest): Promise<{ added: boolean; handle: number; comment: string }>;
   natMasqueradeRemove(req: NativeMasqueradeRequest): Promise<{ removed: number }>;

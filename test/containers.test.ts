@@ -19,7 +19,7 @@ import {
   type NetnsHandle,
 } from '../lib/index';
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
-import { ipLinkOrThrow } from './helpers/ip';
+import { ipLinkOrThrow, ipLinks } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 import { ask, serve } from './helpers/traffic';
@@ -245,6 +245,23 @@ describe('attachContainer: rollback', () => {
     const err = await rejectionOf(() => attachContainer({ netns: c, hostNetns: host, bridge: 'nobridge', addresses: ['10.88.0.10/16'] }));
     expect((err as NetlinkError).code).toBe('ENODEV');
     expect(await linksOf(c)).toEqual(['lo']);
+  });
+});
+
+describe('detachContainer', () => {
+  it('deletes only a veth: a bridge or loopback named by mistake is refused and stays', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('dt');
+    await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.2/16'] });
+    const e = await expectInvalidArgument(() => detachContainer({ hostIfname: 'br0', hostNetns: host }), /^hostIfname$/u);
+    expect(e.message).toMatch(/br0 is a bridge, not a veth/u);
+    await expectInvalidArgument(() => detachContainer({ netns: c, ifname: 'lo' }), /^ifname$/u);
+    expect(ipLinkOrThrow('br0', host.name).linkinfo?.info_kind).toBe('bridge');
+    expect(ipLinks(host.name, ['master', 'br0'])).toHaveLength(1);
+    expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo', 'eth0']);
+    await detachContainer({ netns: c });
+    expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+    expect(ipLinks(host.name, ['master', 'br0'])).toEqual([]);
   });
 });
 

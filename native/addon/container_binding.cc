@@ -107,15 +107,16 @@ Napi::Value ContainerAttach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
 Napi::Value ContainerDetach(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   std::string ifname = ReqString(req, "ifname");
+  std::string argument = OptString(req, "argument").value_or("ifname");
   NetnsTarget where = addon.TargetOf(req, "netns");
-  return addon.pool().Submit(info.Env(), [where, ifname]() -> Result<Materializer> {
+  return addon.pool().Submit(info.Env(), [where, ifname, argument]() -> Result<Materializer> {
     auto done = Nothing();
     auto ns = OpenTarget(where);
     if (!ns) {
       if (ns.error().kind == ErrorKind::kSystem && ns.error().errnum == ENOENT) return done;
       return std::move(ns.error());
     }
-    Status s = DetachLink(**ns, ifname);
+    Status s = DetachLink(**ns, ifname, argument);
     if (!s.ok()) return std::move(s.error().In("detachContainer", "link " + ifname));
     return done;
   });

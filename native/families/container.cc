@@ -203,9 +203,22 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
   return out;
 }
 
-Status DetachLink(Namespace& ns, const std::string& ifname) {
-  Status s = DeleteLink(ns, LinkRefArg{0, ifname});
-  if (!s.ok() && s.error().kind == ErrorKind::kNetlink && s.error().errnum == ENODEV) return OkStatus();
+Status DetachLink(Namespace& ns, const std::string& ifname, const std::string& argument) {
+  const auto gone = [](const Error& e) { return e.kind == ErrorKind::kNetlink && e.errnum == ENODEV; };
+  // Only a veth: a name given by mistake (the bridge, the uplink) would otherwise be deleted, and
+  // a bridge takes every container on it along. One more round trip, beside a deletion whose
+  // unregistration takes the kernel milliseconds.
+  auto link = GetLink(ns, LinkRefArg{0, ifname});
+  if (!link) return gone(link.error()) ? OkStatus() : Status(std::move(link.error()));
+  if (link->kind != "veth") {
+    Error e = Error::Invalid(ifname + " is " + (link->kind.empty() ? std::string("a link of no kind") : "a " + link->kind) +
+                             ", not a veth: detachContainer deletes only a container's veth");
+    e.object = argument;
+    return e;
+  }
+  // By index: the name could be taken by another link between the two round trips.
+  Status s = DeleteLink(ns, LinkRefArg{link->index, {}});
+  if (!s.ok() && gone(s.error())) return OkStatus();
   return s;
 }
 

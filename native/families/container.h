@@ -51,7 +51,8 @@ struct AttachResult {
 
 Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& container, AttachSpec spec);
 
-// Deletes a veth by either end; succeeds when it is already gone.
-Status DetachLink(Namespace& ns, const std::string& ifname);
+// Deletes the veth named `ifname` (either end); done when it is already gone. Anything but a veth
+// is refused (kInvalid, object `argument`: the caller's name for the field).
+Status DetachLink(Namespace& ns, const std::string& ifname, const std::string& argument);
 
 }  // namespace nlkit
