@@ -197,7 +197,13 @@ function attachResult(e: NativeAttachedEnds, echo: AttachEcho): AttachResult {
 
 /** Removes what a successful containerAttach made (its veth, by the host end's name); best effort. */
 async function undoAttach(req: AttachRequest, ends: NativeAttachedEnds): Promise<void> {
-  await native.containerDetach({ netns: req.args[0], ifname: ends.host.name }).catch(() => {});
+  try {
+    // Inside try: a host namespace handle closed meanwhile makes the binding throw synchronously,
+    // and the caller must still get the error that made it undo, not this one.
+    await native.containerDetach({ netns: req.args[0], ifname: ends.host.name });
+  } catch {
+    // Best effort: the caller is already getting the error that made this undo necessary.
+  }
 }
 
 /**
