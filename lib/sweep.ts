@@ -6,15 +6,17 @@
 import { NetlinkError } from './errors';
 import { deleteLink, listLinks } from './links';
 import { listPortMappings, removePortMapping } from './nat';
-import type { NetnsRef, PortMapping, SweepResult, SweepSpec } from './types';
+import type { NetnsRef, SweepResult, SweepSpec } from './types';
 import * as check from './validate';
 
 const TAG = 'nlkit:';
 
 /**
  * Removes what belongs to containers not in `keep`: host veth ends tagged with their owner (the
- * container end goes with them) and port mappings added with one. Returns what it removed. A link
- * already gone meanwhile is fine.
+ * container end goes with them) and port mappings added with one. Returns what it removed, and
+ * what it could not remove with the error for each: a janitor after a crash goes on past one
+ * failure rather than leave the rest, and the caller learns exactly what remains. A link already
+ * gone meanwhile is fine. Only listing what exists can make it reject.
  */
 export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   const s = check.optionsObject(spec, 'spec');
@@ -25,26 +27,33 @@ export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   const netns = s.netns as NetnsRef | undefined;
   const where = netns === undefined ? {} : { netns };
 
-  const links: SweepResult['links'] = [];
+  const result: SweepResult = { links: [], portMappings: [], failed: [] };
   for (const link of await listLinks(where)) {
     if (link.alias === undefined || !link.alias.startsWith(TAG)) continue;
     const owner = link.alias.slice(TAG.length);
     if (keep.has(owner)) continue;
     try {
       await deleteLink(link.index, where);
-      links.push({ name: link.name, owner });
+      result.links.push({ name: link.name, owner });
     } catch (e) {
-      if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+      if (!(e instanceof NetlinkError && e.code === 'ENODEV')) result.failed.push({ link: link.name, owner, error: asError(e) });
     }
   }
-  const portMappings: PortMapping[] = [];
   for (const m of await listPortMappings(where)) {
     if (m.owner === undefined || keep.has(m.owner)) continue;
     const { protocol, hostIp, hostPort, containerIp, containerPort, owner } = m;
-    // Removed only if it still points where it did, for the same owner: the host port may have
-    // been freed and taken by a container starting now (not in `keep`) since the list was read.
-    const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, owner, ...where });
-    if (removed) portMappings.push(m);
+    try {
+      // Removed only if it still points where it did, for the same owner: the host port may have
+      // been freed and taken by a container starting now (not in `keep`) since the list was read.
+      const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, owner, ...where });
+      if (removed) result.portMappings.push(m);
+    } catch (e) {
+      result.failed.push({ portMapping: m, owner, error: asError(e) });
+    }
   }
-  return { links, portMappings };
+  return result;
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }

@@ -590,6 +590,18 @@ export interface SweepResult {
   /** Host veth ends removed (their container ends went with them). */
   links: { name: string; owner: string }[];
   portMappings: PortMapping[];
+  /** What could not be removed, and why; sweep goes on past each. Empty when all went. */
+  failed: SweepFailure[];
+}
+
+/** One object sweep found to remove and could not. */
+export interface SweepFailure {
+  /** The host veth's name, when it was a link. */
+  link?: string;
+  /** The mapping, when it was a port mapping. */
+  portMapping?: PortMapping;
+  owner: string;
+  error: Error;
 }
 
 /** Everything nlkit installed in its NAT table, read back from the kernel. */

@@ -3,7 +3,8 @@
 // containers that no longer exist, and nothing else. Witnessed with ip -j and nft.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { addPortMapping, attachContainer, ensureBridge, listPortMappings, sweep } from '../lib/index';
+import { addPortMapping, attachContainer, ensureBridge, listPortMappings, NetlinkError, sweep } from '../lib/index';
+import { native } from '../lib/native';
 import { expectInvalidArgument } from './helpers/expect';
 import { ipLinkOrThrow, ipLinks } from './helpers/ip';
 import { namer } from './helpers/names';
@@ -54,12 +55,43 @@ describe('owner tags and sweep', () => {
     expect(ipLinks(made['ctr-1']!.ns.name).map((l) => l.ifname)).toEqual(['lo']); // eth0 went with its peer
     expect((await listPortMappings({ netns: host })).map((m) => m.hostPort).sort()).toEqual([8002, 8003]);
 
-    expect(await sweep({ keep: ['ctr-2'], netns: host })).toEqual({ links: [], portMappings: [] });
+    expect(await sweep({ keep: ['ctr-2'], netns: host })).toEqual({ links: [], portMappings: [], failed: [] });
     // Keeping none removes every tagged object, and still nothing untagged.
     const all = await sweep({ keep: [], netns: host });
     expect(all.links.map((l) => l.owner)).toEqual(['ctr-2']);
     expect((await listPortMappings({ netns: host })).map((m) => m.hostPort)).toEqual([8003]);
     expect(ipLinks(host.name).map((l) => l.ifname)).toContain(made.none!.hostName);
+  });
+
+  it('goes on past a removal the kernel refuses, and reports it with its error', async () => {
+    const host = await res.netns('f');
+    const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });
+    const hostNames: string[] = [];
+    for (const i of [1, 2]) {
+      const r = await attachContainer({ netns: await res.netns(`f${i}`), hostNetns: host, bridge: link.index, addresses: [`10.88.0.${i + 1}/16`], owner: `gone-${i}` });
+      hostNames.push(r.host.name);
+    }
+    await addPortMapping({ protocol: 'tcp', hostPort: 8001, containerIp: '10.88.0.2', containerPort: 80, owner: 'gone-1', netns: host });
+    // Round trip 1 lists the links, 2 deletes the first tagged one: refused.
+    native.injectFault({ after: 2, errno: 16 /* EBUSY */ });
+    let swept;
+    try {
+      swept = await sweep({ keep: [], netns: host });
+    } finally {
+      native.injectFault({ after: 0, errno: 0 });
+    }
+    expect(swept.failed).toHaveLength(1);
+    const [failure] = swept.failed;
+    expect(failure!.error).toBeInstanceOf(NetlinkError);
+    expect((failure!.error as NetlinkError).code).toBe('EBUSY');
+    // The other link and the mapping went all the same.
+    expect(swept.links).toHaveLength(1);
+    expect([...swept.links.map((l) => l.name), failure!.link].sort()).toEqual([...hostNames].sort());
+    expect(swept.portMappings.map((m) => m.hostPort)).toEqual([8001]);
+    expect(ipLinks(host.name).map((l) => l.ifname)).toContain(failure!.link);
+    // What failed is what the next sweep removes.
+    const again = await sweep({ keep: [], netns: host });
+    expect(again).toEqual({ links: [{ name: failure!.link, owner: failure!.owner }], portMappings: [], failed: [] });
   });
 
   it('rejects bad owners and keep lists before anything is sent', async () => {

@@ -314,15 +314,20 @@ const sweep: Command = {
     if (keep.length === 0 && !values.all) throw new UsageError('give the ids to keep (--keep ID), or --all to keep none');
     if (keep.length > 0 && values.all) throw new UsageError('--all and --keep exclude each other');
     const r = await nl.sweep({ keep, netns: netnsRef(str(values, 'netns')) });
-    return print(out, values, r, () =>
+    const mapping = (m: nl.PortMapping) => `${m.protocol} ${m.hostIp ?? '*'}:${m.hostPort} -> ${m.containerIp}:${m.containerPort}`;
+    const failed = r.failed.map((f) => ({ ...f, error: { code: (f.error as nl.NlkitError).code, message: f.error.message } }));
+    print(out, values, { ...r, failed }, () =>
       table(
         ['removed', 'what', 'owner'],
         [
           ...r.links.map((l) => ['link', l.name, l.owner]),
-          ...r.portMappings.map((m) => ['port mapping', `${m.protocol} ${m.hostIp ?? '*'}:${m.hostPort} -> ${m.containerIp}:${m.containerPort}`, m.owner]),
+          ...r.portMappings.map((m) => ['port mapping', mapping(m), m.owner]),
+          ...r.failed.map((f) => ['FAILED', `${f.link !== undefined ? `link ${f.link}` : `port mapping ${mapping(f.portMapping!)}`}: ${f.error.message}`, f.owner]),
         ],
       ),
     );
+    // Whatever could not be removed is still there: a script must see that.
+    return r.failed.length > 0 ? 1 : 0;
   },
 };
 
