@@ -86,7 +86,10 @@ Napi::Value SocketOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
     return Materializer([fd, port](Napi::Env env) -> Napi::Value {
       Napi::Object o = Napi::Object::New(env);
       o.Set("port", port);
-      o.Set("fd", fd->release());
+      // Released only once JS holds it: a Set that throws (a worker_thread being terminated)
+      // leaves the fd with its owner, which closes it.
+      o.Set("fd", fd->get());
+      fd->release();
       return o;
     });
   });
