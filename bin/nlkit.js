@@ -27,7 +27,9 @@ let main;
 try {
   ({ main } = require('../dist/cli/main'));
 } catch (e) {
-  const notBuilt = e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/cli/main');
+  // The module missing is dist/ itself only when the message's first line names it (a dependency
+  // missing from inside dist/ has dist/cli/main in its require stack, further down).
+  const notBuilt = e.code === 'MODULE_NOT_FOUND' && String(e.message).split('\n')[0].includes('dist/cli/main');
   console.error(notBuilt ? 'nlkit: the package is not built (no dist/); run npm run build:all' : `nlkit: cannot load: ${e.message}`);
   process.exit(1);
 }

@@ -14,4 +14,8 @@ fs.writeFileSync(
   path.join(dist, 'index.mjs'),
   [header, "import cjs from './index.js';", `export const { ${names.join(', ')} } = cjs;`, 'export default cjs;', ''].join('\n'),
 );
-fs.writeFileSync(path.join(dist, 'index.d.mts'), [header, "export * from './index.js';", ''].join('\n'));
+// `export *` carries no default: the default export (the whole CommonJS module) is declared apart.
+fs.writeFileSync(
+  path.join(dist, 'index.d.mts'),
+  [header, "import * as cjs from './index.js';", "export * from './index.js';", 'declare const _default: typeof cjs;', 'export default _default;', ''].join('\n'),
+);

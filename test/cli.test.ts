@@ -60,7 +60,13 @@ describe('help and usage errors', () => {
   it.each(SUBCOMMANDS)('%s --help shows its usage and options, exit 0', (c) => {
     const help = ok([c, '--help']);
     expect(help.startsWith(`usage: nlkit ${c}`)).toBe(true);
-    expect(help).toContain('--json');
+    // Every command prints JSON on --json but bench, whose help must not offer it (it refuses it).
+    if (c === 'bench') {
+      expect(help).not.toContain('--json');
+      expect(nlkit(['bench', '--json']).code).toBe(2);
+    } else {
+      expect(help).toContain('--json');
+    }
   });
 
   it('unknown commands, unknown flags, missing values and bad values exit 2 naming what was wrong', () => {
@@ -83,6 +89,7 @@ describe('help and usage errors', () => {
       [['watch', '--groups', 'links'], /unknown group 'links'/],
       [['watch', '--count', '0'], /--count must be an integer from 1/],
       [['demo', '--break', 'everything'], /--break must be one of/],
+      [['demo', '--break', 'constructor'], /--break must be one of/],
       [['bench', 'now'], /unexpected argument 'now'/],
     ];
     for (const [args, message] of cases) {
@@ -201,6 +208,12 @@ describe('operator subcommands', () => {
     expect(await listPortMappings({ netns: host })).toEqual([]);
     expect(ok(['nat', 'masq', '--netns', host.name, '--source', '10.79.0.0/16', '--exclude', 'br9', '--remove'])).toBe('removed 2 rule(s)\n'); // and its hairpin rule
     expect(nft()).not.toContain('10.79.0.0/16 oifname');
+
+    // A /0 source: no hairpin by default (the library's rule), so the plain command works.
+    expect(ok(['nat', 'masq', '--netns', host.name, '--source', '0.0.0.0/0', '--out', 'lo'])).toMatch(/^added nlkit masquerade saddr 0\.0\.0\.0\/0/);
+    expect(nft()).toMatch(/oifname "lo" .*masquerade/);
+    expect(nft()).not.toContain('hairpin');
+    expect(ok(['nat', 'masq', '--netns', host.name, '--source', '0.0.0.0/0', '--out', 'lo', '--remove'])).toBe('removed 1 rule(s)\n');
   });
 
   it('sweep removes the veths of containers not kept, and keeps the others', async () => {

@@ -29,6 +29,8 @@ export interface CommandSpec {
   positionals?: [number, number];
   /** Extra lines after the flags: examples, notes. */
   more?: string;
+  /** False for a command that prints no JSON (bench: markdown, samples via NLKIT_BENCH_JSON). */
+  json?: false;
 }
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -58,7 +60,8 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Values; posi
 
 export function helpText(spec: CommandSpec): string {
   const lines = [`usage: nlkit ${spec.usage}`, '', spec.summary, '', 'options:'];
-  const flags = Object.entries({ ...spec.flags, ...COMMON_FLAGS });
+  const common = spec.json === false ? { help: COMMON_FLAGS.help! } : COMMON_FLAGS;
+  const flags = Object.entries({ ...spec.flags, ...common });
   const left = flags.map(([name, f]) => `  ${f.short ? `-${f.short}, ` : ''}--${name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`);
   const pad = Math.max(...left.map((l) => l.length)) + 2;
   flags.forEach(([, f], i) => lines.push(`${left[i]!.padEnd(pad)}${f.help}${f.multiple ? ' (repeatable)' : ''}`));

@@ -261,7 +261,15 @@ const nat: Command = {
         });
       }
       case 'masq': {
-        const spec = { source: required(values, 'source'), netns: ns, hairpin: !values['no-hairpin'], outInterface: str(values, 'out'), excludeInterface: str(values, 'exclude') };
+        // hairpin only when --no-hairpin says so: otherwise the library's default, which is on
+        // except for a /0 source (where asking for it is refused).
+        const spec = {
+          source: required(values, 'source'),
+          netns: ns,
+          ...(values['no-hairpin'] ? { hairpin: false } : {}),
+          outInterface: str(values, 'out'),
+          excludeInterface: str(values, 'exclude'),
+        };
         if (values.remove) {
           const r = await nl.removeMasquerade(spec);
           return print(out, values, r, () => `removed ${r.removed} rule(s)\n`);

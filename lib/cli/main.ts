@@ -22,11 +22,14 @@ const BENCH: CommandSpec = {
   usage: 'bench',
   summary: 'Run the benchmark suite (bench/README.md) in scratch namespaces; NLKIT_BENCH_CASES=attach,profile picks cases.',
   flags: {},
+  json: false,
+  more: 'It prints markdown tables; NLKIT_BENCH_JSON=FILE writes every sample as JSON.',
 };
 
 function overview(): string {
   const rows: [string, string][] = [
-    ['demo', DEMO.summary.split('\n')[0]!.replace(/ \($/, '')],
+    // The overview gets the summary's first clause: its first line breaks mid-sentence.
+    ['demo', DEMO.summary.split(' (', 1)[0]!],
     ...Object.entries(COMMANDS).map(([name, c]): [string, string] => [name, c.spec.summary]),
     ['bench', BENCH.summary],
   ];
@@ -36,7 +39,7 @@ function overview(): string {
     '',
     ...rows.map(([n, s]) => `  ${n.padEnd(pad)}${s}`),
     '',
-    'Namespaces (--netns) are a name under /run/netns, a path, or a pid. Every command takes --json.',
+    'Namespaces (--netns) are a name under /run/netns, a path, or a pid. Every command but bench takes --json.',
     'Exit codes: 0 done, 1 failed, 2 wrong usage.',
     '',
   ].join('\n');
@@ -72,7 +75,7 @@ export async function main(argv: string[], out: Out = processOut): Promise<numbe
     // rather than build networks in the caller's own namespace.
     if (process.env.NLKIT_ISOLATED !== '1') throw new UsageError('the demo runs only inside scratch namespaces: start it as `nlkit demo`');
     const broken = str(values, 'break');
-    if (broken !== undefined && !(broken in BREAKABLE)) throw new UsageError(`--break must be one of ${Object.keys(BREAKABLE).join(', ')}, got '${broken}'`);
+    if (broken !== undefined && !Object.hasOwn(BREAKABLE, broken)) throw new UsageError(`--break must be one of ${Object.keys(BREAKABLE).join(', ')}, got '${broken}'`);
     return await runDemo({ broken: broken as Breakable | undefined }, out, values.json === true);
   } catch (e) {
     if (e instanceof UsageError) {
