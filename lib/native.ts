@@ -191,6 +191,8 @@ export interface NativeBinding {
   linkEncodeCreate(req: NativeLinkRequest): Buffer;
   /** Test hook: decodes one RTM_NEWLINK message; throws on malformed input. */
   linkDecode(message: Buffer): Link;
+  /** Test hook: one notification datagram decoded as a watch decodes it. */
+  eventsDecode(datagram: Buffer): NativeWatchEvent[];
   addressAdd(req: NativeAddressRequest): Promise<Address>;
   addressDelete(req: NativeAddressRequest): Promise<void>;
   addressList(req: { netns?: NativeNetns; link?: string | number; family?: 4 | 6 }): Promise<Address[]>;

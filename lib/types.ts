@@ -231,7 +231,11 @@ export interface Address {
   broadcast?: string;
   scope: Scope | number;
   label?: string;
-  /** 'permanent', 'tentative' (IPv6 DAD running), 'nodad', 'dadfailed', 'secondary', 'deprecated'. */
+  /**
+   * As ip(8) names them: 'permanent', 'tentative' (IPv6 DAD running), 'nodad', 'dadfailed',
+   * 'deprecated', 'noprefixroute'; IPv4 'secondary'; IPv6 'temporary' (a privacy address: the same
+   * bit as IPv4's secondary), 'optimistic', 'home', 'mngtmpaddr', 'autojoin', 'stable-privacy'.
+   */
   flags: string[];
   /** Seconds; absent when forever. */
   validLifetime?: number;

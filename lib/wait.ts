@@ -59,7 +59,16 @@ async function waitFor<T>(
   };
   try {
     signal?.addEventListener('abort', onAbort, { once: true });
-    await Promise.race([w.ready, expired]);
+    try {
+      await Promise.race([w.ready, expired]);
+    } catch (e) {
+      // The limit ran out before the socket was open (timeoutMs: 0, or a busy pool): one look
+      // still answers "already there", as the caller was promised.
+      if (!(e instanceof TimeoutError)) throw e;
+      const there = await current();
+      if (there !== undefined) return there;
+      throw e;
+    }
     // The first look counts even when it took longer than the limit: "already there" is an answer.
     const found = await current();
     if (found !== undefined) return found;
@@ -134,12 +143,16 @@ export async function waitForAddress(address: string, opts: WaitForAddressOption
       if (link !== undefined && e instanceof ErrnoError && e.code === 'ENODEV') return undefined;
       throw e;
     }
-    const a = all.find((x) => x.address === want);
-    if (a === undefined) return undefined;
-    // A failed DAD leaves the address tentative too: check for the failure first.
-    if (a.flags.includes('dadfailed')) {
+    // Without `link` the address may be on more than one link: a usable copy anywhere answers.
+    // A failed DAD leaves an address tentative too, so failure is checked apart: it ends the wait
+    // only when every copy failed.
+    const copies = all.filter((x) => x.address === want);
+    if (copies.length === 0) return undefined;
+    const usable = copies.find((x) => !x.flags.includes('dadfailed') && !x.flags.includes('tentative'));
+    if (usable !== undefined) return usable;
+    if (copies.every((x) => x.flags.includes('dadfailed'))) {
       throw new SystemError({ kind: 'system', errno: constants.errno.EADDRNOTAVAIL, operation: 'waitForAddress', object: `address ${want}`, detail: 'duplicate address detection failed' });
     }
-    return a.flags.includes('tentative') ? undefined : a;
+    return undefined;
   });
 }

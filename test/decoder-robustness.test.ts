@@ -131,3 +131,27 @@ describe('link decoder', () => {
     expect(outcomes.error).toBeGreaterThan(0);
   });
 });
+
+describe('notifications of families nlkit does not report', () => {
+  const RTM_NEWADDR = 20;
+  const ifaddrmsg = (family: number, prefix: number, index: number) => {
+    const b = Buffer.alloc(8);
+    b.writeUInt8(family, 0);
+    b.writeUInt8(prefix, 1);
+    b.writeUInt32LE(index, 4);
+    return b;
+  };
+
+  it('an MCTP address (as an AF_UNSPEC dump or the address group carries it) is skipped, not an error', () => {
+    // AF_MCTP (45): IFA_LOCAL is a one-byte endpoint id. Then an IPv4 address in the same datagram.
+    const mctp = buildMessage(RTM_NEWADDR, ifaddrmsg(45, 0, 3), [{ type: 2, payload: Buffer.from([8]) }]);
+    const ip4 = Buffer.from([10, 85, 0, 1]);
+    const inet = buildMessage(RTM_NEWADDR, ifaddrmsg(2, 16, 3), [
+      { type: 1, payload: ip4 },
+      { type: 2, payload: ip4 },
+    ]);
+    const events = native.eventsDecode(Buffer.concat([mctp, inet]));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'address', action: 'new', address: { family: 4, address: '10.85.0.1', prefixLength: 16, link: 3 } });
+  });
+});

@@ -300,6 +300,39 @@ describe('waitForLink and waitForAddress', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
+  it('timeoutMs: 0 still answers "already there", however long opening the watch socket takes', async () => {
+    const ns = await res.netns('w0');
+    await addAddress('lo', '10.84.0.1/8', { netns: ns });
+    // Keep the pool busy so the socket opens after the zero-length timer has fired.
+    for (let i = 0; i < 20; i++) {
+      const busy = Array.from({ length: 8 }, () => listLinks({ netns: ns }));
+      expect((await waitForLink('lo', { netns: ns, timeoutMs: 0 })).name).toBe('lo');
+      expect((await waitForAddress('10.84.0.1', { netns: ns, timeoutMs: 0 })).address).toBe('10.84.0.1');
+      await Promise.all(busy);
+    }
+    await expect(waitForLink('nosuch0', { netns: ns, timeoutMs: 0 })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('waitForAddress without link: a usable copy on one link answers, whatever another copy is doing', async () => {
+    const ns = await res.netns('w2');
+    const a = names.link('a');
+    const b = names.link('b');
+    await createVethPair({ name: a, netns: ns, peer: { name: b } });
+    // Down links: an address added with DAD stays tentative, while the other copy skips DAD. Both
+    // ways round, so that the tentative copy comes first in the kernel's dump either way.
+    await addAddress(a, 'fd84::1/64', { netns: ns });
+    await addAddress(b, 'fd84::1/64', { netns: ns, noDad: true });
+    await addAddress(a, 'fd84::2/64', { netns: ns, noDad: true });
+    await addAddress(b, 'fd84::2/64', { netns: ns });
+    const index = async (name: string) => (await listLinks({ netns: ns })).find((l) => l.name === name)!.index;
+    const one = await waitForAddress('fd84::1', { netns: ns, timeoutMs: 1000 });
+    expect(one.flags).not.toContain('tentative');
+    expect(one.link).toBe(await index(b));
+    const two = await waitForAddress('fd84::2', { netns: ns, timeoutMs: 1000 });
+    expect(two.flags).not.toContain('tentative');
+    expect(two.link).toBe(await index(a));
+  });
+
   it('waitForAddress resolves when IPv6 duplicate address detection has finished', async () => {
     const ns = await res.netns('wd');
     const a = names.link('a');

@@ -115,7 +115,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
   static const Entry kEntries[] = {
       {"linkCreate", LinkCreate},   {"linkGet", LinkGet},           {"linkList", LinkList},
       {"linkDelete", LinkDelete},   {"linkSet", LinkSet},           {"linkEncodeCreate", LinkEncodeCreate},
-      {"linkDecode", LinkDecode},
+      {"linkDecode", LinkDecode},   {"eventsDecode", EventsDecode},
       {"addressAdd", AddressAdd},   {"addressDelete", AddressDelete}, {"addressList", AddressList},
       {"routeAdd", RouteAdd},       {"routeReplace", RouteReplace},   {"routeDelete", RouteDelete},
       {"routeList", RouteList},     {"routeGet", RouteGet},

@@ -86,6 +86,7 @@ Napi::Value LinkDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkSet(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkEncodeCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value LinkDecode(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value EventsDecode(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value AddressAdd(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value AddressDelete(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value AddressList(NlkitAddon& addon, const Napi::CallbackInfo& info);

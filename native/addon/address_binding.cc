@@ -27,10 +27,19 @@ Napi::Value AddressToJs(Napi::Env env, const AddressInfo& a) {
   if (a.broadcast) o.Set("broadcast", a.broadcast->ToString());
   o.Set("scope", ScopeToJs(env, a.scope));
   if (a.label) o.Set("label", *a.label);
-  static constexpr Named kFlags[] = {{"secondary", IFA_F_SECONDARY}, {"nodad", IFA_F_NODAD},
-                                     {"dadfailed", IFA_F_DADFAILED},   {"tentative", IFA_F_TENTATIVE},
-                                     {"permanent", IFA_F_PERMANENT},   {"deprecated", IFA_F_DEPRECATED}};
-  o.Set("flags", NamesOfBits(env, kFlags, a.flags));
+  // The names ip(8) prints. Bit 0x01 is IFA_F_SECONDARY for IPv4 and IFA_F_TEMPORARY (a privacy
+  // address) for IPv6: the same value, two meanings.
+  static constexpr Named kFlags4[] = {{"secondary", IFA_F_SECONDARY},     {"nodad", IFA_F_NODAD},
+                                      {"dadfailed", IFA_F_DADFAILED},     {"tentative", IFA_F_TENTATIVE},
+                                      {"permanent", IFA_F_PERMANENT},     {"deprecated", IFA_F_DEPRECATED},
+                                      {"noprefixroute", IFA_F_NOPREFIXROUTE}};
+  static constexpr Named kFlags6[] = {{"temporary", IFA_F_TEMPORARY},     {"nodad", IFA_F_NODAD},
+                                      {"optimistic", IFA_F_OPTIMISTIC},   {"dadfailed", IFA_F_DADFAILED},
+                                      {"home", IFA_F_HOMEADDRESS},        {"deprecated", IFA_F_DEPRECATED},
+                                      {"tentative", IFA_F_TENTATIVE},     {"permanent", IFA_F_PERMANENT},
+                                      {"mngtmpaddr", IFA_F_MANAGETEMPADDR}, {"noprefixroute", IFA_F_NOPREFIXROUTE},
+                                      {"autojoin", IFA_F_MCAUTOJOIN},     {"stable-privacy", IFA_F_STABLE_PRIVACY}};
+  o.Set("flags", a.family == AF_INET ? NamesOfBits(env, kFlags4, a.flags) : NamesOfBits(env, kFlags6, a.flags));
   if (a.valid_lifetime && *a.valid_lifetime != 0xffffffffu) o.Set("validLifetime", *a.valid_lifetime);
   if (a.preferred_lifetime && *a.preferred_lifetime != 0xffffffffu) o.Set("preferredLifetime", *a.preferred_lifetime);
   return o;

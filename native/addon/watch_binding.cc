@@ -13,6 +13,7 @@ namespace nlkit {
 
 class Watcher {
  public:
+  friend Napi::Value EventsDecode(NlkitAddon&, const Napi::CallbackInfo& info);
   Watcher(Napi::Env env, UniqueFd fd, Napi::FunctionReference on_events)
       : env_(env), fd_(std::move(fd)), on_events_(std::move(on_events)) {
     context_.emplace(env, "nlkit.watch");
@@ -230,6 +231,22 @@ Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("id", id);
   out.Set("opened", opened);
+  return out;
+}
+
+// Test hook: decodes one notification datagram the way a watch does, into the events it would
+// deliver. Malformed input comes back as a thrown error, never a crash.
+Napi::Value EventsDecode(NlkitAddon&, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a Buffer");
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  auto events = DecodeEvents(Bytes(buf.Data(), buf.Length()));
+  if (!events) {
+    Napi::Error e = Napi::Error::New(info.Env(), events.error().detail);
+    e.Set("code", "ERR_NLKIT_PROTOCOL");
+    throw e;
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), events->size());
+  for (size_t i = 0; i < events->size(); ++i) out.Set(static_cast<uint32_t>(i), Watcher::EventToJs(info.Env(), (*events)[i]));
   return out;
 }
 

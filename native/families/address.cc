@@ -44,13 +44,15 @@ MessageBuilder EncodeAddress(uint16_t type, uint16_t flags, const AddressSpec& s
 Result<AddressInfo> DecodeAddress(const Message& m) {
   auto h = ReadStruct<ifaddrmsg>(m.payload);
   if (!h) return Error::Protocol("truncated ifaddrmsg in RTM_NEWADDR");
-  if (h->ifa_family != AF_INET && h->ifa_family != AF_INET6) return Error::Protocol("RTM_NEWADDR of unknown family");
+  AddressInfo a;
+  a.family = h->ifa_family;
+  // Other families (MCTP, Phonet...) answer an AF_UNSPEC dump too: returned bare, for the caller
+  // to skip (IsIp), not as an error that would fail the whole dump.
+  if (!a.IsIp()) return a;
   AttrTable<IFA_MAX + 1> t;
   if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(ifaddrmsg))), t)) {
     return Error::Protocol("malformed attributes in RTM_NEWADDR");
   }
-  AddressInfo a;
-  a.family = h->ifa_family;
   a.prefix_len = h->ifa_prefixlen;
   a.index = h->ifa_index;
   a.scope = h->ifa_scope;
@@ -118,7 +120,7 @@ Result<std::vector<AddressInfo>> ListAddresses(Namespace& ns, const std::optiona
   req.PutHeader(h);
   const uint32_t want = *index;
   auto out = DumpAll<AddressInfo>(**sock, req, RTM_NEWADDR, DecodeAddress,
-                                  [want](const AddressInfo& a) { return want == 0 || a.index == want; });
+                                  [want](const AddressInfo& a) { return a.IsIp() && (want == 0 || a.index == want); });
   if (!out) return std::move(out.error().In("listAddresses", link ? link->Describe() : "addresses"));
   return out;
 }

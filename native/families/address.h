@@ -30,6 +30,8 @@ struct AddressInfo {
   std::optional<IpAddr> local, address, broadcast;
   std::optional<std::string> label;
   std::optional<uint32_t> valid_lifetime, preferred_lifetime;
+  // IPv4 or IPv6: what nlkit reports. Others are decoded bare (the family alone) and skipped.
+  bool IsIp() const { return family == AF_INET || family == AF_INET6; }
 };
 
 MessageBuilder EncodeAddress(uint16_t type, uint16_t flags, const AddressSpec& spec, uint32_t index);

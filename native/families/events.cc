@@ -73,7 +73,11 @@ Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
       if (h && h->ifi_family != AF_UNSPEC) continue;
       s = decoded(DecodeLink(m));
     }
-    else if (type == RTM_NEWADDR || type == RTM_DELADDR) s = decoded(DecodeAddress(m));
+    else if (type == RTM_NEWADDR || type == RTM_DELADDR) {
+      auto a = DecodeAddress(m);
+      if (a && !a->IsIp()) continue;  // an MCTP or Phonet address: not one nlkit reports
+      s = decoded(std::move(a));
+    }
     else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) s = decoded(DecodeRoute(m));
     else if (type == RTM_NEWNEIGH || type == RTM_DELNEIGH) s = decoded(DecodeNeighbor(m));
     else continue;

@@ -71,7 +71,9 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   };
   std::vector<Candidate> opened;
   for (const std::string& path : candidates) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: anything may sit in the netns directory, and a FIFO there without a writer
+    // would block a plain open for good (Namespace::Open does the same).
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (fd.valid()) opened.push_back(Candidate{&path, std::move(fd)});
   }
   std::vector<MessageBuilder> ids;
