@@ -35,6 +35,18 @@ int HexDigit(char c) {
 }
 }  // namespace
 
+Bytes BufferArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a Buffer");
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  return Bytes(buf.Data(), buf.Length());
+}
+
+void ThrowDecodeError(Napi::Env env, const Error& e) {
+  Napi::Error out = Napi::Error::New(env, e.detail);
+  out.Set("code", "ERR_NLKIT_PROTOCOL");
+  throw out;
+}
+
 Napi::Object RequestArg(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) {
     throw Napi::TypeError::New(info.Env(), "nlkit native: expected a request object");

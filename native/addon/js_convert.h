@@ -17,6 +17,11 @@ namespace nlkit {
 // The single request object every binding takes.
 Napi::Object RequestArg(const Napi::CallbackInfo& info);
 
+// For the decoder test hooks: the one Buffer argument, and a decode failure thrown as the
+// ERR_NLKIT_PROTOCOL error a reply that cannot be decoded becomes.
+Bytes BufferArg(const Napi::CallbackInfo& info);
+[[noreturn]] void ThrowDecodeError(Napi::Env env, const Error& e);
+
 // Readers of one value (a positional argument, or a field already fetched); `what` names it in
 // the TypeError. Absent means undefined or null.
 std::optional<uint32_t> ArgU32(const Napi::Value& v, const char* what);

@@ -287,16 +287,8 @@ Napi::Value LinkEncodeCreate(NlkitAddon& addon, const Napi::CallbackInfo& info) 
 // Test hook: decodes one RTM_NEWLINK message the way replies are decoded. Malformed input must
 // come back as a thrown error, never a crash or an out-of-bounds read.
 Napi::Value LinkDecode(NlkitAddon&, const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBuffer()) {
-    throw Napi::TypeError::New(info.Env(), "nlkit native: expected a Buffer");
-  }
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  auto link = DecodeLink(Bytes(buf.Data(), buf.Length()));
-  if (!link) {
-    Napi::Error e = Napi::Error::New(info.Env(), link.error().detail);
-    e.Set("code", "ERR_NLKIT_PROTOCOL");
-    throw e;
-  }
+  auto link = DecodeLink(BufferArg(info));
+  if (!link) ThrowDecodeError(info.Env(), link.error());
   return LinkToJs(info.Env(), *link);
 }
 

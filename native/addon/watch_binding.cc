@@ -237,14 +237,8 @@ Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
 // Test hook: decodes one notification datagram the way a watch does, into the events it would
 // deliver. Malformed input comes back as a thrown error, never a crash.
 Napi::Value EventsDecode(NlkitAddon&, const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "nlkit native: expected a Buffer");
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  auto events = DecodeEvents(Bytes(buf.Data(), buf.Length()));
-  if (!events) {
-    Napi::Error e = Napi::Error::New(info.Env(), events.error().detail);
-    e.Set("code", "ERR_NLKIT_PROTOCOL");
-    throw e;
-  }
+  auto events = DecodeEvents(BufferArg(info));
+  if (!events) ThrowDecodeError(info.Env(), events.error());
   Napi::Array out = Napi::Array::New(info.Env(), events->size());
   for (size_t i = 0; i < events->size(); ++i) out.Set(static_cast<uint32_t>(i), Watcher::EventToJs(info.Env(), (*events)[i]));
   return out;
