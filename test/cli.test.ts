@@ -85,6 +85,8 @@ describe('help and usage errors', () => {
       [['detach', '--netns', 'x', '--host-ifname', 'v'], /not both/],
       [['nat', 'publish', '--to', '10.0.0.2'], /--to must be IP:PORT/],
       [['nat', 'publish', '--to', '10.0.0.2:80', '--protocol', 'sctp'], /--protocol must be tcp or udp/],
+      [['nat', 'publish', '--to', '10.0.0.2:80', '--remove'], /--remove belongs to nat masq, not nat publish/],
+      [['nat', 'list', '--source', '10.0.0.0/8'], /--source belongs to nat masq, not nat list/],
       [['sweep'], /--keep ID/],
       [['watch', '--groups', 'links'], /unknown group 'links'/],
       [['watch', '--count', '0'], /--count must be an integer from 1/],

@@ -225,6 +225,21 @@ function mappingSpec(values: Values): PortMappingSpec {
   return spec;
 }
 
+// Which nat actions each flag belongs to (the "masq:" and "publish:" of its help): a flag given to
+// another action would be ignored, and `nat publish ... --remove` would add what it was to remove.
+const NAT_FLAG_ACTIONS: Record<string, readonly string[]> = {
+  source: ['masq'],
+  out: ['masq'],
+  exclude: ['masq'],
+  'no-hairpin': ['masq'],
+  remove: ['masq'],
+  protocol: ['publish', 'unpublish'],
+  'host-ip': ['publish', 'unpublish'],
+  'host-port': ['publish', 'unpublish'],
+  to: ['publish', 'unpublish'],
+  owner: ['publish', 'unpublish'],
+};
+
 const nat: Command = {
   spec: {
     usage: 'nat list | nat masq --source CIDR [...] | nat publish --to IP:PORT [...] | nat unpublish --to IP:PORT [...]',
@@ -247,6 +262,11 @@ const nat: Command = {
   },
   async run(values, [action], out) {
     const ns = netnsRef(str(values, 'netns'));
+    if (action === 'list' || action === 'masq' || action === 'publish' || action === 'unpublish') {
+      for (const [flag, actions] of Object.entries(NAT_FLAG_ACTIONS)) {
+        if (values[flag] !== undefined && !actions.includes(action)) throw new UsageError(`--${flag} belongs to nat ${actions.join(' and ')}, not nat ${action}`);
+      }
+    }
     switch (action) {
       case 'list': {
         const n = await nl.inspectNat({ netns: ns });
