@@ -9,19 +9,6 @@ namespace nlkit {
 
 namespace {
 
-// The elements of `v` (absent: none), each given to `read` as an Element.
-template <typename T, typename Element = Napi::Object, typename Reader>
-std::vector<T> ReadArray(const Napi::Value& v, const char* what, Reader read) {
-  std::vector<T> out;
-  if (v.IsUndefined()) return out;
-  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("nlkit native: '") + what + "' must be an array");
-  Napi::Array a = v.As<Napi::Array>();
-  const uint32_t n = a.Length();
-  out.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) out.push_back(read(a.Get(i).As<Element>()));
-  return out;
-}
-
 // The container's addresses arrive flat, [address, prefixLength, noDad] per address: array
 // elements are cheaper to read than named properties of an object per address.
 std::vector<AddressSpec> ReadAddresses(const Napi::Value& v) {

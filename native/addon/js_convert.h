@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "families/link.h"
 #include "netns/namespace.h"
@@ -34,6 +35,19 @@ std::optional<IpAddr> ArgIp(const Napi::Value& v, const char* what);
 // A link reference: a positive integer ifindex or a name.
 std::optional<LinkRefArg> ArgLinkRef(const Napi::Value& v, const char* what);
 LinkRefArg ReqArgLinkRef(const Napi::Value& v, const char* what);
+
+// The elements of `v` (absent: none), each given to `read` as an Element.
+template <typename T, typename Element = Napi::Object, typename Reader>
+std::vector<T> ReadArray(const Napi::Value& v, const char* what, Reader read) {
+  std::vector<T> out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("nlkit native: '") + what + "' must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) out.push_back(read(a.Get(i).As<Element>()));
+  return out;
+}
 
 // The same, reading field `key` of a request object. (Each Get makes V8 look the key up from
 // UTF-8; the hottest binding, containerAttach, takes positional arguments instead.)

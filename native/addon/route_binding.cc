@@ -72,24 +72,16 @@ RouteSpec ReadRouteSpec(const Napi::Object& o) {
   s.onlink = OptBool(o, "onlink").value_or(false);
   s.mtu = OptU32(o, "mtu");
   if (auto type = ValueOf(kTypes, o, "type")) s.type = static_cast<uint8_t>(*type);
-  const Napi::Value hops = o.Get("nexthops");
-  if (!hops.IsUndefined()) {
-    if (!hops.IsArray()) throw Napi::TypeError::New(o.Env(), "nlkit native: 'nexthops' must be an array");
-    const Napi::Array a = hops.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-      const Napi::Value v = a.Get(i);
-      if (!v.IsObject()) throw Napi::TypeError::New(o.Env(), "nlkit native: 'nexthops' entries must be objects");
-      const Napi::Object h = v.As<Napi::Object>();
-      NextHopSpec hop;
-      hop.gateway = OptIp(h, "via");
-      hop.dev = OptLinkRef(h, "dev");
-      const uint32_t weight = OptU32(h, "weight").value_or(1);
-      if (weight < 1 || weight > 256) throw Napi::TypeError::New(o.Env(), "nlkit native: 'weight' must be 1 to 256");
-      hop.weight = static_cast<uint16_t>(weight);
-      hop.onlink = OptBool(h, "onlink").value_or(false);
-      s.nexthops.push_back(std::move(hop));
-    }
-  }
+  s.nexthops = ReadArray<NextHopSpec>(o.Get("nexthops"), "nexthops", [](const Napi::Object& h) {
+    NextHopSpec hop;
+    hop.gateway = OptIp(h, "via");
+    hop.dev = OptLinkRef(h, "dev");
+    const uint32_t weight = OptU32(h, "weight").value_or(1);
+    if (weight < 1 || weight > 256) throw Napi::TypeError::New(h.Env(), "nlkit native: 'weight' must be 1 to 256");
+    hop.weight = static_cast<uint16_t>(weight);
+    hop.onlink = OptBool(h, "onlink").value_or(false);
+    return hop;
+  });
   return s;
 }
 
