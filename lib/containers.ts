@@ -21,14 +21,6 @@ function arrayOf(v: unknown, argument: string): unknown[] {
   return v === undefined ? [] : check.array(v, argument);
 }
 
-/** fe80::/10, by its first two bytes (the text is already a valid IPv6 address). */
-function isLinkLocal6(ip: string): boolean {
-  const first = ip.split(':', 1)[0]!;
-  if (first.length !== 4) return false;
-  const hextet = parseInt(first, 16);
-  return (hextet & 0xffc0) === 0xfe80;
-}
-
 function familyOf(ip: string): 4 | 6 {
   return ip.includes(':') ? 6 : 4;
 }
@@ -44,17 +36,17 @@ export interface AttachRequest {
 }
 
 /** The same address, however written: IPv6 has many spellings ('fd00::2', 'fd00:0::2'). */
+function sameIp(fam: 4 | 6, a: string, b: string): boolean {
+  return fam === 4 ? a === b : check.canonicalIp(a) === check.canonicalIp(b);
+}
+
 function sameAddress(a: Cidr, b: Cidr): boolean {
-  if (a.family !== b.family) return false;
-  return a.family === 4 ? a.address === b.address : check.canonicalIp(a.address) === check.canonicalIp(b.address);
+  return a.family === b.family && sameIp(a.family, a.address, b.address);
 }
 
 /** Whether `ip` (of family `fam`) is one of the container's addresses. */
 function isOwnAddress(cidrs: Cidr[], ip: string, fam: 4 | 6): boolean {
-  for (let j = 0; j < cidrs.length; j++) {
-    const c = cidrs[j]!;
-    if (c.family === fam && (fam === 4 ? c.address === ip : check.canonicalIp(c.address) === check.canonicalIp(ip))) return true;
-  }
+  for (let j = 0; j < cidrs.length; j++) if (cidrs[j]!.family === fam && sameIp(fam, cidrs[j]!.address, ip)) return true;
   return false;
 }
 
@@ -89,7 +81,7 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
     // A link-local IPv6 gateway (fe80::/10, what a router advertises) is on eth0's own link. Any
     // other must be inside one of the container's subnets, and not one of its own addresses: the
     // route would lead back into the container.
-    let reachable = fam === 6 && isLinkLocal6(gw);
+    let reachable = fam === 6 && check.isLinkLocal6(gw);
     for (let j = 0; j < cidrs.length && !reachable; j++) reachable = cidrs[j]!.family === fam && check.inSubnet(gw, cidrs[j]!);
     if (!reachable) check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
     if (isOwnAddress(cidrs, gw, fam)) check.reject(argument, `${gw} is the container's own address`);

@@ -193,11 +193,20 @@ export function ipAddress(v: unknown, argument: string, family?: 4 | 6): string 
   return v as string;
 }
 
+/** The first 16 bits of an IPv6 address ipAddress has accepted ('::1' and the like: 0). */
+function firstHextet(ip: string): number {
+  return parseInt(ip.split(':', 1)[0]! || '0', 16);
+}
+
 /** 224.0.0.0/4 or ff00::/8, for an address ipAddress has accepted. */
 export function isMulticast(ip: string): boolean {
   if (!ip.includes(':')) return (parseInt(ip, 10) & 0xf0) === 0xe0;
-  const first = ip.split(':', 1)[0]!;
-  return first.length === 4 && first.slice(0, 2).toLowerCase() === 'ff';
+  return (firstHextet(ip) & 0xff00) === 0xff00;
+}
+
+/** fe80::/10, for an IPv6 address ipAddress has accepted. */
+export function isLinkLocal6(ip: string): boolean {
+  return (firstHextet(ip) & 0xffc0) === 0xfe80;
 }
 
 export function abortSignal(v: unknown, argument: string): AbortSignal {
