@@ -59,19 +59,18 @@ async function waitFor<T>(
   };
   try {
     signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut: TimeoutError | undefined;
     try {
       await Promise.race([w.ready, expired]);
     } catch (e) {
-      // The limit ran out before the socket was open (timeoutMs: 0, or a busy pool): one look
-      // still answers "already there", as the caller was promised.
       if (!(e instanceof TimeoutError)) throw e;
-      const there = await current();
-      if (there !== undefined) return there;
-      throw e;
+      timedOut = e;
     }
-    // The first look counts even when it took longer than the limit: "already there" is an answer.
+    // The first look counts even when it took longer than the limit, or the limit ran out before
+    // the socket was open (timeoutMs: 0, a busy pool): "already there" is an answer.
     const found = await current();
     if (found !== undefined) return found;
+    if (timedOut !== undefined) throw timedOut;
     // Each notification (or overrun: then some were lost) means: look again. Looking again rather
     // than trusting the event's contents keeps one code path for every kind of change.
     for (;;) {
