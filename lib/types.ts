@@ -319,8 +319,8 @@ export interface Route {
   protocol: number;
   mtu?: number;
   onlink?: boolean;
-  /** A multipath route's paths (`ip route add ... nexthop via A nexthop via B`); such a route has
-   * no top-level `via` or `dev`. Read only: nlkit does not create multipath routes. */
+  /** A multipath route's paths (`ip route add ... nexthop via A nexthop via B`, or
+   * `RouteSpec.nexthops`); such a route has no top-level `via` or `dev`. */
   nexthops?: RouteNextHop[];
 }
 
