@@ -180,8 +180,10 @@ export interface NativeBinding {
    *  `errno` without reaching the kernel; after 0 disarms. Returns how many round trips were still
    *  to go before the previously armed one (0: none armed, or it fired), read before re-arming.
    *  `failReturnHome`: the next worker to leave a namespace it entered stays there, as if setns()
-   *  back had failed; the thread ends and another takes its place. Any call without it disarms it. */
-  injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean }): number;
+   *  back had failed; the thread ends and another takes its place. Any call without it disarms it.
+   *  `failThreadStarts`: the next n worker threads the pool starts fail to start, as when the
+   *  process is out of threads; any call without it disarms it. */
+  injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean; failThreadStarts?: number }): number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
   linkGet(req: { netns?: NativeNetns; link: string | number }): Promise<Link>;
   linkList(req: { netns?: NativeNetns; kind?: string; master?: string | number }): Promise<Link[]>;

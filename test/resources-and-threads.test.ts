@@ -257,6 +257,36 @@ describe('threads', () => {
     expect(out.afterWorker).toBe(1);
   }, 20_000);
 
+  it('when the last worker ends and no thread can replace it, the calls queued behind it fail instead of hanging', async () => {
+    // As above, but the process cannot start threads (injectFault failThreadStarts): nothing
+    // would ever run the two queued calls, and no Submit may follow to notice.
+    const out = await inOneThreadWorker<{ settled: { ok: boolean; name?: string; code?: string; message?: string }[]; later: string }>(
+      `const ns = await nl.createNetns();
+       native.injectFault({ after: 0, errno: 0, failReturnHome: true, failThreadStarts: 1000 });
+       const calls = [0, 1, 2].map(() =>
+         nl.getLink('lo', { netns: ns }).then(
+           () => ({ ok: true }),
+           (e) => ({ ok: false, name: e.name, code: e.code, message: e.message }),
+         ));
+       const timeout = new Promise((r) => setTimeout(() => r('hung'), 5000));
+       const settled = await Promise.race([Promise.all(calls), timeout]);
+       // Once threads can start again, the pool recovers on the next call.
+       native.injectFault({ after: 0, errno: 0 });
+       const later = await nl.getLink('lo').then((l) => l.name, (e) => String(e));
+       ns.close();
+       return { settled, later };`,
+    );
+    expect(out.settled).not.toBe('hung');
+    // The first call ran (its answer stands; only afterwards its thread could not get home); the
+    // other two had no thread left to run on.
+    expect(out.settled[0]).toEqual({ ok: true });
+    for (const queued of out.settled.slice(1)) {
+      expect(queued).toMatchObject({ ok: false, name: 'SystemError', code: 'EAGAIN' });
+      expect(queued.message).toMatch(/no worker thread could be started/);
+    }
+    expect(out.later).toBe('lo');
+  }, 20_000);
+
   it('workers that end that way are joined: replacing them again and again maps no new thread stacks', async () => {
     // An ended thread not joined keeps its stack (8 MiB here) mapped; joined, glibc hands the stack
     // to the next thread. Twelve poisoned workers in a row, one at a time.

@@ -59,7 +59,8 @@ Napi::Value SetFactories(NlkitAddon& addon, const Napi::CallbackInfo& info) {
 }
 // Tests only: injectFault({ after, errno }) arms netlink/fault_injection.h (after 0 disarms);
 // with failReturnHome: true, the next worker to leave a namespace stays in it (and is poisoned);
-// any other call disarms that.
+// any other call disarms that. failThreadStarts: n makes the next n worker thread starts fail (any
+// other call disarms it too).
 // Returns the round trips that were still to go before the previously armed one would have failed
 // (0: none armed, or it fired), read before re-arming.
 Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
@@ -68,6 +69,7 @@ Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
     Napi::Object o = info[0].As<Napi::Object>();
     ArmFault(o.Get("after").ToNumber().Uint32Value(), o.Get("errno").ToNumber().Int32Value());
     ArmHomeFault(o.Get("failReturnHome").ToBoolean().Value());
+    ArmThreadStartFault(o.Get("failThreadStarts").ToNumber().Uint32Value());
   }
   return Napi::Number::New(info.Env(), left);
 }

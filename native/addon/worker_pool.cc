@@ -1,8 +1,12 @@
 #include "addon/worker_pool.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 
+#include <system_error>
+
+#include "netlink/fault_injection.h"
 #include "netns/namespace.h"
 
 namespace nlkit {
@@ -104,6 +108,7 @@ bool WorkerPool::TopUpThreadsLocked() {
       exited_.reserve(sleepers_.size() + 1);
       Sleeper* self = sleepers_.emplace_back(std::make_unique<Sleeper>()).get();
       try {
+        if (TakeThreadStartFault()) throw std::system_error(EAGAIN, std::generic_category(), "test fault");
         threads_.emplace_back([this, ordinal, self] { Loop(ordinal, *self); });
       } catch (...) {
         sleepers_.pop_back();
@@ -195,16 +200,33 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
   std::unique_ptr<Job> job(raw);
   if (env == nullptr) return;
   if (job == nullptr) {
-    // The last worker ended (it could not get home) with calls still queued.
-    std::lock_guard<std::mutex> lock(pool->mu_);
-    // New threads look at the queue before they first sleep. (Failing to start any leaves the
-    // calls queued for the next Submit, which reports why.)
-    if (!pool->stopping_) pool->TopUpThreadsLocked();
+    // The last worker ended (it could not get home) with calls still queued. New threads look at
+    // the queue before they first sleep. When none can be started, nothing would ever run the
+    // queued calls: they fail now, rather than wait for a Submit that may never come.
+    std::deque<std::unique_ptr<Job>> orphans;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> lock(pool->mu_);
+      if (pool->stopping_ || pool->TopUpThreadsLocked()) return;
+      orphans.swap(pool->queue_);
+      pool->one_at_a_time_queued_ = 0;
+      why = pool->thread_error_;
+    }
+    for (std::unique_ptr<Job>& orphan : orphans) {
+      Error e = Error::System(EAGAIN, "startWorkerThread");
+      e.detail = "no worker thread could be started to run the call (" + why + ")";
+      orphan->outcome.emplace(std::move(e));
+      pool->Settle(env, std::move(orphan));
+    }
     return;
   }
+  pool->Settle(env, std::move(job));
+}
+
+void WorkerPool::Settle(Napi::Env env, std::unique_ptr<Job> job) {
   job->timing.delivered = MonotonicNs();
   job->timing.cpu_delivered = sched_getcpu();
-  // Recorded when this callback returns, however it returns.
+  // Recorded when this returns, however it returns.
   struct Record {
     WorkerPool* pool;
     JobTiming& timing;
@@ -212,9 +234,9 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
       timing.settled = MonotonicNs();
       pool->last_timing_ = timing;
     }
-  } record{pool, job->timing};
-  if (--pool->pending_ == 0) pool->delivery_.Unref(env);
-  // This is a C callback: nothing may escape it. While a worker_thread is being terminated, JS
+  } record{this, job->timing};
+  if (--pending_ == 0) delivery_.Unref(env);
+  // Called from a C callback: nothing may escape. While a worker_thread is being terminated, JS
   // can no longer run and settling the promise throws; the promise is moot then.
   try {
     Napi::HandleScope scope(env);

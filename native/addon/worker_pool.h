@@ -96,6 +96,8 @@ class WorkerPool {
     bool on_stack = false;  // its own thread only: it pushed itself and has not yet waited
   };
   static void CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* job);
+  // On the JS thread: settles a job's promise with its outcome (and the pool's bookkeeping).
+  void Settle(Napi::Env env, std::unique_ptr<Job> job);
   void Loop(uint32_t ordinal, Sleeper& self);
   // Starts threads until `thread_count_` are live. Only ever called on the JS thread, which is in
   // the namespace the process started in: a new thread inherits the creating thread's namespace,

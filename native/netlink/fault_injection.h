@@ -24,4 +24,9 @@ bool TakeFault(int* errnum);
 void ArmHomeFault(bool armed);
 bool TakeHomeFault();
 
+// The third: the next `count` worker threads the pool tries to start fail to start, as when the
+// process is out of threads (std::thread throws). 0 disarms.
+void ArmThreadStartFault(uint32_t count);
+bool TakeThreadStartFault();
+
 }  // namespace nlkit
