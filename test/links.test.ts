@@ -140,6 +140,30 @@ describe('bridges in the default namespace', () => {
   });
 });
 
+describe('a bridge keeps the MTU it was created with', () => {
+  // The kernel lowers a bridge to its smallest port's MTU (and raises it to it) unless the MTU was
+  // set by a change: one given on creation does not count. nlkit sets it as a change.
+  it.each([
+    [9000, 1500],
+    [1500, 9000],
+    [1280, 1500],
+  ])('created at %i, it stays there when a port at %i joins', async (mtu, portMtu) => {
+    const ns = await res.netns();
+    const br = await createBridge('br0', { netns: ns, mtu, alias: 'jumbo' });
+    expect(br).toMatchObject({ mtu, alias: 'jumbo' });
+    await createVethPair({ name: 'p0', netns: ns, master: 'br0', mtu: portMtu, peer: { name: 'p1', mtu: portMtu } });
+    expect(ipLinkOrThrow('br0', ns.name).mtu).toBe(mtu);
+    expect((await getLink('br0', { netns: ns })).mtu).toBe(mtu);
+  });
+
+  it('an MTU the kernel refuses for a bridge leaves no bridge behind', async () => {
+    const ns = await res.netns();
+    const err = await expectNetlinkError(() => createBridge('br0', { netns: ns, mtu: 65536 }), "EINVAL");
+    expect(err.object).toMatch(/mtu of link br0/);
+    expect(ipLinks(ns.name).map((l) => l.ifname)).toEqual(['lo']);
+  });
+});
+
 describe('interface names: what nlkit refuses is what the kernel would not make as asked', () => {
   // Each name is sent to the kernel as-is, through the addon, past nlkit's own check: the kernel
   // "makes it as asked" when a link of exactly that name results. nlkit's check must accept

@@ -274,6 +274,21 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
   if (!idx) return std::move(idx.error());
   const ResolvedRefs refs{(*idx)[0], (*idx)[1], (*idx)[2]};
 
+  // What the kernel does not take from a create, or takes differently, is a change of its own
+  // once the link exists:
+  // - IFLA_IFALIAS is ignored on creation.
+  // - A bridge's MTU given on creation is not marked as chosen (BROPT_MTU_SET_BY_USER is set only
+  //   by a change through ndo_change_mtu), so the first port with a smaller MTU lowers the bridge
+  //   to its own: ensureBridge({ mtu: 9000 }) and then a veth at 1500 would leave a 1500 bridge.
+  //   Changed after creation, the MTU stays. The bridge is created at an MTU other than the one
+  //   asked for (a change to the same value is no change), both at least IPv6's minimum.
+  LinkChangesSpec later;
+  later.alias = spec.alias;
+  if (spec.kind == "bridge" && spec.mtu) {
+    later.mtu = spec.mtu;
+    spec.mtu = *later.mtu != 1280 ? 1280u : 1500u;
+  }
+
   // The create and a GET of the new link go in one sendmsg: one round trip, and the GET sees the
   // final state. (An NLM_F_ECHO reply would not: the kernel sends it before applying IFLA_MASTER.)
   // The GET only reads, so it is harmless when the create fails.
@@ -287,27 +302,27 @@ Result<LinkInfo> CreateLink(Namespace& ns, LinkSpec spec) {
   const RequestOutcome& read = (*outcomes)[1];
   if (read.ack.errnum != 0) return RefusalError(read.ack, "getLink", "link " + spec.name);
   auto info = LinkReply(read, "link " + spec.name);
-  if (!info || !spec.alias) return info;
+  if (!info || (!later.alias && !later.mtu)) return info;
 
-  // The kernel ignores IFLA_IFALIAS on creation, so the alias is a change of its own. It goes only
-  // after the create succeeded, and by the new link's index: sent in the first batch by name, it
-  // would have renamed the alias of another link of that name whenever the create failed.
+  // The later change goes only after the create succeeded, and by the new link's index: sent in
+  // the first batch by name, it would have changed another link of that name whenever the create
+  // failed.
   const LinkRefArg created_ref{info->index, {}};
-  LinkChangesSpec alias;
-  alias.alias = spec.alias;
   std::vector<MessageBuilder> second;
-  second.push_back(EncodeSetLink(created_ref, alias, 0));
+  second.push_back(EncodeSetLink(created_ref, later, 0));
   second.push_back(EncodeGetLink(created_ref));
   auto after = Transact(**sock, second);
+  const std::string what = std::string(later.mtu ? "mtu" : "") + (later.mtu && later.alias ? " and " : "") +
+                           (later.alias ? "alias" : "") + " of link " + spec.name;
   Status failed = !after                          ? Status(std::move(after.error()))
-                  : (*after)[0].ack.errnum != 0 ? Status(RefusalError((*after)[0].ack, "setLink", "alias of link " + spec.name))
+                  : (*after)[0].ack.errnum != 0 ? Status(RefusalError((*after)[0].ack, "setLink", what))
                                                 : OkStatus();
   if (failed.ok()) {
     auto reply = ReplyOf((*after)[1], RTM_NEWLINK, "RTM_GETLINK for link " + spec.name);
     if (reply) return DecodeLink(*reply);
     failed = std::move(reply.error());
   }
-  // Nothing half-made: the link goes again when its alias could not be set.
+  // Nothing half-made: the link goes again when its later change could not be made.
   (void)TransactOne(**sock, EncodeDeleteLink(created_ref));
   return std::move(failed.error());
 }
