@@ -130,7 +130,7 @@ export type NativeWatchEvent =
   | { type: 'address'; action: 'new' | 'del'; address: Address }
   | { type: 'route'; action: 'new' | 'del'; route: Route }
   | { type: 'neighbor'; action: 'new' | 'del'; neighbor: Neighbor }
-  | { type: 'overrun' }
+  | { type: 'overrun'; unreadable?: string }
   | { type: 'error'; error: unknown };
 
 export interface NativeMasqueradeRequest {

@@ -8,7 +8,9 @@
 //   only happens while the event loop is kept from reading), the iterator yields
 //   { type: 'overrun' }. With `resync: true` it then dumps the current state and yields it as
 //   events with `existing: true`, closed by { type: 'synced' }; notifications that arrive during
-//   the dump follow it, so one may repeat a state the dump already showed.
+//   the dump follow it, so one may repeat a state the dump already showed. A notification nlkit
+//   cannot decode is reported the same way (with `unreadable` saying why) rather than ending the
+//   watch: to the consumer it is a lost one, and a resync recovers from it alike.
 // - listExisting does the same dump right after subscribing, so nothing falls between the two.
 // - Routes are watched and dumped in every table (local and main alike), as the kernel sends them.
 import { fromNative } from './errors';
@@ -53,8 +55,12 @@ export type WatchEvent =
   | { type: 'address'; action: Change; address: Address; existing?: true }
   | { type: 'route'; action: Change; route: Route; existing?: true }
   | { type: 'neighbor'; action: Change; neighbor: Neighbor; existing?: true }
-  /** The kernel dropped notifications: what the iterator shows may be out of date. */
-  | { type: 'overrun' }
+  /**
+   * Notifications were lost: what the iterator shows may be out of date. Either the kernel dropped
+   * them (its buffer filled), or, with `unreadable` saying why, nlkit received one it could not
+   * decode (malformed, or larger than the 64 KiB it reads); the watch goes on either way.
+   */
+  | { type: 'overrun'; unreadable?: string }
   /** The end of a listExisting or resync dump. */
   | { type: 'synced' };
 

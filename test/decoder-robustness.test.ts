@@ -155,3 +155,21 @@ describe('notifications of families nlkit does not report', () => {
     expect(events[0]).toMatchObject({ type: 'address', action: 'new', address: { family: 4, address: '10.85.0.1', prefixLength: 16, link: 3 } });
   });
 });
+
+describe('watch notifications that do not decode', () => {
+  it('a malformed message is an unreadable overrun, and the good one beside it still arrives', () => {
+    const bad = goodMessage();
+    bad.writeUInt16LE(0xfff0, 32); // IFLA_IFNAME's length runs past the message
+    const events = native.eventsDecode(Buffer.concat([bad, goodMessage()]));
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ type: 'overrun', unreadable: expect.stringMatching(/^a message of type 16: /) });
+    expect(events[1]).toMatchObject({ type: 'link', action: 'new', link: { index: 5, name: 'br-test' } });
+  });
+
+  it('a datagram whose framing is broken is one unreadable overrun, not an error', () => {
+    const bad = goodMessage();
+    bad.writeUInt32LE(bad.length + 64, 0);
+    const events = native.eventsDecode(bad);
+    expect(events).toEqual([{ type: 'overrun', unreadable: expect.stringMatching(/^a datagram of \d+ bytes: /) }]);
+  });
+});

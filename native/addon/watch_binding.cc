@@ -103,15 +103,13 @@ class Watcher {
         break;
       }
       if (static_cast<size_t>(got) > buffer.size()) {
-        push_error(Error::Protocol("a notification larger than 64 KiB"));
+        // Its bytes are gone (MSG_TRUNC only told the size): to the caller it is a lost one.
+        Event lost;
+        lost.unreadable = "a notification of " + std::to_string(got) + " bytes, larger than the 64 KiB read";
+        push(EventToJs(env, lost));
         continue;
       }
-      auto events = DecodeEvents(Bytes(buffer.data(), static_cast<size_t>(got)));
-      if (!events) {
-        push_error(events.error());
-        continue;
-      }
-      for (const Event& e : *events) push(EventToJs(env, e));
+      for (const Event& e : DecodeEvents(Bytes(buffer.data(), static_cast<size_t>(got)))) push(EventToJs(env, e));
     }
     if (restart && status == 0) {
       const int r = uv_poll_start(&self->poll_, UV_READABLE, &Watcher::OnReadable);
@@ -137,6 +135,11 @@ class Watcher {
 
   static Napi::Value EventToJs(Napi::Env env, const Event& e) {
     Napi::Object o = Napi::Object::New(env);
+    if (!e.unreadable.empty()) {
+      o.Set("type", "overrun");
+      o.Set("unreadable", e.unreadable);
+      return o;
+    }
     o.Set("action", e.removed ? "del" : "new");
     if (const auto* l = std::get_if<LinkInfo>(&e.object)) {
       o.Set("type", "link");
@@ -235,12 +238,11 @@ Napi::Value WatchOpen(NlkitAddon& addon, const Napi::CallbackInfo& info) {
 }
 
 // Test hook: decodes one notification datagram the way a watch does, into the events it would
-// deliver. Malformed input comes back as a thrown error, never a crash.
+// deliver. Malformed input comes back as unreadable-overrun entries, never a crash.
 Napi::Value EventsDecode(NlkitAddon&, const Napi::CallbackInfo& info) {
-  auto events = DecodeEvents(BufferArg(info));
-  if (!events) ThrowDecodeError(info.Env(), events.error());
-  Napi::Array out = Napi::Array::New(info.Env(), events->size());
-  for (size_t i = 0; i < events->size(); ++i) out.Set(static_cast<uint32_t>(i), Watcher::EventToJs(info.Env(), (*events)[i]));
+  const std::vector<Event> events = DecodeEvents(BufferArg(info));
+  Napi::Array out = Napi::Array::New(info.Env(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) out.Set(static_cast<uint32_t>(i), Watcher::EventToJs(info.Env(), events[i]));
   return out;
 }
 

@@ -51,10 +51,21 @@ Result<UniqueFd> OpenEventSocket(const Namespace& ns, uint32_t groups, std::opti
   return fd;
 }
 
-Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
-  auto messages = SplitMessages(datagram);
-  if (!messages) return std::move(messages.error());
+namespace {
+Event Unreadable(std::string what, const Error& e) {
+  Event u;
+  u.unreadable = std::move(what) + ": " + (e.detail.empty() ? "malformed" : e.detail);
+  return u;
+}
+}  // namespace
+
+std::vector<Event> DecodeEvents(Bytes datagram) {
   std::vector<Event> out;
+  auto messages = SplitMessages(datagram);
+  if (!messages) {
+    out.push_back(Unreadable("a datagram of " + std::to_string(datagram.size()) + " bytes", messages.error()));
+    return out;
+  }
   for (const Message& m : *messages) {
     const uint16_t type = m.header.nlmsg_type;
     Event e;
@@ -81,7 +92,10 @@ Result<std::vector<Event>> DecodeEvents(Bytes datagram) {
     else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) s = decoded(DecodeRoute(m));
     else if (type == RTM_NEWNEIGH || type == RTM_DELNEIGH) s = decoded(DecodeNeighbor(m));
     else continue;
-    if (!s.ok()) return std::move(s.error());
+    if (!s.ok()) {
+      out.push_back(Unreadable("a message of type " + std::to_string(type), s.error()));
+      continue;
+    }
     out.push_back(std::move(e));
   }
   return out;

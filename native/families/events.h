@@ -33,10 +33,15 @@ Result<UniqueFd> OpenEventSocket(const Namespace& ns, uint32_t groups, std::opti
 struct Event {
   bool removed = false;  // RTM_DEL*: the object is gone; else it is new or changed
   std::variant<LinkInfo, AddressInfo, RouteInfo, NeighborInfo> object;
+  // Non-empty: a notification that could not be decoded (why, in words); `object` is unset. The
+  // watch reports it as an overrun, as a lost notification, and goes on.
+  std::string unreadable;
 };
 
 // The events of one datagram. Messages of other types (there are none on these groups today) are
-// skipped; a message that does not decode is an error.
-Result<std::vector<Event>> DecodeEvents(Bytes datagram);
+// skipped. A message that does not decode becomes an unreadable event, and the rest of the
+// datagram is still decoded; a datagram whose framing is broken is one unreadable event. One bad
+// notification must not end a watch that a daemon keeps open for days.
+std::vector<Event> DecodeEvents(Bytes datagram);
 
 }  // namespace nlkit
