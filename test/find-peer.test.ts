@@ -14,6 +14,7 @@ import {
   type Peer,
 } from '../lib/index';
 import { expectInvalidArgument, expectNetlinkError } from './helpers/expect';
+import { native } from '../lib/native';
 import { ipLinkOrThrow } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -224,6 +225,27 @@ describe('which host veth is my eth0', () => {
       expect(ipLinkOrThrow(p.link.name, hostNs.name).master).toBe('br0');
     }
     expect(attached[0]!.host.index).not.toBe(attached[1]!.host.index);
+  });
+});
+
+describe('many namespaces', () => {
+  it('a peer is found behind 5,000 other entries of the netns directory (chunked, not one sendmsg)', async () => {
+    // What findPeer passes the addon: every entry of the netns directory. 5,000 entries that are
+    // not namespaces stand for a launcher's thousands of containers; the peer's comes last. In one
+    // sendmsg they were EMSGSIZE from about 3,000 on.
+    const a = await res.netns('ma');
+    const b = await res.netns('mb');
+    await createVethPair({ name: 'x0', peer: { name: 'y0', netns: b }, netns: a });
+    const candidates = [...Array.from({ length: 5000 }, () => '/dev/null'), b.path];
+    const p = await native.linkFindPeer({ netns: a.path, link: 'x0', candidates });
+    expect(p.netnsPath).toBe(b.path);
+    expect(p.link.name).toBe('y0');
+    // And the initial namespace is still recognised with such a list behind it.
+    const host = res.link('h');
+    await createVethPair({ name: host, peer: { name: 'c0', netns: a } });
+    const q = await native.linkFindPeer({ netns: a.path, link: 'c0', candidates });
+    expect(q.initialNetns).toBe(true);
+    expect(q.link.name).toBe(host);
   });
 });
 

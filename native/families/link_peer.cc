@@ -63,31 +63,41 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   const int32_t nsid = *self->link_netnsid;
   out.netns_id = nsid;
 
-  // First name the peer's namespace: one sendmsg of RTM_GETNSID for the initial namespace and for
-  // every candidate file; the one whose id matches is it.
+  // First name the peer's namespace: RTM_GETNSID for the initial namespace and for each candidate
+  // file; the one whose id matches is it. The candidates go in chunks, one sendmsg each, opened
+  // just before and closed after, stopping at the first match: a launcher may have thousands of
+  // named namespaces, and one sendmsg for all of them would pass the socket's send buffer
+  // (EMSGSIZE at about 3,000) and hold as many fds open at once.
+  constexpr size_t kChunk = 256;
   struct Candidate {
     const std::string* path;
     UniqueFd fd;
   };
   std::vector<Candidate> opened;
-  for (const std::string& path : candidates) {
-    // O_NONBLOCK: anything may sit in the netns directory, and a FIFO there without a writer
-    // would block a plain open for good (Namespace::Open does the same).
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (fd.valid()) opened.push_back(Candidate{&path, std::move(fd)});
-  }
   std::vector<MessageBuilder> ids;
-  ids.push_back(EncodeGetNsid(initial.fd()));
-  for (const Candidate& c : opened) ids.push_back(EncodeGetNsid(c.fd.get()));
-  auto outcomes = Transact(**sock, ids);
-  if (!outcomes) return std::move(outcomes.error());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const RequestOutcome& o = (*outcomes)[i];
-    if (o.ack.errnum != 0 || NsidOf(o) != nsid) continue;
-    if (i == 0) {
-      out.initial_netns = true;
-    } else if (!out.netns_path) {
-      out.netns_path = *opened[i - 1].path;
+  for (size_t next = 0, round = 0; !out.netns_path && (round == 0 || next < candidates.size()); ++round) {
+    opened.clear();
+    ids.clear();
+    if (round == 0) ids.push_back(EncodeGetNsid(initial.fd()));
+    for (; next < candidates.size() && opened.size() < kChunk; ++next) {
+      // O_NONBLOCK: anything may sit in the netns directory, and a FIFO there without a writer
+      // would block a plain open for good (Namespace::Open does the same).
+      UniqueFd fd(::open(candidates[next].c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+      if (fd.valid()) opened.push_back(Candidate{&candidates[next], std::move(fd)});
+    }
+    const size_t first_candidate = ids.size();  // 1 in the first chunk, after the initial namespace
+    for (const Candidate& c : opened) ids.push_back(EncodeGetNsid(c.fd.get()));
+    if (ids.empty()) continue;  // none of this chunk could be opened
+    auto outcomes = Transact(**sock, ids);
+    if (!outcomes) return std::move(outcomes.error().In("findPeer", ref.Describe()));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const RequestOutcome& o = (*outcomes)[i];
+      if (o.ack.errnum != 0 || NsidOf(o) != nsid) continue;
+      if (i < first_candidate) {
+        out.initial_netns = true;
+      } else if (!out.netns_path) {
+        out.netns_path = *opened[i - first_candidate].path;
+      }
     }
   }
 
