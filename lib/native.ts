@@ -224,6 +224,8 @@ export interface NativeBinding {
   natInspect(req: { netns?: NativeNetns; table: string }): Promise<Pick<NatInspection, 'exists' | 'chains' | 'maps'>>;
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
+  /** Test hook: the errno of each command of a batch the kernel refuses in its commit (EINVAL). */
+  nftCommitRefusalProbe(req: { netns?: NativeNetns; table: string }): Promise<number[]>;
   /**
    * Bench hook: when each stage of the call settled last happened, in microseconds of the clock
    * process.hrtime() reads, and its worker's time inside system calls (see bench/cases/profile.js).

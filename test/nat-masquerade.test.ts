@@ -12,6 +12,8 @@ import {
   removeMasquerade,
 } from '../lib/index';
 import { expectInvalidArgument } from './helpers/expect';
+import { native } from '../lib/native';
+import { toNative } from '../lib/netns';
 import { namer } from './helpers/names';
 import { natTopology } from './helpers/nat-topology';
 import { ask, serve } from './helpers/traffic';
@@ -200,6 +202,24 @@ describe('flushNat and the table nlkit owns', () => {
     const tables = nftRuleset(host.name).nftables.filter((e) => e.table).map((e) => e.table?.name);
     expect(tables).toEqual(['someone_else']);
     expect(await listNat({ netns: host })).toEqual([]);
+  });
+});
+
+describe('a batch the kernel refuses in its commit', () => {
+  it('is reported refused, not accepted, and leaves the socket in step for the next call', async () => {
+    // The kernel prepares every command, then its commit refuses the batch (an anonymous set no
+    // rule uses). It answers with the error under the first command's sequence number and then
+    // an ACK 0 for every command: read as "the last answer wins", the refused batch looked
+    // accepted.
+    const host = await res.netns('cr');
+    const errnos = await native.nftCommitRefusalProbe({ netns: toNative(host), table: 'probe' });
+    expect(errnos[0]).toBe(22); // EINVAL
+    // Nothing was applied.
+    expect(nftRuleset(host.name).nftables.filter((e) => e.table)).toEqual([]);
+    // The pooled socket carries no stale ACK into the next call on this handle.
+    await addMasquerade({ source: '10.3.0.0/16', netns: host });
+    expect(nftRules(host.name).length).toBeGreaterThan(0);
+    expect(await listNat({ netns: host })).toHaveLength(2);
   });
 });
 

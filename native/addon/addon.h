@@ -114,6 +114,7 @@ Napi::Value NatPortMappingList(NlkitAddon& addon, const Napi::CallbackInfo& info
 Napi::Value NatInspect(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsClose(NlkitAddon& addon, const Napi::CallbackInfo& info);

@@ -3,6 +3,7 @@
 #include "families/nat.h"
 #include "families/isolation.h"
 #include "families/nat_guard.h"
+#include "families/nft_uapi.h"
 #include "families/portmap.h"
 
 namespace nlkit {
@@ -216,6 +217,29 @@ Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info) {
     Status s = FlushNat(ns, table);
     if (!s.ok()) return std::move(s.error());
     return Nothing();
+  });
+}
+
+// Test hook: { netns?, table } -> the errno of each command of an nftables batch that the kernel
+// prepares and then refuses in its commit (a table, then an anonymous set no rule uses; the
+// commit rejects an unbound anonymous set with EINVAL). How the engine reads that refusal: the
+// error comes with the first command's sequence number, followed by every command's ACK 0.
+Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table](Namespace& ns) -> Result<Materializer> {
+    auto sock = ns.Acquire(NETLINK_NETFILTER);
+    if (!sock) return std::move(sock.error());
+    std::vector<MessageBuilder> batch;
+    batch.push_back(nft::NewTable(nft::kFamilyInet, table));
+    MessageBuilder set = nft::NewSet(nft::kFamilyInet, table, "__set%d", 1, 7, 4, false);
+    set.PutBe32(NFTA_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
+    batch.push_back(std::move(set));
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
+    if (!outcomes) return std::move(outcomes.error());
+    std::vector<int> errnos;
+    for (const RequestOutcome& o : *outcomes) errnos.push_back(o.ack.errnum);
+    return ListOf(std::move(errnos), [](Napi::Env env, int e) -> Napi::Value { return Napi::Number::New(env, e); });
   });
 }
 

@@ -67,8 +67,12 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   // file; the one whose id matches is it. The candidates go in chunks, one sendmsg each, opened
   // just before and closed after, stopping at the first match: a launcher may have thousands of
   // named namespaces, and one sendmsg for all of them would pass the socket's send buffer
-  // (EMSGSIZE at about 3,000) and hold as many fds open at once.
-  constexpr size_t kChunk = 256;
+  // (EMSGSIZE at about 3,000) and hold as many fds open at once. The kernel answers a whole
+  // sendmsg before nlkit reads (a reply and an ACK per request), so a chunk must also fit the
+  // receive buffer: where SO_RCVBUFFORCE is refused (no CAP_NET_ADMIN over the initial user
+  // namespace) that is 2 x net.core.rmem_max, 416 KiB by default, which held 256 requests and
+  // no more. 64 leaves room.
+  constexpr size_t kChunk = 64;
   struct Candidate {
     const std::string* path;
     UniqueFd fd;

@@ -86,11 +86,18 @@ Result<std::vector<RequestOutcome>> Exchange(NetlinkSocket& socket, std::span<Me
           socket.MarkBroken();
           return std::move(ack.error());
         }
-        out.ack = std::move(*ack);
-        if (waits(index)) {
+        // A request can get two: when an nftables transaction fails in its commit, after every
+        // command was prepared, the kernel sends the error with the first command's sequence
+        // number and then the ACK 0 of each command, that one included. The first answer counts
+        // one request done, and an error is never overwritten by a later ACK: otherwise the
+        // rolled-back batch reads as accepted, and the last command's ACK stays in the socket.
+        const bool first = !out.acked;
+        out.acked = true;
+        if (first || (out.ack.errnum == 0 && ack->errnum != 0)) out.ack = std::move(*ack);
+        if (!waits(index)) {
+          if (out.ack.errnum != 0) pending = 0;  // the batch as a whole was refused: nothing more will come
+        } else if (first) {
           --pending;
-        } else if (out.ack.errnum != 0) {
-          pending = 0;  // the batch as a whole was refused: nothing more will come
         }
       } else if (m.header.nlmsg_type != NLMSG_NOOP && m.header.nlmsg_type != NLMSG_DONE) {
         out.replies.emplace_back(m.whole.begin(), m.whole.end());

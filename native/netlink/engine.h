@@ -16,6 +16,7 @@ namespace nlkit {
 // What became of one request of a transaction.
 struct RequestOutcome {
   AckInfo ack;  // ack.errnum == 0: the kernel accepted it
+  bool acked = false;  // an NLMSG_ERROR (ACK or error) came for it
   // Replies that carried this request's sequence number before its ACK: the echo of an
   // NLM_F_ECHO request, or the answer to a GET. Whole messages (header included).
   std::vector<std::vector<uint8_t>> replies;
