@@ -184,6 +184,8 @@ export interface NativeBinding {
    *  `failThreadStarts`: the next n worker threads the pool starts fail to start, as when the
    *  process is out of threads; any call without it disarms it. */
   injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean; failThreadStarts?: number }): number;
+  /** Tests only: how many interrupted dumps were restarted so far, process-wide. */
+  dumpRestarts(): number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;
   linkGet(req: { netns?: NativeNetns; link: string | number }): Promise<Link>;
   linkList(req: { netns?: NativeNetns; kind?: string; master?: string | number }): Promise<Link[]>;

@@ -149,6 +149,9 @@ describe('the localnet guard (CVE-2020-8558)', () => {
 
   it('ensureBridge({ routeLocalnet: true }) guards first: the 127.0.0.1 mapping serves the host, never the neighbour', async () => {
     const { host, n, secret, bridgeIndex } = await hostAndNeighbour({ routeLocalnet: true });
+    // Before any port mapping (the first one would bring the guard itself): ensureBridge's own.
+    expect(guardRules(host.name)).toHaveLength(1);
+    expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret));
     const c = await res.netns('c');
     await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.88.0.2/16'], gateway: '10.88.0.1' });
     await server(c, '10.88.0.2', 'container', 80);

@@ -127,10 +127,13 @@ describe('addPortMapping', () => {
     await server(t.container, '10.88.0.2', 80, 'container');
     await server(t.outside, '192.0.2.1', 8080, 'the real outside server');
     await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
-    // A container's connection to port 8080 of the outside machine passes through the host.
-    // (It is routed, not masqueraded here: the outside answers to 10.88.0.2 via no route, so use
-    // the host's own connection to the outside instead, which also crosses the nat output hook.)
+    // The host's own connection to the outside crosses the nat output chain...
     expect(await ask(t.host, '192.0.2.1', 8080)).toBe('the real outside server');
+    // ...and a container's connection to port 8080 of the outside machine passes through the
+    // host's prerouting chain (masqueraded on the uplink, so the outside can answer it). Without
+    // the rule's "destination is local" check it would come back to the container itself.
+    await addMasquerade({ source: '10.88.0.0/16', netns: t.host });
+    expect(await ask(t.container, '192.0.2.1', 8080)).toBe('the real outside server');
   });
 
   it('ip::containerPort: nlkit picks a free host port and returns it', async () => {

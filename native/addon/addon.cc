@@ -63,6 +63,11 @@ Napi::Value SetFactories(NlkitAddon& addon, const Napi::CallbackInfo& info) {
 // other call disarms it too).
 // Returns the round trips that were still to go before the previously armed one would have failed
 // (0: none armed, or it fired), read before re-arming.
+// Tests only: how many interrupted dumps were restarted, process-wide (netlink/engine.h).
+Napi::Value DumpRestartsBinding(NlkitAddon&, const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(DumpRestarts()));
+}
+
 Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
   const uint32_t left = FaultCountdown();
   if (info.Length() >= 1 && info[0].IsObject()) {
@@ -137,7 +142,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},
       {"lastJobTiming", LastJobTiming}, {"setFactories", SetFactories},
-      {"injectFault", InjectFault},
+      {"injectFault", InjectFault}, {"dumpRestarts", DumpRestartsBinding},
       {"watchOpen", WatchOpen},     {"watchClose", WatchClose},
   };
   for (const Entry& e : kEntries) {

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 
+#include <atomic>
+
 #include <span>
 #include <string>
 
@@ -126,6 +128,12 @@ Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request
   return std::move(out);
 }
 
+namespace {
+std::atomic<uint64_t> g_dump_restarts{0};
+}  // namespace
+
+uint64_t DumpRestarts() { return g_dump_restarts.load(std::memory_order_relaxed); }
+
 Status Dump(NetlinkSocket& socket, MessageBuilder& request,
             const std::function<Status(const Message&)>& on_message,
             const std::function<void()>& on_restart, int max_attempts) {
@@ -171,6 +179,7 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
       e.detail = "dump interrupted by concurrent changes " + std::to_string(attempt) + " times";
       return e;
     }
+    g_dump_restarts.fetch_add(1, std::memory_order_relaxed);
     on_restart();
   }
 }

@@ -54,6 +54,10 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
             const std::function<Status(const Message&)>& on_message,
             const std::function<void()>& on_restart, int max_attempts = 5);
 
+// How many interrupted dumps were restarted so far, process-wide: the tests' proof that the
+// restart path runs (a dump must span several datagrams to be interrupted at all).
+uint64_t DumpRestarts();
+
 // A dump decoded into objects: every message of `type` goes through `decode`; those `keep`
 // accepts (all, without it) are returned. An interrupted dump restarts the collection.
 template <typename T>
