@@ -82,6 +82,9 @@ function errnoText(errno: number): { code: string; description?: string } {
  */
 export function permissionHint(info: NativeErrorInfo, code: string): string | undefined {
   if (code !== 'EPERM' && code !== 'EACCES') return undefined;
+  // The kernel's netlink permission checks answer EPERM. A netlink EACCES is about the request
+  // itself (a lookup that hits a prohibit route), not a missing capability.
+  if (info.kind === 'netlink' && code === 'EACCES') return undefined;
   const network = info.kind === 'netlink' || (info.operation ?? '').startsWith('setSysctl');
   return network
     ? 'this needs CAP_NET_ADMIN in the user namespace that owns the network namespace: run as root, ' +

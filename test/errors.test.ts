@@ -68,7 +68,9 @@ describe('error classes', () => {
     expect(sysctl.message).toContain('CAP_NET_ADMIN');
     const netns = new SystemError({ kind: 'system', errno: 1, operation: 'mount --make-shared', object: '/run/netns' });
     expect(netns.message).toContain('needs CAP_SYS_ADMIN');
-    // Any other refusal says nothing of privileges.
+    // Any other refusal says nothing of privileges; nor does a netlink EACCES, which is the
+    // kernel's answer to a route lookup that hits a prohibit route.
+    expect(new NetlinkError({ kind: 'netlink', errno: 13, operation: 'getRoute', object: 'route to 10.82.1.1' }).message).not.toContain('CAP_');
     expect(new NetlinkError({ kind: 'netlink', errno: 17, operation: 'createLink', object: 'bridge br0' }).message).not.toContain('CAP_');
   });
 });
