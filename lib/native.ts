@@ -228,6 +228,8 @@ export interface NativeBinding {
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   /** Test hook: the errno of each command of a batch the kernel refuses in its commit (EINVAL). */
   nftCommitRefusalProbe(req: { netns?: NativeNetns; table: string }): Promise<number[]>;
+  /** Test hook: deletes the rules of `table` whose comment is exactly `comment`; how many. */
+  nftDeleteRulesByComment(req: { netns?: NativeNetns; table: string; comment: string }): Promise<number>;
   /**
    * Bench hook: when each stage of the call settled last happened, in microseconds of the clock
    * process.hrtime() reads, and its worker's time inside system calls (see bench/cases/profile.js).

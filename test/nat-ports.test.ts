@@ -18,6 +18,8 @@ import {
   setSysctl,
 } from '../lib/index';
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
+import { native } from '../lib/native';
+import { toNative } from '../lib/netns';
 import { namer } from './helpers/names';
 import { natTopology, type Ns } from './helpers/nat-topology';
 import { ask, Servers } from './helpers/traffic';
@@ -38,6 +40,13 @@ afterAll(async () => {
 /** A TCP server in `netns` answering `<tag>` to every connection, closed after the test. */
 async function server(netns: Ns, address: string, port: number, tag: string): Promise<void> {
   await servers.start(netns, address, tag, port);
+}
+
+/** The comments of the rules of nlkit's `chain`, in the order the kernel evaluates them. */
+function nftRuleComments(ns: string, chain: string): string[] {
+  const out = execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'chain', 'inet', 'nlkit', chain], { encoding: 'utf8' });
+  const json = JSON.parse(out) as { nftables: { rule?: { comment?: string } }[] };
+  return json.nftables.flatMap((e) => (e.rule ? [e.rule.comment ?? ''] : []));
 }
 
 function nftList(ns: string): string {
@@ -134,6 +143,28 @@ describe('addPortMapping', () => {
     // the rule's "destination is local" check it would come back to the container itself.
     await addMasquerade({ source: '10.88.0.0/16', netns: t.host });
     expect(await ask(t.container, '192.0.2.1', 8080)).toBe('the real outside server');
+  });
+
+  it("an address's mapping wins over the any-address one on the same port, also after nlkit puts back a deleted rule", async () => {
+    const t = await natTopology(res);
+    await server(t.container, '10.88.0.2', 80, 'for 192.0.2.2 only');
+    await server(t.container, '10.88.0.2', 81, 'for any address');
+    await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 81, netns: t.host });
+    await addPortMapping({ protocol: 'tcp', hostIp: '192.0.2.2', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: t.host });
+    expect(await ask(t.outside, '192.0.2.2', 8080)).toBe('for 192.0.2.2 only');
+    // Someone deletes the address-keyed rule of prerouting: the any-address mapping takes over...
+    const comment = 'nlkit portmap tcp4_ip prerouting';
+    expect(await native.nftDeleteRulesByComment({ netns: toNative(t.host), table: 'nlkit', comment })).toBe(1);
+    expect(await ask(t.outside, '192.0.2.2', 8080)).toBe('for any address');
+    // ...until nlkit's next mapping finds the rule missing and puts it back, ahead of the
+    // any-address rules (appended at the end, it would stay shadowed).
+    await addPortMapping({ protocol: 'udp', hostPort: 5353, containerIp: '10.88.0.2', containerPort: 53, netns: t.host });
+    expect(await ask(t.outside, '192.0.2.2', 8080)).toBe('for 192.0.2.2 only');
+    const prerouting = nftRuleComments(t.host.name, 'prerouting');
+    expect(prerouting).toHaveLength(8);
+    const lastByAddress = Math.max(...prerouting.map((c, i) => (c.includes('_ip ') ? i : -1)));
+    const firstAny = prerouting.findIndex((c) => c.includes('_any '));
+    expect(lastByAddress).toBeLessThan(firstAny);
   });
 
   it('ip::containerPort: nlkit picks a free host port and returns it', async () => {

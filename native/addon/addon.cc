@@ -137,7 +137,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"natPortMappingAdd", NatPortMappingAdd}, {"natPortMappingRemove", NatPortMappingRemove},
       {"natPortMappingList", NatPortMappingList},
       {"natList", NatList},         {"natInspect", NatInspect},         {"natFlush", NatFlush},
-      {"nftCommitRefusalProbe", NftCommitRefusalProbe},
+      {"nftCommitRefusalProbe", NftCommitRefusalProbe}, {"nftDeleteRulesByComment", NftDeleteRulesByComment},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},

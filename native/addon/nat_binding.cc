@@ -220,6 +220,23 @@ Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   });
 }
 
+// Test hook: { netns?, table, comment } -> how many rules carrying exactly that comment were
+// deleted: what someone else's `nft delete rule` does to nlkit's table, so that tests can check
+// how nlkit repairs it.
+Napi::Value NftDeleteRulesByComment(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  std::string comment = ReqString(req, "comment");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, comment](Namespace& ns) -> Result<Materializer> {
+    auto removed = RemoveRulesWhere(
+        ns, table, [&](const nft::RuleInfo& r, const std::vector<nft::RuleInfo>&) { return r.comment == comment; }, {},
+        "deleteRules", comment);
+    if (!removed) return std::move(removed.error());
+    const double n = static_cast<double>(*removed);
+    return Materializer([n](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, n); });
+  });
+}
+
 // Test hook: { netns?, table } -> the errno of each command of an nftables batch that the kernel
 // prepares and then refuses in its commit (a table, then an anonymous set no rule uses; the
 // commit rejects an unbound anonymous set with EINVAL). How the engine reads that refusal: the

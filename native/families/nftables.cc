@@ -72,8 +72,8 @@ MessageBuilder NewBaseChain(uint8_t family, const std::string& table, const std:
   return m;
 }
 
-MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain) {
-  MessageBuilder m = NftMessage(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ECHO, family);
+MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain, bool at_head) {
+  MessageBuilder m = NftMessage(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_ECHO | (at_head ? 0 : NLM_F_APPEND), family);
   m.PutString(NFTA_RULE_TABLE, table);
   m.PutString(NFTA_RULE_CHAIN, chain);
   return m;

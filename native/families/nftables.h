@@ -19,7 +19,8 @@ MessageBuilder NewBaseChain(uint8_t family, const std::string& table, const std:
                             uint32_t hook, int32_t priority);
 // A NEWRULE (appended, echoed so its handle comes back) with table and chain set; the caller adds
 // the expressions and the userdata.
-MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain);
+// A rule at the end of `chain`, or at its start with `at_head` (`nft insert rule`).
+MessageBuilder NewRule(uint8_t family, const std::string& table, const std::string& chain, bool at_head = false);
 MessageBuilder DelRule(uint8_t family, const std::string& table, const std::string& chain, uint64_t handle);
 // Removes a table with everything in it; with `destroy`, a missing table is no error (6.3+).
 MessageBuilder DelTable(uint8_t family, const std::string& table, bool destroy);

@@ -65,8 +65,12 @@ std::vector<uint8_t> KeyOf(const PortMappingSpec& s) {
 
 std::string RuleComment(const MapKind& k, const char* chain) { return "nlkit portmap " + k.Name() + " " + chain; }
 
+// Address-keyed rules go at the head of their chain, any-address ones at its end: a packet to
+// 192.0.2.2:8080 must meet the mapping for that address before the one for every address on
+// port 8080. Inserting rather than relying on the order of one batch keeps that true when a
+// missing rule is put back later (someone deleted it) while the any-address ones stayed.
 MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKind& k, uint32_t set_id) {
-  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, chain);
+  MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, chain, /*at_head=*/k.by_address);
   nft::Expressions e(m);
   const uint8_t nfproto = k.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
   e.MetaLoad(NFT_META_NFPROTO);
@@ -115,12 +119,6 @@ MessageBuilder LocalhostMasqueradeRule(const std::string& table) {
 std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::string>& have_comments) {
   std::vector<MessageBuilder> out = NatTableAndChains(table);
   const auto maps = AllMaps();
-  // Address-keyed rules first in each chain: they must be evaluated before the any-address ones.
-  std::vector<size_t> order;
-  for (size_t i = 0; i < maps.size(); ++i)
-    if (maps[i].by_address) order.push_back(i);
-  for (size_t i = 0; i < maps.size(); ++i)
-    if (!maps[i].by_address) order.push_back(i);
   for (size_t i = 0; i < maps.size(); ++i) {
     const MapKind& k = maps[i];
     const uint32_t key_type = k.by_address ? Concat(k.AddrType(), kTypeService) : kTypeService;
@@ -129,7 +127,7 @@ std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::
                               Concat(k.AddrType(), kTypeService), k.AddrLen() + 4));
   }
   for (const char* chain : {"prerouting", "output"}) {
-    for (size_t i : order) {
+    for (size_t i = 0; i < maps.size(); ++i) {
       if (!have_comments.count(RuleComment(maps[i], chain))) out.push_back(DnatRule(table, chain, maps[i], SetId(i)));
     }
   }
