@@ -37,8 +37,16 @@ async function growthCase({ quick, log }) {
         });
         window.push(r.phases.vethCreated);
         ns.close();
-        if (setting.remove) await nl.deleteNetns(ns.name);
-        else made.push(ns.name);
+        if (setting.remove) {
+          // The veth first, by its own request: that leaves the bridge before the next one is made.
+          // Deleting only the namespace would take the veth with it later, in the kernel's batched
+          // namespace cleanup: ports piled up to twenty-odd meanwhile, and the cleanup ran (under
+          // RTNL) while the next veths were being timed.
+          await nl.deleteLink(`gr${i}`);
+          await nl.deleteNetns(ns.name);
+        } else {
+          made.push(ns.name);
+        }
         if ((i + 1) % step === 0) {
           perStep.push(median(window));
           window = [];

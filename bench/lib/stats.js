@@ -2,9 +2,17 @@
 // ratios of medians against a baseline measured in the same run.
 'use strict';
 
+/**
+ * The q-quantile of sorted samples, interpolated between the two nearest ranks (numpy's default):
+ * the median of an even count is the mean of the middle two. With fewer than 100 samples p99 lies
+ * between the two largest.
+ */
 function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** { n, median, p90, p99 } of a list of numbers (milliseconds, usually). */
