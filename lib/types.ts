@@ -408,7 +408,11 @@ export interface Peer {
   sameNetns: boolean;
   /** The peer is in the namespace the process started in. */
   initialNetns: boolean;
-  /** The named namespace (under the netns directory) the peer is in, when it is one. */
+  /**
+   * The named namespace (under the netns directory) the peer is in, when it is one. Not given for
+   * the initial namespace (`initialNetns`), which is recognised without opening the directory's
+   * entries, even if one of them refers to it.
+   */
   netnsName?: string;
 }
 

@@ -6,6 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createBridge, createNetns, createVethPair, deleteNetns, listLinks, listNetns, listPortMappings, setLink, addAddress, type AttachResult, type Link } from '../lib/index';
+import { describeEvent } from '../lib/cli/commands';
 import { paint, table } from '../lib/cli/format';
 import { Progress } from '../lib/cli/progress';
 import { eventually } from './helpers/expect';
@@ -266,6 +267,15 @@ describe('nlkit watch', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'link', action: 'new', existing: true, link: { name: 'lo', index: 1 } });
     const events = lines.map((l) => JSON.parse(l) as { type: string; existing?: boolean });
     expect(events.every((e) => e.type === 'synced' || e.existing === true)).toBe(true);
+  });
+
+  it('an overrun line says whether the kernel dropped notifications or nlkit could not read one', () => {
+    // The watch yields both kinds (decoder-robustness tests the unreadable one); the line must not
+    // blame the kernel for a notification it did deliver.
+    expect(describeEvent({ type: 'overrun' }, new Map())).toBe('overrun: the kernel dropped notifications');
+    expect(describeEvent({ type: 'overrun', unreadable: 'truncated attribute' }, new Map())).toBe(
+      'overrun: a notification nlkit could not read (truncated attribute)',
+    );
   });
 });
 

@@ -246,6 +246,13 @@ describe('many namespaces', () => {
     const q = await native.linkFindPeer({ netns: a.path, link: 'c0', candidates });
     expect(q.initialNetns).toBe(true);
     expect(q.link.name).toBe(host);
+    // The initial namespace is the answer once it matches: an entry that refers to it too (here
+    // the process's own /proc/self/ns/net, first in the list) is not reported as its name.
+    const r = await native.linkFindPeer({ netns: a.path, link: 'c0', candidates: ['/proc/self/ns/net', ...candidates] });
+    expect(r).toMatchObject({ initialNetns: true });
+    expect(r.netnsPath).toBeUndefined();
+    // While a named namespace is still found by its entry in the same list.
+    expect((await native.linkFindPeer({ netns: a.path, link: 'x0', candidates: ['/proc/self/ns/net', ...candidates] })).netnsPath).toBe(b.path);
   });
 });
 

@@ -363,7 +363,7 @@ const sweep: Command = {
  * One line per event: what changed, in the words `ip monitor` would use. Links are named from
  * `names` (ifindex -> name), which link events and the start-up listing keep current.
  */
-function describeEvent(e: WatchEvent, names: Map<number, string>): string {
+export function describeEvent(e: WatchEvent, names: Map<number, string>): string {
   const dev = (index: number | undefined) => (index === undefined ? '' : ` dev ${names.get(index) ?? `#${index}`}`);
   const existing = 'existing' in e && e.existing ? ' (existing)' : '';
   switch (e.type) {
@@ -376,7 +376,9 @@ function describeEvent(e: WatchEvent, names: Map<number, string>): string {
     case 'neighbor':
       return `neighbor ${e.action} ${e.neighbor.address ?? ''}${e.neighbor.mac ? ` lladdr ${e.neighbor.mac}` : ''}${dev(e.neighbor.dev)} ${e.neighbor.state.join(',')}${existing}`;
     case 'overrun':
-      return 'overrun: the kernel dropped notifications';
+      return e.unreadable === undefined
+        ? 'overrun: the kernel dropped notifications'
+        : `overrun: a notification nlkit could not read (${e.unreadable})`;
     case 'synced':
       return 'synced: the state above is current';
   }

@@ -65,7 +65,10 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
 
   // First name the peer's namespace: RTM_GETNSID for the initial namespace and for each candidate
   // file; the one whose id matches is it. The candidates go in chunks, one sendmsg each, opened
-  // just before and closed after, stopping at the first match: a launcher may have thousands of
+  // just before and closed after, stopping at the first match. The initial namespace is asked in
+  // the first chunk and, when it matches, is the answer: the rest are not opened (a container
+  // asking after its host end costs one chunk) and no name is reported for it, even if a file
+  // in the directory refers to it too. A launcher may have thousands of
   // named namespaces, and one sendmsg for all of them would pass the socket's send buffer
   // (EMSGSIZE at about 3,000) and hold as many fds open at once. The kernel answers a whole
   // sendmsg before nlkit reads (a reply and an ACK per request), so a chunk must also fit the
@@ -79,7 +82,7 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   };
   std::vector<Candidate> opened;
   std::vector<MessageBuilder> ids;
-  for (size_t next = 0, round = 0; !out.netns_path && (round == 0 || next < candidates.size()); ++round) {
+  for (size_t next = 0, round = 0; !out.netns_path && !out.initial_netns && (round == 0 || next < candidates.size()); ++round) {
     opened.clear();
     ids.clear();
     if (round == 0) ids.push_back(EncodeGetNsid(initial.fd()));
@@ -104,6 +107,8 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
       }
     }
   }
+
+  if (out.initial_netns) out.netns_path.reset();  // see above: the initial namespace goes unnamed
 
   // Then read the peer inside its own namespace, so its fields (linkNetnsId...) are numbered as
   // that namespace numbers them, as every Link is.
