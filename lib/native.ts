@@ -183,7 +183,7 @@ export interface NativeBinding {
    *  back had failed; the thread ends and another takes its place. Any call without it disarms it.
    *  `failThreadStarts`: the next n worker threads the pool starts fail to start, as when the
    *  process is out of threads; any call without it disarms it. */
-  injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean; failThreadStarts?: number }): number;
+  injectFault(arm?: { after: number; errno: number; failReturnHome?: boolean; failThreadStarts?: number; interruptDumps?: number }): number;
   /** Tests only: how many interrupted dumps were restarted so far, process-wide. */
   dumpRestarts(): number;
   linkCreate(req: NativeLinkRequest): Promise<{ link: Link; peerMac?: string }>;

@@ -75,6 +75,7 @@ Napi::Value InjectFault(NlkitAddon&, const Napi::CallbackInfo& info) {
     ArmFault(o.Get("after").ToNumber().Uint32Value(), o.Get("errno").ToNumber().Int32Value());
     ArmHomeFault(o.Get("failReturnHome").ToBoolean().Value());
     ArmThreadStartFault(o.Get("failThreadStarts").ToNumber().Uint32Value());
+    ArmDumpInterruptFault(o.Get("interruptDumps").ToNumber().Uint32Value());
   }
   return Napi::Number::New(info.Env(), left);
 }

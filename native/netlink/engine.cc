@@ -173,6 +173,7 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
       }));
     }
     if (!failure.ok()) return failure;
+    if (TakeDumpInterruptFault()) interrupted = true;
     if (!interrupted) return OkStatus();
     if (attempt >= max_attempts) {
       Error e = Error::Netlink(EINTR);

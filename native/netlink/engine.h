@@ -47,12 +47,19 @@ Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request
 // Turns a refused outcome into an Error carrying the kernel's errno and extended-ack text.
 Error RefusalError(const AckInfo& ack, std::string operation, std::string object);
 
+// How many times a dump is tried before an interrupted one is an error (EINTR). The kernel marks
+// a dump interrupted when its table changed between two of the dump's datagrams; how often that
+// happens depends on the table's size and the host's churn, not on nlkit, so tries are cheap to
+// allow: on a host where a dump is interrupted half the time, 20 tries fail once in a million
+// (5, the limit until 2026-12-03, once in 32), and a dump that is rarely interrupted pays nothing.
+inline constexpr int kDumpAttempts = 20;
+
 // Runs a dump. `on_message` sees every data message (the buffer is only valid during the call);
 // `on_restart` is called before a retry so the caller can drop what it collected, because an
-// interrupted dump (the table changed meanwhile) is retried up to `max_attempts` times.
+// interrupted dump (the table changed meanwhile) is retried, up to `max_attempts` tries in all.
 Status Dump(NetlinkSocket& socket, MessageBuilder& request,
             const std::function<Status(const Message&)>& on_message,
-            const std::function<void()>& on_restart, int max_attempts = 5);
+            const std::function<void()>& on_restart, int max_attempts = kDumpAttempts);
 
 // How many interrupted dumps were restarted so far, process-wide: the tests' proof that the
 // restart path runs (a dump must span several datagrams to be interrupted at all).

@@ -9,6 +9,7 @@ std::atomic<uint32_t> g_countdown{0};
 std::atomic<int> g_errnum{0};
 std::atomic<bool> g_home_fault{false};
 std::atomic<uint32_t> g_thread_start_faults{0};
+std::atomic<uint32_t> g_dump_interrupts{0};
 
 // Takes one from a countdown, unless it is at 0.
 bool TakeOne(std::atomic<uint32_t>& counter, uint32_t* was) {
@@ -28,6 +29,13 @@ void ArmThreadStartFault(uint32_t count) { g_thread_start_faults.store(count, st
 bool TakeThreadStartFault() {
   uint32_t was = 0;
   return TakeOne(g_thread_start_faults, &was);
+}
+
+void ArmDumpInterruptFault(uint32_t count) { g_dump_interrupts.store(count, std::memory_order_release); }
+
+bool TakeDumpInterruptFault() {
+  uint32_t was = 0;
+  return TakeOne(g_dump_interrupts, &was);
 }
 
 void ArmHomeFault(bool armed) { g_home_fault.store(armed, std::memory_order_release); }

@@ -29,4 +29,9 @@ bool TakeHomeFault();
 void ArmThreadStartFault(uint32_t count);
 bool TakeThreadStartFault();
 
+// The fourth: the next `count` dumps (attempts, process-wide) read as interrupted by a concurrent
+// change (NLM_F_DUMP_INTR), so the retry limit can be reached on demand. 0 disarms.
+void ArmDumpInterruptFault(uint32_t count);
+bool TakeDumpInterruptFault();
+
 }  // namespace nlkit
