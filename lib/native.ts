@@ -227,7 +227,8 @@ export interface NativeBinding {
   natList(req: { netns?: NativeNetns; table: string }): Promise<{ chain: string; handle: number; comment: string }[]>;
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   /** Test hook: the errno of each command of a batch the kernel refuses in its commit (EINVAL). */
-  nftCommitRefusalProbe(req: { netns?: NativeNetns; table: string }): Promise<number[]>;
+  nftCommitRefusalProbe(req: { netns?: NativeNetns; table: string }): Promise<{ errno: number; step: string }[]>;
+  nftPlantForeign(req: { netns?: NativeNetns; table: string; kind: 'map' | 'chain'; name: string }): Promise<void>;
   /** Test hook: deletes the rules of `table` whose comment is exactly `comment`; how many. */
   nftDeleteRulesByComment(req: { netns?: NativeNetns; table: string; comment: string }): Promise<number>;
   /**

@@ -212,8 +212,9 @@ describe('a batch the kernel refuses in its commit', () => {
     // an ACK 0 for every command: read as "the last answer wins", the refused batch looked
     // accepted.
     const host = await res.netns('cr');
-    const errnos = await native.nftCommitRefusalProbe({ netns: toNative(host), table: 'probe' });
-    expect(errnos[0]).toBe(22); // EINVAL
+    const answers = await native.nftCommitRefusalProbe({ netns: toNative(host), table: 'probe' });
+    // EINVAL, and named as the transaction's failure, not as the command whose number it came with.
+    expect(answers[0]).toEqual({ errno: 22, step: 'commit the transaction' });
     // Nothing was applied.
     expect(nftRuleset(host.name).nftables.filter((e) => e.table)).toEqual([]);
     // The pooled socket carries no stale ACK into the next call on this handle.

@@ -191,6 +191,33 @@ describe('addPortMapping', () => {
     expect(await removePortMapping({ protocol: 'tcp', hostPort: 9999, containerIp: '10.88.0.2', containerPort: 80, netns: host })).toEqual({ removed: false });
   });
 
+  it('a map or chain of the same name but another definition (another tool, another version) is named in the error, and nothing is made', async () => {
+    // The kernel accepts nlkit's "create if missing" for an object that exists as nlkit makes it,
+    // and refuses one that exists otherwise with a bare EEXIST; the error must say which.
+    const host = await res.netns('fm');
+    await native.nftPlantForeign({ netns: toNative(host), table: 'nlkit', kind: 'map', name: 'tcp4_any' });
+    const before = nftList(host.name);
+    const e = await rejectionOf(() => addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host }));
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect((e as NetlinkError).code).toBe('EEXIST');
+    expect((e as NetlinkError).operation).toBe('addPortMapping');
+    expect((e as NetlinkError).message).toMatch(/create map tcp4_any, which exists with another definition than nlkit's/u);
+    expect((e as NetlinkError).message).not.toMatch(/already mapped/u);
+    // The batch was refused whole: no chain, rule or element was left behind.
+    expect(nftList(host.name)).toBe(before);
+    expect(await inspectNat({ netns: host })).toMatchObject({ exists: true, chains: [], rules: [], portMappings: [] });
+
+    const other = await res.netns('fc');
+    await native.nftPlantForeign({ netns: toNative(other), table: 'nlkit', kind: 'chain', name: 'prerouting' });
+    const c = await rejectionOf(() => addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: other }));
+    // EEXIST, or (a base chain at another priority, kernel 6.18) EOPNOTSUPP.
+    expect(['EEXIST', 'EOPNOTSUPP']).toContain((c as NetlinkError).code);
+    expect((c as NetlinkError).message).toMatch(/create chain prerouting, which exists with another definition/u);
+    // Masquerade makes the same chains, so it is refused the same way.
+    const m = await rejectionOf(() => addMasquerade({ source: '10.88.0.0/16', netns: other }));
+    expect((m as NetlinkError).message).toMatch(/addMasquerade .*create chain prerouting, which exists/u);
+  });
+
   it("hostIp '0.0.0.0' or '::' is every address, the same mapping as none", async () => {
     const host = await res.netns('any');
     await addPortMapping({ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host });

@@ -115,6 +115,7 @@ Napi::Value NatInspect(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NftPlantForeign(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NftDeleteRulesByComment(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsCreate(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetnsOpen(NlkitAddon& addon, const Napi::CallbackInfo& info);

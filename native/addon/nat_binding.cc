@@ -254,9 +254,43 @@ Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& i
     batch.push_back(std::move(set));
     auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
     if (!outcomes) return std::move(outcomes.error());
-    std::vector<int> errnos;
-    for (const RequestOutcome& o : *outcomes) errnos.push_back(o.ack.errnum);
-    return ListOf(std::move(errnos), [](Napi::Env env, int e) -> Napi::Value { return Napi::Number::New(env, e); });
+    std::vector<std::pair<int, std::string>> answers;
+    for (const RequestOutcome& o : *outcomes) answers.emplace_back(o.ack.errnum, o.step);
+    return ListOf(std::move(answers), [](Napi::Env env, const std::pair<int, std::string>& a) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("errno", Napi::Number::New(env, a.first));
+      o.Set("step", Napi::String::New(env, a.second));
+      return o;
+    });
+  });
+}
+
+// Test hook: { netns?, table, kind: 'map' | 'chain', name } -> undefined. Makes, as another tool
+// would, a map or a nat base chain under a name nlkit uses but with another definition: the map
+// with inet_service keys and bare ipv4_addr values, the chain at priority 0 on the prerouting
+// hook. What nlkit must then refuse with a precise error (tests may not run nft to make it).
+Napi::Value NftPlantForeign(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  const bool map = ReqString(req, "kind") == "map";
+  std::string name = ReqString(req, "name");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, map, name](Namespace& ns) -> Result<Materializer> {
+    auto sock = ns.Acquire(NETLINK_NETFILTER);
+    if (!sock) return std::move(sock.error());
+    std::vector<MessageBuilder> batch;
+    batch.push_back(nft::NewTable(nft::kFamilyInet, table));
+    constexpr uint32_t kService = 13, kIpv4 = 7;  // nft's data type ids
+    if (map) {
+      batch.push_back(nft::NewMap(nft::kFamilyInet, table, name, 1, kService, 2, kIpv4, 4));
+    } else {
+      batch.push_back(nft::NewBaseChain(nft::kFamilyInet, table, name, "nat", NF_INET_PRE_ROUTING, 0));
+    }
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
+    if (!outcomes) return std::move(outcomes.error());
+    for (const RequestOutcome& o : *outcomes) {
+      if (o.ack.errnum != 0) return RefusalError(o.ack, "nftPlantForeign", o.step);
+    }
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   });
 }
 

@@ -33,7 +33,10 @@ std::vector<MessageBuilder> NatTableAndChains(const std::string& table) {
 
 Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object) {
   for (const RequestOutcome& o : outcomes) {
-    if (o.ack.errnum != 0) return RefusalError(o.ack, op, object);
+    if (o.ack.errnum == 0) continue;
+    Error e = RefusalError(o.ack, op, object);
+    e.detail = o.step;
+    return e;
   }
   return Error::Protocol("nftables batch failed without an error");
 }

@@ -344,6 +344,36 @@ Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, con
   return rules;
 }
 
+std::string DescribeCommand(const MessageBuilder& m, int errnum) {
+  AttrTable<8> t;
+  const size_t head = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+  if (m.size() < head || !ParseAttrs(m.bytes().subspan(head), t)) return "an nftables command";
+  const auto name = [&](size_t attr) { return AttrString(t[attr]).value_or("?"); };
+  // A table, chain or set made with NLM_F_CREATE alone is accepted when it exists as nlkit makes
+  // it. EEXIST means it exists otherwise (another key or value type, chain type or hook); a base
+  // chain at another priority is EOPNOTSUPP on 6.18 (nlkit's chains are plain nat and filter
+  // chains on inet hooks, which a kernel with nftables' nat support has, so it means the same).
+  const std::string differs = errnum == EEXIST || errnum == EOPNOTSUPP ? ", which exists with another definition than nlkit's (made by something "
+                                                 "else, or by another version: remove it, or configure another natTable)"
+                                               : "";
+  switch (m.type() & 0xff) {
+    case NFT_MSG_NEWTABLE: return "create table " + name(NFTA_TABLE_NAME);
+    case NFT_MSG_NEWCHAIN: return "create chain " + name(NFTA_CHAIN_NAME) + differs;
+    case NFT_MSG_NEWSET: {
+      const bool map = (AttrBe32(t[NFTA_SET_FLAGS]).value_or(0) & NFT_SET_MAP) != 0;
+      return std::string(map ? "create map " : "create set ") + name(NFTA_SET_NAME) + differs;
+    }
+    case NFT_MSG_NEWRULE: return "add a rule to chain " + name(NFTA_RULE_CHAIN);
+    case NFT_MSG_DELRULE: return "delete a rule from chain " + name(NFTA_RULE_CHAIN);
+    case NFT_MSG_NEWSETELEM: return "add an element to set " + name(NFTA_SET_ELEM_LIST_SET);
+    case NFT_MSG_DELSETELEM: return "delete an element from set " + name(NFTA_SET_ELEM_LIST_SET);
+    case NFT_MSG_DELCHAIN: return "delete chain " + name(NFTA_CHAIN_NAME);
+    case NFT_MSG_DELSET: return "delete set " + name(NFTA_SET_NAME);
+    case NFT_MSG_DELTABLE: return "delete table " + name(NFTA_TABLE_NAME);
+    default: return "an nftables command";
+  }
+}
+
 Result<std::vector<RequestOutcome>> CommitBatch(NetlinkSocket& sock, std::vector<MessageBuilder> messages,
                                                 uint32_t generation) {
   std::vector<MessageBuilder> batch;
@@ -358,6 +388,12 @@ Result<std::vector<RequestOutcome>> CommitBatch(NetlinkSocket& sock, std::vector
   if (!outcomes) return std::move(outcomes.error());
   const RequestOutcome& begin = outcomes->front();
   if (begin.ack.errnum != 0) return RefusalError(begin.ack, "nftables batch", "");
+  // Name what was refused, only on failure. A command answered twice carries a commit-time
+  // failure (engine.cc): the transaction as a whole failed there, not that command.
+  for (size_t i = 1; i + 1 < outcomes->size(); ++i) {
+    RequestOutcome& o = (*outcomes)[i];
+    if (o.ack.errnum != 0) o.step = o.answers > 1 ? "commit the transaction" : DescribeCommand(batch[i], o.ack.errnum);
+  }
   return std::vector<RequestOutcome>(outcomes->begin() + 1, outcomes->end() - 1);
 }
 

@@ -102,9 +102,14 @@ std::optional<RuleInfo> EchoedRule(const RequestOutcome& outcome);
 // The rules of one table; a missing table has none.
 Result<std::vector<RuleInfo>> DumpRules(NetlinkSocket& sock, uint8_t family, const std::string& table);
 
+// What a batch command is, in words, for an error naming it: "create map tcp4_any"; with EEXIST
+// (or EOPNOTSUPP) on a chain or set, that it exists with another definition.
+std::string DescribeCommand(const MessageBuilder& m, int errnum);
+
 // Sends `messages` as one atomic batch (BATCH_BEGIN ... BATCH_END). With `generation` non-zero
 // the kernel refuses the whole batch with ERESTART if the ruleset changed since it was read.
-// Every message gets its own outcome; the batch committed only if all of them succeeded.
+// Every message gets its own outcome; the batch committed only if all of them succeeded. A
+// refused one carries the command's description in `step`.
 Result<std::vector<RequestOutcome>> CommitBatch(NetlinkSocket& sock, std::vector<MessageBuilder> messages,
                                                 uint32_t generation);
 

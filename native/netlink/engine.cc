@@ -93,8 +93,8 @@ Result<std::vector<RequestOutcome>> Exchange(NetlinkSocket& socket, std::span<Me
         // number and then the ACK 0 of each command, that one included. The first answer counts
         // one request done, and an error is never overwritten by a later ACK: otherwise the
         // rolled-back batch reads as accepted, and the last command's ACK stays in the socket.
-        const bool first = !out.acked;
-        out.acked = true;
+        const bool first = out.answers == 0;
+        if (out.answers < 2) ++out.answers;
         if (first || (out.ack.errnum == 0 && ack->errnum != 0)) out.ack = std::move(*ack);
         if (!waits(index)) {
           if (out.ack.errnum != 0) pending = 0;  // the batch as a whole was refused: nothing more will come

@@ -16,7 +16,12 @@ namespace nlkit {
 // What became of one request of a transaction.
 struct RequestOutcome {
   AckInfo ack;  // ack.errnum == 0: the kernel accepted it
-  bool acked = false;  // an NLMSG_ERROR (ACK or error) came for it
+  // How many NLMSG_ERRORs (ACKs or errors) came for it: 1 normally; 2 for the command that carries
+  // an nftables transaction's commit-time failure (the error, then its own ACK 0).
+  uint8_t answers = 0;
+  // What the request was, in words ("create map tcp4_any"), filled in only for a refused command
+  // of an nftables batch (nft::CommitBatch), so the error can name the step that failed.
+  std::string step;
   // Replies that carried this request's sequence number before its ACK: the echo of an
   // NLM_F_ECHO request, or the answer to a GET. Whole messages (header included).
   std::vector<std::vector<uint8_t>> replies;
