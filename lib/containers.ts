@@ -206,6 +206,7 @@ async function undoAttach(req: AttachRequest, ends: NativeAttachedEnds): Promise
  * `operation` names the step ('attachContainer: add address 10.88.0.2/16').
  */
 export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
+  check.oneArgument(arguments);
   const req = attachRequest(spec);
   // callNative's work, inlined: one async layer less on the per-container path.
   let pending: Promise<NativeAttachedEnds>;
@@ -248,6 +249,7 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
  * (`{ hostIfname }`). Succeeds when it, or the container's namespace, is already gone.
  */
 export async function detachContainer(spec: DetachSpec): Promise<void> {
+  check.oneArgument(arguments);
   const s = check.optionsObject(spec, 'spec');
   if ('hostIfname' in s && s.hostIfname !== undefined) {
     check.onlyKeys(s, ['hostIfname', 'hostNetns'], '');
@@ -267,6 +269,7 @@ export async function detachContainer(spec: DetachSpec): Promise<void> {
  * families of the addresses. What it made is undone if a later step fails.
  */
 export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridgeResult> {
+  check.oneArgument(arguments);
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ['name', 'addresses', 'mtu', 'up', 'forwarding', 'routeLocalnet', 'netns'], '');
   const name = check.ifname(s.name, 'name');

@@ -122,6 +122,7 @@ export function toNativeLinkRequest(spec: CreateLinkSpec): NativeLinkRequest {
 
 /** Creates a link of any supported kind, in one RTM_NEWLINK, and returns it as the kernel reports it. */
 export async function createLink(spec: CreateLinkSpec): Promise<Link> {
+  check.oneArgument(arguments);
   const req = toNativeLinkRequest(spec);
   const { link } = await callNative(() => native.linkCreate(req));
   return link;
@@ -139,6 +140,7 @@ export async function createBridge(name: string, opts?: BridgeOptions): Promise<
  * enslaved to `master` and set up when asked. Resolves to both ends.
  */
 export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
+  check.oneArgument(arguments);
   const o = check.optionsObject(opts, 'opts');
   if ('kind' in o) throw new InvalidArgumentError('opts.kind', 'is given by the call');
   const req = toNativeLinkRequest({ ...o, kind: 'veth' } as CreateLinkSpec);

@@ -46,12 +46,14 @@ function hairpinOf(s: Record<string, unknown>, prefixLength: number): boolean {
  * batch on first use.
  */
 export async function addMasquerade(spec: MasqueradeSpec): Promise<{ added: boolean; handle: number; comment: string }> {
+  check.oneArgument(arguments);
   const req = masqueradeRequest(spec);
   return callNative(() => native.natMasqueradeAdd(req));
 }
 
 /** Removes the rules `addMasquerade(spec)` made (`removed` counts rules); a missing one is fine. */
 export async function removeMasquerade(spec: MasqueradeSpec): Promise<{ removed: number }> {
+  check.oneArgument(arguments);
   const req = masqueradeRequest(spec);
   return callNative(() => native.natMasqueradeRemove(req));
 }
@@ -104,12 +106,14 @@ export async function addLocalnetGuard(opts?: NetnsOption): Promise<{ added: boo
  * `added` says whether this call made the rule.
  */
 export async function addNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ added: boolean }> {
+  check.oneArgument(arguments);
   const req = isolationRequest(spec);
   return { added: await callNative(() => native.natIsolationAdd(req)) };
 }
 
 /** Ends a bridge's isolation (its rule and set element); one that is not isolated is fine. */
 export async function removeNetworkIsolation(spec: { bridge: string; netns?: NetnsRef }): Promise<{ removed: boolean }> {
+  check.oneArgument(arguments);
   const req = isolationRequest(spec);
   return { removed: await callNative(() => native.natIsolationRemove(req)) };
 }
@@ -170,6 +174,7 @@ function portMappingRequest(spec: PortMappingSpec, forRemoval: boolean): NativeP
  * element per mapping: the cost does not grow with the number of mappings.
  */
 export async function addPortMapping(spec: PortMappingSpec): Promise<PortMapping> {
+  check.oneArgument(arguments);
   const req = portMappingRequest(spec, false);
   return callNative(() => native.natPortMappingAdd(req));
 }
@@ -182,6 +187,7 @@ export async function addPortMapping(spec: PortMappingSpec): Promise<PortMapping
  * A missing mapping, or another container's, is `{ removed: false }`.
  */
 export async function removePortMapping(spec: PortMappingSpec): Promise<{ removed: boolean }> {
+  check.oneArgument(arguments);
   const req = portMappingRequest(spec, true);
   return callNative(() => native.natPortMappingRemove(req));
 }

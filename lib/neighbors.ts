@@ -52,12 +52,14 @@ function neighborRequest(spec: NeighborSpec, adding: boolean): NativeNeighborReq
 
 /** Adds an ARP/NDP entry, or an FDB entry (`bridge fdb add`; `append` for several VXLAN remotes). */
 export async function addNeighbor(spec: NeighborSpec): Promise<void> {
+  check.oneArgument(arguments);
   const req = neighborRequest(spec, true);
   await callNative(() => native.neighborAdd(req));
 }
 
 /** Deletes an entry. A missing one rejects with ENOENT. */
 export async function deleteNeighbor(spec: NeighborSpec): Promise<void> {
+  check.oneArgument(arguments);
   const req = neighborRequest(spec, false);
   await callNative(() => native.neighborDelete(req));
 }

@@ -71,18 +71,21 @@ function nextHop(v: unknown, argument: string, family: 4 | 6): NonNullable<Nativ
 
 /** Adds a route (`ip route add`). An existing one rejects with EEXIST. */
 export async function addRoute(spec: RouteSpec): Promise<void> {
+  check.oneArgument(arguments);
   const req = routeRequest(spec);
   await callNative(() => native.routeAdd(req));
 }
 
 /** Adds or replaces a route (`ip route replace`). */
 export async function replaceRoute(spec: RouteSpec): Promise<void> {
+  check.oneArgument(arguments);
   const req = routeRequest(spec);
   await callNative(() => native.routeReplace(req));
 }
 
 /** Deletes a route, matched by what `spec` gives (`to` and `table` suffice). A missing one rejects with ESRCH. */
 export async function deleteRoute(spec: RouteSpec): Promise<void> {
+  check.oneArgument(arguments);
   const req = routeRequest(spec, true);
   await callNative(() => native.routeDelete(req));
 }

@@ -19,6 +19,7 @@ const TAG = 'nlkit:';
  * gone meanwhile is fine. Only listing what exists can make it reject.
  */
 export async function sweep(spec: SweepSpec): Promise<SweepResult> {
+  check.oneArgument(arguments);
   const s = check.optionsObject(spec, 'spec');
   check.onlyKeys(s, ['keep', 'netns'], '');
   if (!Array.isArray(s.keep)) check.reject('keep', 'must be an array of container ids (empty: keep none)');

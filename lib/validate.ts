@@ -44,6 +44,17 @@ export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[],
   }
 }
 
+/**
+ * Refuses a second argument to a call that takes one spec object. JavaScript would ignore it, and
+ * `addRoute({ to, via }, { netns })` would then change the process's own namespace instead of the
+ * container's: for these calls `netns` goes in the spec.
+ */
+export function oneArgument(args: IArguments): void {
+  for (let i = 1; i < args.length; i++) {
+    if (args[i] !== undefined) fail('second argument', 'is not taken: this call takes one object, and netns (when needed) goes in it');
+  }
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -4,17 +4,32 @@
 // namespaces that cannot be opened.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  addMasquerade,
+  addNeighbor,
+  addNetworkIsolation,
+  addPortMapping,
+  addRoute,
+  attachContainer,
   createBridge,
   createLink,
   createVethPair,
   deleteLink,
+  deleteNeighbor,
+  deleteRoute,
+  detachContainer,
   enslave,
+  ensureBridge,
   getLink,
   InvalidArgumentError,
   NetlinkError,
   NlkitError,
   ProtocolError,
+  removeMasquerade,
+  removeNetworkIsolation,
+  removePortMapping,
+  replaceRoute,
   setLink,
+  sweep,
   SystemError,
   type CreateLinkSpec,
 } from '../lib/index';
@@ -24,7 +39,7 @@ import {
   expectNetlinkShape,
   rejectionOf,
 } from './helpers/expect';
-import { ipLink, ipLinkOrThrow, ipLinks } from './helpers/ip';
+import { ipLink, ipLinkOrThrow, ipLinks, ipRoutes } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
@@ -201,6 +216,30 @@ describe('invalid arguments are refused before anything reaches the kernel', () 
     }).not.toThrow();
     expect(p).toBeInstanceOf(Promise);
     await expect(p).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("a call that takes one spec refuses a second argument: netns there would be ignored and the call would act on the caller's namespace", async () => {
+    const ns = await res.netns('arg');
+    // Without the check this would add the route here, in the test process's own namespace.
+    // (Untyped, as a JavaScript caller has it: TypeScript refuses the second argument already.)
+    const addRouteJs = addRoute as (...a: unknown[]) => Promise<void>;
+    await expectInvalidArgument(() => addRouteJs({ to: '198.51.100.0/24', dev: 'lo' }, { netns: ns }), /^second argument$/);
+    expect(ipRoutes(undefined, 4).filter((r) => r.dst === '198.51.100.0/24')).toEqual([]);
+    expect(ipRoutes(ns.name, 4).filter((r) => r.dst === '198.51.100.0/24')).toEqual([]);
+    const oneSpec = {
+      attachContainer, detachContainer, ensureBridge, createLink, createVethPair, addMasquerade, removeMasquerade,
+      addNetworkIsolation, removeNetworkIsolation, addPortMapping, removePortMapping, addNeighbor, deleteNeighbor,
+      addRoute, replaceRoute, deleteRoute, sweep,
+    } as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const [name, fn] of Object.entries(oneSpec)) {
+      const e = await rejectionOf(() => fn({}, { netns: ns }));
+      expect(e, name).toBeInstanceOf(InvalidArgumentError);
+      expect((e as InvalidArgumentError).argument, name).toBe('second argument');
+    }
+    // An explicit undefined is no argument.
+    await setLink('lo', { up: true }, { netns: ns });
+    await addRouteJs({ to: '198.51.100.0/24', dev: 'lo', netns: ns }, undefined);
+    await deleteRoute({ to: '198.51.100.0/24', dev: 'lo', netns: ns });
   });
 
   it('is checked before the namespace is even opened: a bad name with a missing netns is InvalidArgumentError, not ENOENT', async () => {
