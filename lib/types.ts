@@ -90,7 +90,9 @@ export interface Link {
   master?: number;
   /**
    * `IFLA_LINK`: for a veth, the peer's ifindex (in the namespace `linkNetnsId` names, when set);
-   * for vlan/macvlan/ipvlan, the parent's ifindex.
+   * for vlan/macvlan/ipvlan, the parent's ifindex. Absent for kinds without a lower link (bridge,
+   * vxlan, dummy, bond, physical devices...), for which the kernel sends the link's own ifindex
+   * once it is in another namespace than its link namespace; a vxlan's device is `vxlan.device`.
    */
   link?: number;
   /** `IFLA_LINK_NETNSID`: the id, as this namespace numbers them, of the namespace `link` is in. */

@@ -9,6 +9,7 @@ import {
   createLink,
   createVethPair,
   getLink,
+  setLink,
   type Link,
   type MacvlanMode,
   type NetnsHandle,
@@ -261,6 +262,28 @@ describe('vxlan', () => {
     expect(d.ttl).toBe(64);
     expect(d.learning).toBe(false);
     expect(await getLink('vx0', { netns: ns })).toMatchObject({ vxlan: l.vxlan });
+  });
+
+  it('moved into another namespace: no link (the kernel sends its own ifindex there), its device still named', async () => {
+    const { ns, parent } = await nsWithParent();
+    await createLink({ kind: 'vxlan', name: 'vxm', netns: ns, vni: 99, local: '10.1.0.1', port: 4790, device: 'p0' });
+    const other = await res.netns();
+    const moved = await setLink('vxm', { netns: other }, { netns: ns });
+    // ip shows what the kernel sent: IFLA_LINK with the vxlan's own ifindex, numbered as if in
+    // the namespace the link netns id names, where that ifindex is something else.
+    const ipl = ipLinkOrThrow('vxm', other.name);
+    expect(ipl.link_index).toBe(moved.index);
+    expect(typeof ipl.link_netnsid).toBe('number');
+    expect(moved.link).toBeUndefined();
+    expect(moved.linkNetnsId).toBe(ipl.link_netnsid);
+    expect(moved.vxlan?.device).toBe(parent.index); // VXLAN_LINK, in that other namespace
+    expect((await getLink('vxm', { netns: other })).link).toBeUndefined();
+    // A veth's link is its peer's ifindex even when it equals its own (two fresh namespaces).
+    const a = await res.netns();
+    const b = await res.netns();
+    const pair = await createVethPair({ name: 'e0', peer: { name: 'e0', netns: b }, netns: a });
+    expect(pair.link.index).toBe(pair.peer.index);
+    expect(pair.link.link).toBe(pair.peer.index);
   });
 
   it('vni alone: learning on, the kernel default port, no remote', async () => {

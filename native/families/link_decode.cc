@@ -93,6 +93,16 @@ void DecodeLinkInfo(Bytes area, LinkInfo& info) {
   if (info.slave_kind == "bridge" && t[IFLA_INFO_SLAVE_DATA]) DecodeBridgePort(*t[IFLA_INFO_SLAVE_DATA], info);
 }
 
+// Kinds whose driver has no ndo_get_iflink (so their IFLA_LINK is never a lower device); an
+// empty kind is a physical device or lo.
+bool HasNoLowerLink(const std::string& kind) {
+  static const char* const kinds[] = {"", "bridge", "vxlan", "dummy", "bond", "team", "geneve", "wireguard", "tun", "ifb", "vrf"};
+  for (const char* k : kinds) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<LinkInfo> DecodeLink(const Message& m) {
@@ -123,6 +133,12 @@ Result<LinkInfo> DecodeLink(const Message& m) {
   if (auto alias = AttrString(t[IFLA_IFALIAS]); alias && !alias->empty()) info.alias = alias;
   info.operstate = AttrU8(t[IFLA_OPERSTATE]).value_or(0);
   if (t[IFLA_LINKINFO]) DecodeLinkInfo(*t[IFLA_LINKINFO], info);
+  // The kernel sends IFLA_LINK whenever the link's other namespace differs from its own, even for
+  // a kind with no lower device, and then the value is the link's own ifindex: a vxlan moved into
+  // another namespace reads "link 4, linkNetnsId 0", and ifindex 4 over there is some unrelated
+  // device. Dropped for the kinds known to have no lower link (veth's peer may well have the same
+  // ifindex as its own end, so this is by kind, not by value).
+  if (info.link && static_cast<int64_t>(*info.link) == info.index && HasNoLowerLink(info.kind)) info.link.reset();
   return info;
 }
 
