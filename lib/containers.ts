@@ -320,7 +320,16 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
       added.push(text);
     }
     const before = link;
-    const changes = { ...(up && !before.up ? { up: true } : {}), ...(mtu !== undefined && mtu !== before.mtu ? { mtu } : {}) };
+    // A bridge keeps an MTU only once it was set by a change (the kernel then stops lowering it
+    // to its smallest port's); setting the MTU it already has is no change at all. So on an
+    // existing bridge at the asked MTU, which may have had it from its creation or from its ports,
+    // the MTU goes one up and back. (createBridge does the same for a new one.)
+    const pinMtu = mtu !== undefined && !created && mtu === before.mtu;
+    if (pinMtu) {
+      await setLink(before.index, { mtu: mtu < 65535 ? mtu + 1 : mtu - 1 }, where);
+      restore.push(() => setLink(before.index, { mtu: before.mtu }, where));
+    }
+    const changes = { ...(up && !before.up ? { up: true } : {}), ...(mtu !== undefined && (mtu !== before.mtu || pinMtu) ? { mtu } : {}) };
     if (Object.keys(changes).length > 0) {
       link = await setLink(before.index, changes, where);
       if (!created) restore.push(() => setLink(before.index, { ...('up' in changes ? { up: before.up } : {}), ...('mtu' in changes ? { mtu: before.mtu } : {}) }, where));

@@ -5,6 +5,8 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   attachContainer,
+  createBridge,
+  createVethPair,
   detachContainer,
   ensureBridge,
   findPeer,
@@ -74,6 +76,21 @@ describe('ensureBridge', () => {
     const locals = seen[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
     expect(locals).toEqual(expect.arrayContaining(['172.17.0.1/16', 'fd01::1/64']));
     expect(locals?.filter((l) => l === '172.17.0.1/16')).toHaveLength(1);
+  });
+
+  it("on an existing bridge already at the asked MTU, the MTU is made the bridge's own: a smaller port does not lower it", async () => {
+    // createBridge without an MTU: 1500, as the kernel chose, so the kernel will follow its ports.
+    const host = await res.netns('ebm');
+    await createBridge('br0', { netns: host });
+    const r = await ensureBridge({ name: 'br0', mtu: 1500, netns: host });
+    expect(r).toMatchObject({ created: false, link: { mtu: 1500 } });
+    await createVethPair({ name: 'p0', netns: host, master: 'br0', mtu: 1400, peer: { name: 'p1', mtu: 1400 } });
+    expect(ipLinkOrThrow('br0', host.name).mtu).toBe(1500);
+    // What ensureBridge leaves alone without an MTU asked: a second bridge follows its port.
+    await createBridge('br1', { netns: host });
+    await ensureBridge({ name: 'br1', netns: host });
+    await createVethPair({ name: 'q0', netns: host, master: 'br1', mtu: 1400, peer: { name: 'q1', mtu: 1400 } });
+    expect(ipLinkOrThrow('br1', host.name).mtu).toBe(1400);
   });
 
   it('adds a missing address to an existing bridge and leaves its others alone', async () => {
