@@ -287,6 +287,29 @@ describe('threads', () => {
     expect(out.later).toBe('lo');
   }, 20_000);
 
+  it('a call made when no worker is left and none can start is the same SystemError EAGAIN, not a plain Error', async () => {
+    // The last worker ends after its call (it cannot get home); the next call comes after that,
+    // when the pool finds no thread and cannot start one.
+    const out = await inOneThreadWorker<{ first: boolean; next: { name: string; code?: string; message: string }; later: string }>(
+      `const ns = await nl.createNetns();
+       native.injectFault({ after: 0, errno: 0, failReturnHome: true, failThreadStarts: 1000 });
+       const first = await nl.getLink('lo', { netns: ns }).then(() => true, () => false);
+       // The thread ends right after delivering that result: give it the moment.
+       await new Promise((r) => setTimeout(r, 50));
+       const next = await nl.getLink('lo').then(
+         () => ({ name: 'resolved', message: '' }),
+         (e) => ({ name: e.name, code: e.code, message: e.message }));
+       native.injectFault({ after: 0, errno: 0 });
+       const later = await nl.getLink('lo').then((l) => l.name, (e) => String(e));
+       ns.close();
+       return { first, next, later };`,
+    );
+    expect(out.first).toBe(true);
+    expect(out.next).toMatchObject({ name: 'SystemError', code: 'EAGAIN' });
+    expect(out.next.message).toMatch(/no worker thread could be started/);
+    expect(out.later).toBe('lo');
+  }, 20_000);
+
   it('workers that end that way are joined: replacing them again and again maps no new thread stacks', async () => {
     // An ended thread not joined keeps its stack (8 MiB here) mapped; joined, glibc hands the stack
     // to the next thread. Twelve poisoned workers in a row, one at a time.

@@ -18,6 +18,15 @@ WorkerPool::WorkerPool(Napi::Env env, size_t threads) : thread_count_(threads ==
 
 WorkerPool::~WorkerPool() { Stop(); }
 
+namespace {
+// What a call gets when no worker thread can run it (the process is out of threads).
+Error NoWorkerThread(const std::string& why) {
+  Error e = Error::System(EAGAIN, "startWorkerThread");
+  e.detail = "no worker thread could be started to run the call (" + why + ")";
+  return e;
+}
+}  // namespace
+
 Napi::Promise WorkerPool::Submit(Napi::Env env, Work work, Lane lane) {
   auto job = std::make_unique<Job>(env, std::move(work));
   job->lane = lane;
@@ -56,7 +65,12 @@ Napi::Promise WorkerPool::Submit(Napi::Env env, Work work, Lane lane) {
     }
   }
   if (sleeper != nullptr) sleeper->cv.notify_one();
-  if (!started) throw Napi::Error::New(env, "nlkit: cannot start a worker thread (" + no_thread + ")");
+  if (!started) {
+    // The same refusal as a queued call gets when its thread ended and none can replace it
+    // (CallJs): a SystemError, not a plain Error, whichever side of that moment the call came.
+    job->deferred.Reject(ErrorToJs(env, NoWorkerThread(no_thread)));
+    return promise;
+  }
   if (pending_++ == 0) delivery_.Ref(env);
   return promise;
 }
@@ -213,9 +227,7 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
       why = pool->thread_error_;
     }
     for (std::unique_ptr<Job>& orphan : orphans) {
-      Error e = Error::System(EAGAIN, "startWorkerThread");
-      e.detail = "no worker thread could be started to run the call (" + why + ")";
-      orphan->outcome.emplace(std::move(e));
+      orphan->outcome.emplace(NoWorkerThread(why));
       pool->Settle(env, std::move(orphan));
     }
     return;
