@@ -23,6 +23,7 @@ function neighborRequest(spec: NeighborSpec, adding: boolean): NativeNeighborReq
   const address = check.optional(s, 'address', '', check.ipAddress);
   const bridge = check.optional(s, 'bridge', '', check.bool) ?? address === undefined;
   if (bridge && address !== undefined) check.reject('address', 'an FDB entry (bridge: true) has a mac and maybe a dst, not an address');
+  if (!bridge && address === undefined) check.reject('address', 'is needed for an ARP/NDP entry (bridge: false)');
   const req: NativeNeighborRequest = {
     netns: toNative(s.netns as NetnsOption['netns'], 'netns'),
     family: bridge ? 'bridge' : address!.includes(':') ? '6' : '4',
@@ -40,8 +41,13 @@ function neighborRequest(spec: NeighborSpec, adding: boolean): NativeNeighborReq
     req.state = states.map((st, i) => check.oneOf(st, `state[${i}]`, STATES));
   }
   if (bridge && req.self === undefined && req.master === undefined) req.self = true; // `bridge fdb add` default
-  if (!bridge && req.dst !== undefined) check.reject('dst', 'belongs to FDB entries (bridge: true)');
-  if (!bridge && req.vni !== undefined) check.reject('vni', 'belongs to FDB entries (bridge: true)');
+  // The kernel's ARP/NDP path ignores these (NDA_VLAN, NTF_SELF/NTF_MASTER): refused rather than
+  // accepted and silently dropped.
+  if (!bridge) {
+    for (const key of ['dst', 'vni', 'vlan', 'self', 'master'] as const) {
+      if (req[key] !== undefined) check.reject(key, 'belongs to FDB entries (bridge: true)');
+    }
+  }
   if (adding && req.mac === undefined) check.reject('mac', 'is needed to add an entry');
   const replace = check.optional(s, 'replace', '', check.bool);
   const append = check.optional(s, 'append', '', check.bool);

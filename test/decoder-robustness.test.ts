@@ -156,6 +156,35 @@ describe('notifications of families nlkit does not report', () => {
   });
 });
 
+describe('route notifications of the multicast-routing families', () => {
+  it('an (S,G) forwarding entry (RTNL_FAMILY_IPMR, as a dump for every family carries it) is skipped, not an IPv6 route', () => {
+    const RTM_NEWROUTE = 24;
+    const rtmsg = (family: number, dstLen: number, type: number) => {
+      const b = Buffer.alloc(12);
+      b.writeUInt8(family, 0);
+      b.writeUInt8(dstLen, 1);
+      b.writeUInt8(254, 4); // table main
+      b.writeUInt8(3, 5); // protocol boot
+      b.writeUInt8(0, 6); // scope universe
+      b.writeUInt8(type, 7);
+      return b;
+    };
+    // IPMR (128): RTA_DST 239.1.2.3, RTA_SRC 10.70.0.5, RTA_IIF 2, type multicast (5).
+    const mfc = buildMessage(RTM_NEWROUTE, rtmsg(128, 32, 5), [
+      { type: 1, payload: Buffer.from([239, 1, 2, 3]) },
+      { type: 2, payload: Buffer.from([10, 70, 0, 5]) },
+      { type: 3, payload: Buffer.from([2, 0, 0, 0]) },
+    ]);
+    const ipv4 = buildMessage(RTM_NEWROUTE, rtmsg(2, 16, 1), [
+      { type: 1, payload: Buffer.from([10, 85, 0, 0]) },
+      { type: 4, payload: Buffer.from([3, 0, 0, 0]) },
+    ]);
+    const events = native.eventsDecode(Buffer.concat([mfc, ipv4]));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'route', action: 'new', route: { family: 4, to: '10.85.0.0/16', dev: 3 } });
+  });
+});
+
 describe('watch notifications that do not decode', () => {
   it('a malformed message is an unreadable overrun, and the good one beside it still arrives', () => {
     const bad = goodMessage();

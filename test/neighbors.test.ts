@@ -372,7 +372,9 @@ describe('FDB entries on a VXLAN device', () => {
   it('without append a second remote for the same MAC is EEXIST; replace moves a unicast entry; vni per entry', async () => {
     const { ns, vx } = await nsWithVxlan();
     await addNeighbor({ netns: ns, dev: 'vx0', mac: ZERO, dst: '10.66.2.1' });
-    await expectNetlinkError(() => addNeighbor({ netns: ns, dev: 'vx0', mac: ZERO, dst: '10.66.2.2' }), 'EEXIST');
+    const dup = await expectNetlinkError(() => addNeighbor({ netns: ns, dev: 'vx0', mac: ZERO, dst: '10.66.2.2' }), 'EEXIST');
+    // Named by its MAC and remote: a vxlan holds many entries.
+    expect(dup.object).toBe('fdb entry 00:00:00:00:00:00 dst 10.66.2.2 on link vx0');
     expect(fdbWith(ns.name, ZERO, 'vx0').map((e) => e.dst)).toEqual(['10.66.2.1']);
 
     await addNeighbor({ netns: ns, dev: 'vx0', mac: '02:00:00:75:00:01', dst: '10.66.2.3' });
@@ -515,6 +517,12 @@ describe('invalid input is refused before anything reaches the kernel', () => {
       [{ mac: '02:00:00:68:00:01', vni: 0x1000000 }, /^vni$/],
       [{ address: '10.68.0.1', mac: '02:00:00:68:00:01', lladdr: '02:00:00:68:00:01' }, /^lladdr$/],
       [{ address: '10.68.0.1', mac: '02:00:00:68:00:01', replace: 'yes' }, /^replace$/],
+      // An ARP/NDP entry needs its address, and the kernel would drop FDB-only fields silently.
+      [{ mac: '02:00:00:68:00:01', bridge: false }, /^address$/],
+      [{ bridge: false }, /^address$/],
+      [{ address: '10.68.0.1', mac: '02:00:00:68:00:01', vlan: 5 }, /^vlan$/],
+      [{ address: '10.68.0.1', mac: '02:00:00:68:00:01', master: true }, /^master$/],
+      [{ address: 'fd68::1', mac: '02:00:00:68:00:01', self: true }, /^self$/],
     ];
     for (const [extra, argument] of cases) {
       const spec = { netns: ns, dev: 'a0', ...extra } as NeighborSpec;

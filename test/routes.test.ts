@@ -399,6 +399,23 @@ describe('route types', () => {
     expect(ipRoutesTo(ns, v6, 6)).toEqual([]);
   });
 
+  it('broadcast, anycast and multicast are scope link unless told, as ip makes them (IPv4 refuses a wider broadcast or anycast)', async () => {
+    const { ns, a, aIndex } = await lan();
+    const cases = [
+      ['broadcast', '10.70.0.77/32'],
+      ['anycast', '10.70.0.78/32'],
+      ['multicast', '239.1.2.0/24'],
+    ] as const;
+    for (const [type, to] of cases) {
+      await addRoute({ netns: ns, to, dev: aIndex, type, table: 200 });
+      const r = await expectOneRoute(ns, to, 4);
+      expect(r, type).toMatchObject({ type, scope: 'link', table: 200, dev: aIndex });
+      expect(ipRoutesTo(ns, to, 4)[0], type).toMatchObject({ type, scope: 'link', dev: a });
+      await deleteRoute({ netns: ns, to, type, table: 200 });
+      expect(ipRoutesTo(ns, to, 4), type).toEqual([]);
+    }
+  });
+
   it('throw in a table; an IPv6 unreachable default', async () => {
     const { ns } = await lan();
     await addRoute({ netns: ns, to: '10.83.0.0/16', type: 'throw', table: 100 });
@@ -436,6 +453,23 @@ describe('replaceRoute and deleteRoute', () => {
     const r = await expectOneRoute(ns, '10.85.0.0/16', 4);
     expect(r.type).toBe('blackhole');
     expect(r.via).toBeUndefined();
+  });
+
+  it('deleteRoute with a scope removes only the route of that scope; without one, any', async () => {
+    const { ns, aIndex } = await lan();
+    await addRoute({ netns: ns, to: '10.88.0.0/16', dev: aIndex, scope: 'link', metric: 10 });
+    await addRoute({ netns: ns, to: '10.88.0.0/16', dev: aIndex, scope: 'host', metric: 20 });
+    await deleteRoute({ netns: ns, to: '10.88.0.0/16', scope: 'host' });
+    expect(ipRoutesTo(ns, '10.88.0.0/16', 4).map((r) => r.scope)).toEqual(['link']);
+    await expectNetlinkError(() => deleteRoute({ netns: ns, to: '10.88.0.0/16', scope: 'host' }), 'ESRCH');
+    await deleteRoute({ netns: ns, to: '10.88.0.0/16' });
+    expect(ipRoutesTo(ns, '10.88.0.0/16', 4)).toEqual([]);
+  });
+
+  it('an error names the route with its table', async () => {
+    const { ns } = await lan();
+    const e = await expectNetlinkError(() => deleteRoute({ netns: ns, to: '10.74.0.0/16', table: 100 }), 'ESRCH');
+    expect(e.object).toBe('route 10.74.0.0/16 table 100');
   });
 
   it('deleteRoute removes exactly the route; a second delete is ESRCH', async () => {

@@ -140,18 +140,6 @@ std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key) {
   return v.As<Napi::Object>();
 }
 
-std::string MacToString(const uint8_t* bytes, size_t len) {
-  static const char* const kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 3);
-  for (size_t i = 0; i < len; ++i) {
-    if (i) out.push_back(':');
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0xf]);
-  }
-  return out;
-}
-
 namespace {
 constexpr Named kScopes[] = {{"global", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255}};
 }  // namespace

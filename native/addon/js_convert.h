@@ -62,8 +62,6 @@ inline std::optional<LinkRefArg> OptLinkRef(const Napi::Object& o, const char* k
 inline LinkRefArg ReqLinkRef(const Napi::Object& o, const char* key) { return ReqArgLinkRef(o.Get(key), key); }
 std::optional<Napi::Object> OptObject(const Napi::Object& o, const char* key);
 
-std::string MacToString(const uint8_t* bytes, size_t len);
-
 // Route/address scopes by the names ip(8) uses ("global", "link", "host"...); others as numbers.
 Napi::Value ScopeToJs(Napi::Env env, uint8_t scope);
 std::optional<uint8_t> OptScope(const Napi::Object& o, const char* key);

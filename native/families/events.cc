@@ -89,7 +89,11 @@ std::vector<Event> DecodeEvents(Bytes datagram) {
       if (a && !a->IsIp()) continue;  // an MCTP or Phonet address: not one nlkit reports
       s = decoded(std::move(a));
     }
-    else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) s = decoded(DecodeRoute(m));
+    else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) {
+      auto r = DecodeRoute(m);
+      if (r && !r->IsIp()) continue;  // a multicast forwarding entry (IPMR/IP6MR), as in the dump
+      s = decoded(std::move(r));
+    }
     else if (type == RTM_NEWNEIGH || type == RTM_DELNEIGH) s = decoded(DecodeNeighbor(m));
     else continue;
     if (!s.ok()) {

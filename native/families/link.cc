@@ -14,6 +14,18 @@
 
 namespace nlkit {
 
+std::string MacToString(const uint8_t* bytes, size_t len) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 3);
+  for (size_t i = 0; i < len; ++i) {
+    if (i) out.push_back(':');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
 std::string LinkRefArg::Describe() const {
   return index > 0 ? "link #" + std::to_string(index) : "link " + name;
 }

@@ -18,6 +18,9 @@
 namespace nlkit {
 
 using Mac = std::array<uint8_t, 6>;
+// 02:42:ac:11:00:02, lower case: any link-layer address, as ip(8) prints it.
+std::string MacToString(const uint8_t* bytes, size_t len);
+inline std::string MacToString(const Mac& m) { return MacToString(m.data(), m.size()); }
 
 // A link named by ifindex (index > 0) or by name.
 struct LinkRefArg {

@@ -14,6 +14,10 @@ namespace {
 std::string Describe(const NeighborSpec& s) {
   std::string what = s.family == AF_BRIDGE ? "fdb entry" : "neighbor";
   if (s.address) what += " " + s.address->ToString();
+  // An FDB entry is its MAC (and, on a vxlan, the remote it leads to): several share a device.
+  if (s.family == AF_BRIDGE && s.mac) what += " " + MacToString(*s.mac);
+  if (s.dst) what += " dst " + s.dst->ToString();
+  if (s.vlan) what += " vlan " + std::to_string(*s.vlan);
   return what + " on " + s.dev.Describe();
 }
 

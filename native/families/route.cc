@@ -15,6 +15,7 @@ std::string DescribeRoute(const RouteSpec& s) {
   std::string to = s.dst ? s.dst->ToString() + "/" + std::to_string(s.dst_len) : "default";
   if (s.gateway) to += " via " + s.gateway->ToString();
   if (s.dev) to += dev(*s.dev);
+  if (s.table != RT_TABLE_MAIN) to += " table " + std::to_string(s.table);
   for (const NextHopSpec& hop : s.nexthops) {
     to += " nexthop";
     if (hop.gateway) to += " via " + hop.gateway->ToString();
@@ -25,11 +26,14 @@ std::string DescribeRoute(const RouteSpec& s) {
 
 namespace {
 
-// ip(8)'s scope rule: a route through a gateway is universe; a direct one (device only) is link;
-// local routes are host. Non-unicast types (blackhole...) are universe.
+// ip(8)'s scope rule: local and nat routes are host; broadcast, multicast and anycast are link
+// (IPv4 refuses broadcast and anycast routes of a wider scope: "Invalid scope"); a unicast route
+// through a gateway is universe, a direct one (device only) link. The other types (blackhole...)
+// are universe. IPv6 ignores the scope.
 uint8_t DefaultScope(const RouteSpec& s, uint32_t oif) {
   const uint8_t type = s.type.value_or(RTN_UNICAST);
-  if (type == RTN_LOCAL) return RT_SCOPE_HOST;
+  if (type == RTN_LOCAL || type == RTN_NAT) return RT_SCOPE_HOST;
+  if (type == RTN_BROADCAST || type == RTN_MULTICAST || type == RTN_ANYCAST) return RT_SCOPE_LINK;
   if (type == RTN_UNICAST && !s.gateway && (s.dev || oif != 0)) return RT_SCOPE_LINK;
   return RT_SCOPE_UNIVERSE;
 }
@@ -79,7 +83,9 @@ MessageBuilder EncodeRoute(uint16_t type, uint16_t flags, const RouteSpec& s, ui
   h.rtm_dst_len = s.dst ? s.dst_len : 0;
   h.rtm_table = s.table < 256 ? static_cast<uint8_t>(s.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   h.rtm_protocol = static_cast<uint8_t>(type == RTM_DELROUTE ? RTPROT_UNSPEC : RTPROT_BOOT);
-  h.rtm_scope = type == RTM_DELROUTE ? static_cast<uint8_t>(RT_SCOPE_NOWHERE) : s.scope.value_or(DefaultScope(s, oif));
+  // A delete matches the scope given, and any scope (RT_SCOPE_NOWHERE, the kernel's wildcard) when
+  // none is: the default for an add would narrow a delete by `to` alone.
+  h.rtm_scope = s.scope ? *s.scope : type == RTM_DELROUTE ? static_cast<uint8_t>(RT_SCOPE_NOWHERE) : DefaultScope(s, oif);
   h.rtm_type = s.type.value_or(type == RTM_DELROUTE ? RTN_UNSPEC : RTN_UNICAST);
   if (s.onlink) h.rtm_flags |= RTNH_F_ONLINK;
   m.PutHeader(h);
@@ -187,7 +193,8 @@ Result<std::vector<RouteInfo>> ListRoutes(Namespace& ns, int family, uint32_t ta
   if (*oif) req.PutU32(RTA_OIF, *oif);
   const uint32_t want_oif = *oif;
   auto out = DumpAll<RouteInfo>(**sock, req, RTM_NEWROUTE, DecodeRoute, [table, want_oif](const RouteInfo& r) {
-    return (table == 0 || r.table == table) && (want_oif == 0 || r.Uses(want_oif));
+    return r.IsIp() && (table == 0 || r.table == table) &&
+           (want_oif == 0 || r.Uses(want_oif));
   });
   if (!out) {
     // A family's table that the kernel has not created yet: no routes, not an error.

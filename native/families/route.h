@@ -57,6 +57,9 @@ struct RouteInfo {
   // A multipath route has these instead of a top-level gateway and device.
   std::vector<NextHopInfo> nexthops;
   // Whether the route leaves through `ifindex`, on its own or on any of its paths.
+  // IPv4 or IPv6: a dump for every family also carries the multicast-routing families'
+  // (RTNL_FAMILY_IPMR/IP6MR) (S,G) forwarding entries, which are not routes a Route describes.
+  bool IsIp() const { return family == AF_INET || family == AF_INET6; }
   bool Uses(uint32_t ifindex) const;
 };
 
