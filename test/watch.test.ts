@@ -2,8 +2,10 @@
 // in namespaces this file creates (never the process's own): the events must say what `ip` shows
 // happened, an overrun must be reported and followed by a correct resync, and closing must give
 // every fd back.
-import { getEventListeners } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addAddress,
@@ -265,6 +267,39 @@ describe('watch: resources', () => {
     await new Promise((r) => setTimeout(r, 20)); // libuv closes the polled fds on a later turn
     expect(fdTargets()).toEqual(before);
   });
+
+  it('a worker_thread that exits or is terminated while its watch delivers events does not take the process down', async () => {
+    // The delivery into JS fails with no exception value while a worker is being stopped; building
+    // an error from that aborted the whole process (3 runs in 3 with process.exit in the loop).
+    const ns = await res.netns('wt');
+    const dist = resolve(__dirname, '..', 'dist', 'index.js');
+    const body = (onEvent: string) =>
+      `const nl = require(${JSON.stringify(dist)});
+       const { parentPort } = require('node:worker_threads');
+       (async () => {
+         const w = nl.watch({ groups: ['link', 'address'], netns: { name: ${JSON.stringify(ns.name)} } });
+         await w.ready;
+         parentPort.postMessage('ready');
+         for await (const e of w) { ${onEvent} }
+       })();`;
+    for (let round = 0; round < 6; round++) {
+      const exiting = round % 2 === 0;
+      const worker = new Worker(body(exiting ? 'process.exit(0);' : ''), { eval: true });
+      const exited = once(worker, 'exit') as Promise<[number]>;
+      await once(worker, 'message');
+      const made = createVethPair({ name: `t${round}`, peer: { name: `u${round}` }, netns: ns });
+      if (!exiting) {
+        // Terminate while the events of that change are arriving.
+        await new Promise((r) => setTimeout(r, round));
+        await worker.terminate();
+      }
+      const [code] = await exited;
+      expect(code, `round ${round}`).toBe(exiting ? 0 : 1);
+      await made;
+    }
+    // Still here, and nlkit still works in this process.
+    expect((await listLinks({ netns: ns })).length).toBeGreaterThan(6);
+  }, 30_000);
 
   it('rejects bad options before opening anything', async () => {
     expect(() => watch({ groups: [] })).toThrow(InvalidArgumentError);

@@ -48,13 +48,22 @@ class Watcher {
   static constexpr int kMaxReadsPerWake = 256;
 
   static void OnReadable(uv_poll_t* handle, int status, int events) {
-    // Nothing may escape into libuv: a C++ exception here would end the process.
-    try {
-      Read(static_cast<Watcher*>(handle->data), status, events);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(static_cast<Watcher*>(handle->data)->env_, e.Value());
-    } catch (...) {
+    Watcher* self = static_cast<Watcher*>(handle->data);
+    // A scope of its own, open around the catch below too (an error's value is a handle). An
+    // environment being stopped runs its last poll callbacks with JS already refused: nothing
+    // is read or delivered then (the watch is closed by the environment's clean-up).
+    napi_handle_scope scope = nullptr;
+    if (napi_open_handle_scope(self->env_, &scope) != napi_ok) return;
+    if (CanCallIntoJs(self->env_)) {
+      // Nothing may escape into libuv: a C++ exception here would end the process.
+      try {
+        Read(self, status, events);
+      } catch (const Napi::Error& e) {
+        if (CanCallIntoJs(self->env_)) napi_fatal_exception(self->env_, e.Value());
+      } catch (...) {
+      }
     }
+    napi_close_handle_scope(self->env_, scope);
   }
 
   static void Read(Watcher* self, int status, int) {
@@ -121,11 +130,24 @@ class Watcher {
     // The callback may close this watch: nothing below touches `self`. lib/watch.ts never lets
     // the callback throw; if it did, the error becomes the process's uncaught exception, as an
     // exception thrown from any event-loop callback does.
+    //
+    // A raw call, not node-addon-api's MakeCallback: while a worker_thread is being stopped
+    // (worker.terminate(), process.exit() inside it) the call fails with no exception value, and
+    // node-addon-api building a Napi::Error from that aborts the whole process (as in
+    // CallFactory, addon.cc). A real exception is still reported as the uncaught one.
     self->in_callback_ = true;
-    try {
-      self->on_events_.MakeCallback(env.Global(), {batch}, *self->context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
+    {
+      napi_value fn = self->on_events_.Value();
+      napi_value argv[] = {batch};
+      napi_value result = nullptr;
+      if (napi_make_callback(env, *self->context_, env.Global(), fn, 1, argv, &result) != napi_ok) {
+        napi_value exception = nullptr;
+        napi_get_and_clear_last_exception(env, &exception);
+        napi_valuetype type = napi_undefined;
+        if (exception != nullptr && napi_typeof(env, exception, &type) == napi_ok && type != napi_undefined) {
+          napi_fatal_exception(env, exception);
+        }
+      }
     }
     self->in_callback_ = false;
     // Closed from inside the callback (a for-await that broke, a failure): its references were

@@ -235,6 +235,17 @@ void WorkerPool::CallJs(Napi::Env env, Napi::Function, WorkerPool* pool, Job* ra
   pool->Settle(env, std::move(job));
 }
 
+bool CanCallIntoJs(napi_env env) {
+  // A property write may run JS (a setter), so Node-API refuses it when JS cannot run; on a
+  // fresh object it runs none.
+  napi_value probe = nullptr;
+  if (napi_create_object(env, &probe) != napi_ok) return false;
+  if (napi_set_named_property(env, probe, "p", probe) == napi_ok) return true;
+  napi_value ignored = nullptr;
+  napi_get_and_clear_last_exception(env, &ignored);
+  return false;
+}
+
 void WorkerPool::Settle(Napi::Env env, std::unique_ptr<Job> job) {
   job->timing.delivered = MonotonicNs();
   job->timing.cpu_delivered = sched_getcpu();
@@ -252,6 +263,7 @@ void WorkerPool::Settle(Napi::Env env, std::unique_ptr<Job> job) {
   // can no longer run and settling the promise throws; the promise is moot then.
   try {
     Napi::HandleScope scope(env);
+    if (!CanCallIntoJs(env)) return;  // a worker_thread being stopped: the promise is moot
     Result<Materializer>& outcome = *job->outcome;
     if (!outcome.ok()) {
       job->deferred.Reject(ErrorToJs(env, outcome.error()));

@@ -158,4 +158,11 @@ Materializer ListOf(std::vector<T> items, ToJs to_js) {
 // Converts an Error to the plain object the TypeScript layer turns into a typed error class.
 Napi::Object ErrorToJs(Napi::Env env, const Error& e);
 
+// Whether this environment can still run JavaScript. While a worker_thread is being stopped
+// (worker.terminate(), process.exit() in it, its environment's clean-up running the event loop's
+// last callbacks) every Node-API call that may run JS fails with no exception to show, and
+// node-addon-api aborts the process when it builds an error from that. Callbacks that libuv or a
+// threadsafe function run ask this first and return without touching JS. Needs a handle scope.
+bool CanCallIntoJs(napi_env env);
+
 }  // namespace nlkit
