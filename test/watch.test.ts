@@ -33,6 +33,9 @@ import {
   type WatchEvent,
 } from '../lib/index';
 import { eventually } from './helpers/expect';
+import { buildMessage } from './helpers/netlink-parse';
+import { native } from '../lib/native';
+import { toNative } from '../lib/netns';
 import { ipAddrOf, ipLink, ipNeighbors } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -300,6 +303,27 @@ describe('watch: resources', () => {
     // Still here, and nlkit still works in this process.
     expect((await listLinks({ netns: ns })).length).toBeGreaterThan(6);
   }, 30_000);
+
+  it("a datagram another process sends to the watch's socket is no event: only the kernel's count", async () => {
+    // Anyone with CAP_NET_ADMIN over the namespace's user namespace can send to the socket's port
+    // (root in a user-namespaced container, to a host daemon watching the container).
+    const ns = await res.netns('fg');
+    const w = watch({ groups: ['link'], netns: ns });
+    await w.ready;
+    const port = native.watchPort((w as unknown as { id: number }).id);
+    expect(port).toBeGreaterThan(0);
+    const ifinfomsg = Buffer.alloc(16);
+    ifinfomsg.writeInt32LE(4242, 4); // ifi_index
+    ifinfomsg.writeUInt32LE(1, 8); // IFF_UP
+    const forged = buildMessage(16 /* RTM_NEWLINK */, ifinfomsg, [{ type: 3 /* IFLA_IFNAME */, payload: Buffer.from('forged0\0') }]);
+    await native.netlinkSendTo({ netns: toNative(ns), port, bytes: forged });
+    // Then a real change: its events come first.
+    await createVethPair({ name: 'r0', peer: { name: 'r1' }, netns: ns });
+    const first = await w.next();
+    expect(first.value).toMatchObject({ type: 'link', action: 'new' });
+    expect((first.value as { link: { name: string } }).link.name).toMatch(/^r[01]$/);
+    w.close();
+  });
 
   it('rejects bad options before opening anything', async () => {
     expect(() => watch({ groups: [] })).toThrow(InvalidArgumentError);

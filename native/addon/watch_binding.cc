@@ -42,6 +42,14 @@ class Watcher {
     uv_close(reinterpret_cast<uv_handle_t*>(&raw->poll_), [](uv_handle_t* h) { std::unique_ptr<Watcher> free(static_cast<Watcher*>(h->data)); });
   }
 
+  // The socket's netlink port id (the registry's test hook, watchPort).
+  uint32_t Port() const {
+    sockaddr_nl local{};
+    socklen_t len = sizeof(local);
+    if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) return 0;
+    return local.nl_pid;
+  }
+
  private:
   // At most this many datagrams per wake-up, so a flood of changes cannot starve the event loop;
   // what is left keeps the socket readable and is read on the next turn.
@@ -96,7 +104,10 @@ class Watcher {
     // few KiB at most; MSG_TRUNC reports a larger one instead of cutting it silently.
     thread_local std::array<uint8_t, 64 * 1024> buffer;
     for (int i = 0; status == 0 && i < kMaxReadsPerWake; ++i) {
-      const ssize_t got = ::recv(self->fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC);
+      sockaddr_nl from{};
+      socklen_t from_len = sizeof(from);
+      const ssize_t got = ::recvfrom(self->fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC,
+                                     reinterpret_cast<sockaddr*>(&from), &from_len);
       if (got < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -111,6 +122,10 @@ class Watcher {
         status = -err;
         break;
       }
+      // Only the kernel's notifications count. Any process with CAP_NET_ADMIN over the namespace's
+      // user namespace (root in a user-namespaced container, for a watch on its namespace) can
+      // send a datagram to this socket's port: a forged "link up" must not reach the consumer.
+      if (from_len < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0) continue;
       if (static_cast<size_t>(got) > buffer.size()) {
         // Its bytes are gone (MSG_TRUNC only told the size): to the caller it is a lost one.
         Event lost;
@@ -227,6 +242,11 @@ bool WatchRegistry::Close(uint32_t id) {
   return true;
 }
 
+uint32_t WatchRegistry::PortOf(uint32_t id) const {
+  auto it = running_.find(id);
+  return it == running_.end() ? 0 : it->second->Port();
+}
+
 void WatchRegistry::CloseAll() {
   reserved_.clear();
   for (auto& [id, w] : running_) Watcher::Dispose(std::move(w));
@@ -266,6 +286,36 @@ Napi::Value EventsDecode(NlkitAddon&, const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(info.Env(), events.size());
   for (size_t i = 0; i < events.size(); ++i) out.Set(static_cast<uint32_t>(i), Watcher::EventToJs(info.Env(), events[i]));
   return out;
+}
+
+// Test hooks: the port id of a running watch's socket (watchPort(id)), and a datagram sent to a
+// port from an ordinary socket in a namespace (netlinkSendTo({ netns?, port, bytes })): what
+// another process there could send a watch.
+Napi::Value WatchPort(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "nlkit native: watchPort needs an id");
+  return Napi::Number::New(info.Env(), addon.watches().PortOf(info[0].As<Napi::Number>().Uint32Value()));
+}
+
+Napi::Value NetlinkSendTo(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  const uint32_t port = OptU32(req, "port").value_or(0);
+  Napi::Value b = req.Get("bytes");
+  if (!b.IsBuffer()) throw Napi::TypeError::New(info.Env(), "nlkit native: netlinkSendTo needs bytes");
+  Napi::Buffer<uint8_t> buf = b.As<Napi::Buffer<uint8_t>>();
+  auto bytes = std::make_shared<std::vector<uint8_t>>(buf.Data(), buf.Data() + buf.Length());
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [port, bytes](Namespace& ns) -> Result<Materializer> {
+    auto visit = EnterUnlessHome(ns);
+    if (!visit) return std::move(visit.error());
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!fd.valid()) return Error::System(errno, "socket", "netlinkSendTo");
+    sockaddr_nl to{};
+    to.nl_family = AF_NETLINK;
+    to.nl_pid = port;
+    if (::sendto(fd.get(), bytes->data(), bytes->size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) {
+      return Error::System(errno, "sendto", "port " + std::to_string(port));
+    }
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  });
 }
 
 Napi::Value WatchClose(NlkitAddon& addon, const Napi::CallbackInfo& info) {

@@ -32,6 +32,8 @@ class WatchRegistry {
   bool Close(uint32_t id);
   // Env teardown.
   void CloseAll();
+  // Test hook: the netlink port id of a running watch's socket; 0 if none.
+  uint32_t PortOf(uint32_t id) const;
 
  private:
   uint32_t next_id_ = 1;
