@@ -18,7 +18,7 @@ import { listAddresses } from './addresses';
 import { listLinks } from './links';
 import { native, type NativeNetns, type NativeWatchEvent } from './native';
 import { listNeighbors } from './neighbors';
-import { toNative } from './netns';
+import { NetnsHandle, openNetns, toNative } from './netns';
 import { listRoutes } from './routes';
 import type { Address, Link, NetnsRef, Neighbor, Route } from './types';
 import * as check from './validate';
@@ -40,9 +40,10 @@ export interface WatchOptions {
   /** The event socket's receive buffer, bytes (the kernel's default when absent). */
   receiveBuffer?: number;
   /**
-   * At most this many unread events are kept (default 100,000). Past it, the queue is dropped and
-   * an overrun reported, as the kernel does when its buffer fills: a consumer that stopped reading
-   * must not grow memory without bound.
+   * At most this many unread notifications are kept (default 100,000), and as many arriving during
+   * a dump. Past it, they are dropped and an overrun reported, as the kernel does when its buffer
+   * fills: a consumer that stopped reading must not grow memory without bound. A dump's listing
+   * (listExisting, resync) is not counted: it is as large as the state, and delivered whole.
    */
   maxQueued?: number;
   /** Aborting it ends the iteration, as return() does. */
@@ -66,12 +67,27 @@ export type WatchEvent =
 
 const GROUP_BITS: Record<WatchGroup, number> = { link: 1, address: 2, route: 4, neighbor: 8 };
 
+/** A notification (or the loss of some), as opposed to a dump's listing and its 'synced'. */
+function isLive(e: WatchEvent): boolean {
+  return e.type !== 'synced' && !('existing' in e && e.existing === true);
+}
+
 /** An open watch: iterate it with `for await`; `close()` (or `return()`, or the signal) ends it. */
 export class Watch implements AsyncIterableIterator<WatchEvent> {
   /** Resolves once the socket is subscribed (and the listExisting dump is queued). */
   readonly ready: Promise<void>;
-  private readonly id: number;
+  /** The addon's watch id, once its socket is being opened. */
+  private id: number | undefined;
+  /**
+   * The watch's own handle on the namespace (a duplicate, or the namespace opened by name, path or
+   * pid when the watch opens): the socket is born in it and every dump reads it, so a name that is
+   * deleted and made again, a pid reused or the caller's handle closed cannot turn a resync into a
+   * listing of another namespace. Undefined for the process's initial namespace.
+   */
+  private handle: NetnsHandle | undefined;
   private readonly queue: WatchEvent[] = [];
+  /** How many events in `queue` are live notifications (not a dump's listing): what maxQueued bounds. */
+  private liveQueued = 0;
   private readonly waiting: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void }[] = [];
   /** Notifications that arrive while a dump runs, delivered after it. */
   private held: WatchEvent[] | undefined;
@@ -83,17 +99,10 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
 
   constructor(
     private readonly options: Required<Pick<WatchOptions, 'groups' | 'listExisting' | 'resync' | 'maxQueued'>> & { netns?: NetnsRef; signal?: AbortSignal },
-    nativeNetns: NativeNetns,
     receiveBuffer?: number,
   ) {
-    let groups = 0;
-    for (const g of options.groups) groups |= GROUP_BITS[g];
-    const req: { netns?: NativeNetns; groups: number; receiveBuffer?: number } = { netns: nativeNetns, groups };
-    if (receiveBuffer !== undefined) req.receiveBuffer = receiveBuffer;
-    const { id, opened } = native.watchOpen(req, (batch) => this.receive(batch));
-    this.id = id;
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.ready = opened.then(
+    this.ready = this.open(receiveBuffer).then(
       async () => {
         if (options.listExisting && !this.closed) await this.dump();
       },
@@ -108,13 +117,42 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
     this.ready.catch(() => {});
   }
 
+  /** Takes the watch's own handle on the namespace, then opens the event socket in it. */
+  private async open(receiveBuffer: number | undefined): Promise<void> {
+    if (this.options.netns !== undefined) {
+      const handle = await openNetns(this.options.netns);
+      if (this.closed || this.failure !== undefined) {
+        handle.close();
+        return;
+      }
+      this.handle = handle;
+    }
+    let groups = 0;
+    for (const g of this.options.groups) groups |= GROUP_BITS[g];
+    const req: { netns?: NativeNetns; groups: number; receiveBuffer?: number } = { netns: toNative(this.handle), groups };
+    if (receiveBuffer !== undefined) req.receiveBuffer = receiveBuffer;
+    const { id, opened } = native.watchOpen(req, (batch) => this.receive(batch));
+    this.id = id;
+    await opened;
+  }
+
+  /** Closes the socket and the watch's handle (calls still using the handle finish first). */
+  private release(): void {
+    if (this.id !== undefined) native.watchClose(this.id);
+    this.handle?.close();
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
     const event = this.queue.shift();
-    if (event) return Promise.resolve({ value: event, done: false });
+    if (event) {
+      if (isLive(event)) this.liveQueued--;
+      return Promise.resolve({ value: event, done: false });
+    }
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -130,8 +168,8 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
-    native.watchClose(this.id);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.liveQueued = 0;
+    this.release();
     for (const w of this.waiting.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
@@ -142,20 +180,25 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
       w.resolve({ value: event, done: false });
       return;
     }
-    if (this.queue.length >= this.options.maxQueued) {
+    // The bound is on live notifications a consumer has not read. A dump's listing is what the
+    // consumer asked to see, as large as the state, and is queued whole: counted against the
+    // bound, a state larger than maxQueued cut its own listing short and, with resync, dumped
+    // again and again.
+    if (isLive(event) && this.liveQueued >= this.options.maxQueued) {
       this.queue.length = 0;
+      this.liveQueued = 1;
       this.queue.push({ type: 'overrun' });
       if (this.options.resync) void this.dump();
       return;
     }
+    if (isLive(event)) this.liveQueued++;
     this.queue.push(event);
   }
 
   private fail(e: unknown): void {
     if (this.closed || this.failure !== undefined) return;
     this.failure = e;
-    native.watchClose(this.id);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.release();
     for (const w of this.waiting.splice(0)) w.reject(e);
   }
 
@@ -166,9 +209,23 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
         this.fail(fromNative(raw.error));
         return;
       }
-      if (this.held) this.held.push(raw);
-      else this.push(raw);
-      if (raw.type === 'overrun' && this.options.resync) void this.dump();
+      const dumping = this.held !== undefined;
+      if (this.held) {
+        // Held for after the dump, within the same bound: past it they are lost, and so is what
+        // the dump would have been followed by; another dump (with resync) recovers it.
+        if (this.held.length >= this.options.maxQueued) {
+          this.held.length = 0;
+          this.held.push({ type: 'overrun' });
+          if (this.options.resync) this.dumpAgain = true;
+          continue;
+        }
+        this.held.push(raw);
+      } else {
+        this.push(raw);
+      }
+      // After a lost notification, dump (again, when one is running); unless pushing it just
+      // started one (the queue was full), which would only repeat that dump.
+      if (raw.type === 'overrun' && this.options.resync && (dumping || this.held === undefined)) void this.dump();
     }
   }
 
@@ -180,7 +237,7 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
       return;
     }
     this.held = [];
-    const netns = this.options.netns;
+    const netns = this.handle;
     const groups = new Set(this.options.groups);
     try {
       const [links, addresses, routes, neighbors] = await Promise.all([
@@ -226,7 +283,7 @@ export function watch(options: WatchOptions): Watch {
   });
   const signal = check.optional(o, 'signal', 'options', check.abortSignal);
   const receiveBuffer = check.optional(o, 'receiveBuffer', 'options', (v, a) => check.integer(v, a, 256, 1 << 30));
-  const nativeNetns = toNative(o.netns as NetnsRef | undefined); // a bad reference fails here, before a socket is opened
+  toNative(o.netns as NetnsRef | undefined); // a bad reference fails here, before a socket is opened
   const w = new Watch(
     {
       groups,
@@ -236,7 +293,6 @@ export function watch(options: WatchOptions): Watch {
       maxQueued: check.optional(o, 'maxQueued', 'options', (v, a) => check.integer(v, a, 1, 2 ** 31 - 1)) ?? 100_000,
       signal,
     },
-    nativeNetns,
     receiveBuffer,
   );
   if (signal?.aborted) w.close();

@@ -13,10 +13,12 @@ import {
   addRoute,
   attachContainer,
   createBridge,
+  createNetns,
   createVethPair,
   deleteAddress,
   deleteLink,
   deleteNeighbor,
+  deleteNetns,
   deleteRoute,
   enslave,
   release,
@@ -196,6 +198,80 @@ describe('watch: overrun and resync', () => {
       return e.type === 'synced';
     });
     expect(resynced.sort()).toEqual([...links].sort());
+    w.close();
+  });
+});
+
+describe('watch: a listing larger than maxQueued', () => {
+  it('is delivered whole, once, to a consumer that reads: the bound is on unread notifications', async () => {
+    const ns = await res.netns('mq');
+    for (let i = 0; i < 3; i++) await createVethPair({ name: `m${i}`, peer: { name: `n${i}` }, netns: ns });
+    // 7 links against a bound of 4: a dump pushes its listing at once.
+    for (const resync of [true, false]) {
+      const w = watch({ groups: ['link'], netns: ns, listExisting: true, resync, maxQueued: 4 });
+      const seen: string[] = [];
+      for await (const e of w) {
+        seen.push(e.type === 'link' ? e.link.name : e.type);
+        if (e.type === 'synced' || seen.length > 50) break;
+      }
+      expect(seen.filter((t) => t === 'overrun'), `resync ${resync}`).toEqual([]);
+      expect(seen.slice(0, -1).sort(), `resync ${resync}`).toEqual(['lo', 'm0', 'm1', 'm2', 'n0', 'n1', 'n2']);
+      expect(seen.at(-1)).toBe('synced');
+    }
+  });
+
+  it('live notifications past the bound while nobody reads: one overrun, then one resync', async () => {
+    const ns = await res.netns('mr');
+    const w = watch({ groups: ['link'], netns: ns, resync: true, maxQueued: 2 });
+    await w.ready;
+    for (let i = 0; i < 3; i++) await createVethPair({ name: `o${i}`, peer: { name: `q${i}` }, netns: ns });
+    await eventually(async () => {
+      // Nothing read yet: the queue went over 2 and was replaced by an overrun and the resync.
+      expect((w as unknown as { queue: WatchEvent[] }).queue.some((e) => e.type === 'synced')).toBe(true);
+    });
+    const types: string[] = [];
+    for await (const e of w) {
+      types.push(e.type);
+      if (e.type === 'synced') break;
+    }
+    expect(types.filter((t) => t === 'overrun')).toHaveLength(1);
+    expect(types.filter((t) => t === 'synced')).toHaveLength(1);
+    w.close();
+  });
+});
+
+describe('watch: the namespace it watches', () => {
+  it('a named namespace deleted and made again under the same name: a resync still lists the watched one', async () => {
+    const name = names.netns('rn');
+    const watched = await createNetns(name);
+    try {
+      const w = watch({ groups: ['link'], netns: name, resync: true, maxQueued: 1 });
+      await w.ready;
+      await deleteNetns(name);
+      const imposter = await createNetns(name);
+      await createVethPair({ name: 'imposter', peer: { name: 'imposter1' }, netns: imposter });
+      // Two changes in the watched namespace, unread: past maxQueued, so an overrun and a resync.
+      await createVethPair({ name: 'w0', peer: { name: 'w1' }, netns: watched });
+      const listed: string[] = [];
+      for await (const e of w) {
+        if (e.type === 'link' && e.existing) listed.push(e.link.name);
+        if (e.type === 'synced') break;
+      }
+      expect(listed.sort()).toEqual(['lo', 'w0', 'w1']);
+      w.close();
+      imposter.close();
+      await deleteNetns(name);
+    } finally {
+      watched.close();
+    }
+  });
+
+  it("the caller's handle closed right after watch(): the watch has its own", async () => {
+    const ns = await createNetns();
+    const w = watch({ groups: ['link'], netns: ns, listExisting: true });
+    ns.close();
+    const first = await w.next();
+    expect(first.value).toMatchObject({ type: 'link', existing: true, link: { name: 'lo' } });
     w.close();
   });
 });
