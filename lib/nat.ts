@@ -124,7 +124,10 @@ function isolationRequest(spec: { bridge: string; netns?: NetnsRef }) {
   return { netns: toNative(s.netns as NetnsRef | undefined, 'netns'), table: natTable(), bridge: check.ifname(s.bridge, 'bridge') };
 }
 
-/** Removes nlkit's table with everything in it. Other tables are never touched. */
+/**
+ * Removes nlkit's table with everything in it, but for the localnet guard when the table held it
+ * (made again in the same batch: route_localnet stays on). Other tables are never touched.
+ */
 export async function flushNat(opts?: NetnsOption): Promise<void> {
   const o = check.optionsObject(opts, 'opts');
   check.onlyKeys(o, ['netns'], 'opts');

@@ -6,12 +6,16 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addAddress,
   addLocalnetGuard,
+  addMasquerade,
   addNetworkIsolation,
   addPortMapping,
   addRoute,
   attachContainer,
   createVethPair,
   ensureBridge,
+  flushNat,
+  listNat,
+  listPortMappings,
   removeNetworkIsolation,
   setLink,
   setSysctl,
@@ -160,6 +164,24 @@ describe('the localnet guard (CVE-2020-8558)', () => {
     expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret));
     expect(await ask(n, '127.0.0.1', 8080)).not.toBe('container');
     expect(guardRules(host.name)).toHaveLength(1); // ensureBridge's; the mapping found it there
+  });
+
+  it('flushNat keeps the guard (route_localnet stays on): the neighbour still cannot reach 127.0.0.1', async () => {
+    const { host, n, secret } = await hostAndNeighbour({ routeLocalnet: true });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80, netns: host });
+    await addMasquerade({ source: '10.88.0.0/16', netns: host });
+    await flushNat({ netns: host });
+    // Everything else went; the guard was made again in the same batch.
+    expect(await listPortMappings({ netns: host })).toEqual([]);
+    expect((await listNat({ netns: host })).map((r) => r.comment)).toEqual([expect.stringContaining('localnet guard')]);
+    expect(guardRules(host.name)).toEqual([expect.objectContaining({ chain: 'guard' })]);
+    expect(UNREACHED).toContain(await ask(n, '127.0.0.1', secret));
+    // A table without the guard is simply removed, and a second flush of nothing is fine.
+    const bare = await res.netns('fb');
+    await addMasquerade({ source: '10.89.0.0/16', netns: bare });
+    await flushNat({ netns: bare });
+    await flushNat({ netns: bare });
+    expect(JSON.parse(execFileSync('ip', ['netns', 'exec', bare.name, 'nft', '-j', 'list', 'tables'], { encoding: 'utf8' })).nftables.filter((e: { table?: unknown }) => e.table)).toEqual([]);
   });
 
   it('the first port mapping brings the guard with it', async () => {

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "families/nat_guard.h"
 #include "families/nft_expr.h"
 
 namespace nlkit {
@@ -244,23 +245,42 @@ Result<std::vector<nft::RuleInfo>> ListNatRules(Namespace& ns, const std::string
 Status FlushNat(Namespace& ns, const std::string& table) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);
   if (!sock) return std::move(sock.error());
-  std::vector<MessageBuilder> batch;
-  batch.push_back(nft::DelTable(nft::kFamilyInet, table, true));
-  auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
-  if (!outcomes) return std::move(outcomes.error().In("flushNat", "table " + table));
-  const int err = (*outcomes)[0].ack.errnum;
-  if (err == 0 || err == ENOENT) return OkStatus();
-  if (err == EINVAL || err == EOPNOTSUPP) {
-    // Kernels before 6.3 have no NFT_MSG_DESTROYTABLE: delete, and a missing table is fine.
-    std::vector<MessageBuilder> del;
-    del.push_back(nft::DelTable(nft::kFamilyInet, table, false));
-    auto again = nft::CommitBatch(**sock, std::move(del), 0);
-    if (!again) return std::move(again.error().In("flushNat", "table " + table));
-    const int e2 = (*again)[0].ack.errnum;
-    if (e2 == 0 || e2 == ENOENT) return OkStatus();
-    return RefusalError((*again)[0].ack, "flushNat", "table " + table);
-  }
-  return RefusalError((*outcomes)[0].ack, "flushNat", "table " + table);
+  const std::string object = "table " + table;
+  auto flushed = WithGenerationRetry<bool>([&]() -> Result<bool> {
+    // The localnet guard lives in this table, and route_localnet, which it makes safe, stays on
+    // wherever it was turned on: a flush that took the guard would expose the host's 127.0.0.1
+    // services to the bridges' neighbours again (CVE-2020-8558). When the table holds it, it is
+    // made again in the same batch, so there is no moment without it.
+    auto gen = nft::GetGeneration(**sock);
+    if (!gen) return std::move(gen.error().In("flushNat", object));
+    auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
+    if (!rules) return std::move(rules.error().In("flushNat", object));
+    bool guarded = false;
+    for (const auto& r : *rules) guarded = guarded || r.comment == kLocalnetGuardComment;
+    // Kernels before 6.3 have no NFT_MSG_DESTROYTABLE (EINVAL or EOPNOTSUPP): delete instead,
+    // and a missing table is fine.
+    for (const bool destroy : {true, false}) {
+      std::vector<MessageBuilder> batch;
+      batch.push_back(nft::DelTable(nft::kFamilyInet, table, destroy));
+      if (guarded) {
+        batch.push_back(nft::NewTable(nft::kFamilyInet, table));
+        batch.push_back(LocalnetGuardChain(table));
+        batch.push_back(LocalnetGuardRule(table));
+      }
+      auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
+      if (!outcomes) return std::move(outcomes.error().In("flushNat", object));
+      const int err = (*outcomes)[0].ack.errnum;
+      if (destroy && (err == EINVAL || err == EOPNOTSUPP)) continue;
+      if (err == ENOENT && !guarded) return true;  // nothing to flush
+      for (const auto& o : *outcomes) {
+        if (o.ack.errnum != 0) return NatBatchError(*outcomes, "flushNat", object);
+      }
+      return true;
+    }
+    return true;
+  });
+  if (!flushed) return std::move(flushed.error());
+  return OkStatus();
 }
 
 }  // namespace nlkit
