@@ -79,6 +79,16 @@ describe('addPortMapping', () => {
     expect(await ask(t.outside, '192.0.2.2', 9090)).toBe('ECONNREFUSED');
   });
 
+  it("the host's own [::1]:port stays its own under an any-address IPv6 mapping (::1 cannot be DNATed)", async () => {
+    const t = await natTopology(res);
+    await server(t.host, '::1', 8087, 'host-local');
+    await server(t.container, 'fd00::2', 80, 'container6');
+    await addPortMapping({ protocol: 'tcp', hostPort: 8087, containerIp: 'fd00::2', containerPort: 80, netns: t.host });
+    expect(await ask(t.host, '::1', 8087)).toBe('host-local');
+    expect(await ask(t.outside, '2001:db8::2', 8087)).toBe('container6');
+    expect(await ask(t.host, '2001:db8::2', 8087)).toBe('container6'); // the host, through its own address
+  });
+
   it('hairpin: another container on the bridge reaches the published port through the host address', async () => {
     const t = await natTopology(res);
     const other = await res.netns('c2');

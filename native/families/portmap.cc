@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <set>
+#include <string_view>
 
 #include "core/random.h"
 #include "families/nat_guard.h"
@@ -81,6 +82,15 @@ MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKi
   e.Cmp(NFT_CMP_EQ, nft::HostU32(RTN_LOCAL));
   e.MetaLoad(NFT_META_L4PROTO);
   e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(k.tcp ? IPPROTO_TCP : IPPROTO_UDP)});
+  if (k.family == AF_INET6 && !k.by_address && std::string_view(chain) == "output") {
+    // The host's own connections to [::1]:port stay its own: DNATed, they would leave with source
+    // ::1, which IPv6 never routes off the host (there is no route_localnet for IPv6; nlkit
+    // refuses hostIp ::1 for that reason), and a host service listening there would be cut off.
+    e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, 24, 16);
+    std::vector<uint8_t> loopback(16, 0);
+    loopback[15] = 1;
+    e.Cmp(NFT_CMP_NEQ, loopback);
+  }
   if (k.by_address) {
     e.PayloadLoad(NFT_PAYLOAD_NETWORK_HEADER, k.family == AF_INET ? 16 : 24, k.AddrLen());
     e.PayloadLoad(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, k.PortReg());
