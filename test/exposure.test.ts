@@ -21,6 +21,8 @@ import {
   setSysctl,
 } from '../lib/index';
 import { ipLinkOrThrow, slaveData } from './helpers/ip';
+import { native } from '../lib/native';
+import { toNative } from '../lib/netns';
 import { namer } from './helpers/names';
 import type { Ns } from './helpers/nat-topology';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -102,6 +104,27 @@ describe('addNetworkIsolation: network-to-network isolation in the forward chain
     expect(await removeNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ removed: false });
     expect(await ask(a, '10.20.0.2', pb)).toBe('b');
     expect(await ask(b, '10.10.0.2', pa)).toBe('a');
+  });
+
+  it("a rule and its bridge's set element that drifted apart (one deleted by hand) are put right by add and remove", async () => {
+    const host = await res.netns('dr');
+    const set = () => execFileSync('ip', ['netns', 'exec', host.name, 'nft', '-j', 'list', 'set', 'inet', 'nlkit', 'isolated_nets'], { encoding: 'utf8' });
+    const elements = () => (JSON.parse(set()) as { nftables: { set?: { elem?: string[] } }[] }).nftables.flatMap((e) => e.set?.elem ?? []).sort();
+    await addNetworkIsolation({ bridge: 'brA', netns: host });
+    await addNetworkIsolation({ bridge: 'brB', netns: host });
+    // brB's rule gone, its element left: removal takes the element (brA's rule would go on
+    // dropping what is routed to brB).
+    await native.nftDeleteRulesByComment({ netns: toNative(host), table: 'nlkit', comment: 'nlkit isolate brB' });
+    expect(await removeNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ removed: true });
+    expect(elements()).toEqual(['brA']);
+    expect(await removeNetworkIsolation({ bridge: 'brB', netns: host })).toEqual({ removed: false });
+    // brA's element gone, its rule left: add puts the element back (brB's rule would not drop
+    // what is routed to brA).
+    await native.nftDeleteIfnameElement({ netns: toNative(host), table: 'nlkit', set: 'isolated_nets', name: 'brA' });
+    expect(elements()).toEqual([]);
+    expect(await addNetworkIsolation({ bridge: 'brA', netns: host })).toEqual({ added: true });
+    expect(elements()).toEqual(['brA']);
+    expect(await addNetworkIsolation({ bridge: 'brA', netns: host })).toEqual({ added: false });
   });
 
   it('rejects a bad bridge name before anything is sent', async () => {

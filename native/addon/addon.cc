@@ -139,7 +139,7 @@ NlkitAddon::NlkitAddon(Napi::Env env, Napi::Object exports) {
       {"natPortMappingList", NatPortMappingList},
       {"natList", NatList},         {"natInspect", NatInspect},         {"natFlush", NatFlush},
       {"nftCommitRefusalProbe", NftCommitRefusalProbe}, {"nftDeleteRulesByComment", NftDeleteRulesByComment},
-      {"nftPlantForeign", NftPlantForeign}, {"watchPort", WatchPort}, {"netlinkSendTo", NetlinkSendTo},
+      {"nftPlantForeign", NftPlantForeign}, {"nftDeleteIfnameElement", NftDeleteIfnameElement}, {"watchPort", WatchPort}, {"netlinkSendTo", NetlinkSendTo},
       {"netnsCreate", NetnsCreate}, {"netnsOpen", NetnsOpen},       {"netnsClose", NetnsClose},
       {"netnsDup", NetnsDup},
       {"netnsDelete", NetnsDelete}, {"netnsList", NetnsList},

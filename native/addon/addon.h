@@ -116,6 +116,7 @@ Napi::Value NatList(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NatFlush(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NftPlantForeign(NlkitAddon& addon, const Napi::CallbackInfo& info);
+Napi::Value NftDeleteIfnameElement(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value WatchPort(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NetlinkSendTo(NlkitAddon& addon, const Napi::CallbackInfo& info);
 Napi::Value NftDeleteRulesByComment(NlkitAddon& addon, const Napi::CallbackInfo& info);

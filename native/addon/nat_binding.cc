@@ -3,6 +3,7 @@
 #include "families/nat.h"
 #include "families/isolation.h"
 #include "families/nat_guard.h"
+#include "families/nft_expr.h"
 #include "families/nft_uapi.h"
 #include "families/portmap.h"
 
@@ -234,6 +235,25 @@ Napi::Value NftDeleteRulesByComment(NlkitAddon& addon, const Napi::CallbackInfo&
     if (!removed) return std::move(removed.error());
     const double n = static_cast<double>(*removed);
     return Materializer([n](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, n); });
+  });
+}
+
+// Test hook: { netns?, table, set, name } -> undefined. Deletes the interface-name element `name`
+// from `set`, as someone editing nlkit's table by hand would (isolation's set of bridges).
+Napi::Value NftDeleteIfnameElement(NlkitAddon& addon, const Napi::CallbackInfo& info) {
+  Napi::Object req = RequestArg(info);
+  std::string table = ReqString(req, "table");
+  std::string set = ReqString(req, "set");
+  std::string name = ReqString(req, "name");
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, set, name](Namespace& ns) -> Result<Materializer> {
+    auto sock = ns.Acquire(NETLINK_NETFILTER);
+    if (!sock) return std::move(sock.error());
+    std::vector<MessageBuilder> batch;
+    batch.push_back(nft::DelMapElement(nft::kFamilyInet, table, set, nft::IfnameValue(name)));
+    auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
+    if (!outcomes) return std::move(outcomes.error());
+    if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "nftDeleteIfnameElement", name);
+    return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   });
 }
 

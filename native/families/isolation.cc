@@ -33,16 +33,31 @@ MessageBuilder IsolationRule(const std::string& table, const std::string& bridge
 std::string IsolationComment(const std::string& bridge) { return "nlkit isolate " + bridge; }
 
 Result<bool> AddNetworkIsolation(Namespace& ns, const std::string& table, const std::string& bridge) {
+  const std::vector<uint8_t> key = nft::IfnameValue(bridge);
   return AddRulesOnce(
       ns, table, IsolationComment(bridge),
       [&] {
         std::vector<MessageBuilder> out;
         out.push_back(nft::NewSet(nft::kFamilyInet, table, kSet, kSetId, kTypeIfname, kIfnameLen, true));
-        out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, nft::IfnameValue(bridge)));
+        out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, key));
         out.push_back(IsolationRule(table, bridge));
         return out;
       },
-      "addNetworkIsolation", bridge);
+      "addNetworkIsolation", bridge,
+      // The rule drops what goes from its bridge to any bridge in the set; the bridge's own element
+      // is what makes the other bridges' rules drop what comes to it. A rule whose element went
+      // (deleted by hand, or a removal that found no rule) gets it back.
+      [&](NetlinkSocket& sock) -> Result<std::vector<MessageBuilder>> {
+        auto elements = nft::DumpMapElements(sock, nft::kFamilyInet, table, kSet);
+        if (!elements) return std::move(elements.error());
+        std::vector<MessageBuilder> out;
+        for (const auto& el : *elements) {
+          if (el.key == key) return out;
+        }
+        out.push_back(nft::NewSet(nft::kFamilyInet, table, kSet, kSetId, kTypeIfname, kIfnameLen, true));
+        out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, key));
+        return out;
+      });
 }
 
 Result<bool> RemoveNetworkIsolation(Namespace& ns, const std::string& table, const std::string& bridge) {

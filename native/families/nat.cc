@@ -56,7 +56,7 @@ Status CommitOrError(NetlinkSocket& sock, std::vector<MessageBuilder> batch, uin
 
 Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::string& comment,
                           const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
-                          const std::string& object) {
+                          const std::string& object, const RepairFn& repair) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);
   if (!sock) return std::move(sock.error());
   return WithGenerationRetry<bool>([&]() -> Result<bool> {
@@ -64,11 +64,19 @@ Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::st
     if (!gen) return std::move(gen.error().In(operation, object));
     auto rules = nft::DumpRules(**sock, nft::kFamilyInet, table);
     if (!rules) return std::move(rules.error().In(operation, object));
-    for (const auto& r : *rules) {
-      if (r.comment == comment) return false;
+    bool present = false;
+    for (const auto& r : *rules) present = present || r.comment == comment;
+    std::vector<MessageBuilder> more;
+    if (!present) {
+      more = build();
+    } else if (repair) {
+      auto missing = repair(**sock);
+      if (!missing) return std::move(missing.error().In(operation, object));
+      more = std::move(*missing);
     }
+    if (more.empty()) return false;
     std::vector<MessageBuilder> batch = NatTableAndChains(table);
-    for (auto& m : build()) batch.push_back(std::move(m));
+    for (auto& m : more) batch.push_back(std::move(m));
     NLKIT_TRY(CommitOrError(**sock, std::move(batch), *gen, operation, object));
     return true;
   });
@@ -89,12 +97,12 @@ Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
     for (const auto& r : *rules) {
       if (matches(r, *rules)) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
     }
-    const size_t n = batch.size();
-    if (n == 0) return size_t{0};
     if (also) {
       Status extra = also(**sock, batch);
       if (!extra.ok()) return std::move(extra.error().In(operation, object));
     }
+    const size_t n = batch.size();
+    if (n == 0) return size_t{0};
     NLKIT_TRY(CommitOrError(**sock, std::move(batch), *gen, operation, object));
     return n;
   });

@@ -23,7 +23,7 @@ std::vector<MessageBuilder> NatTableAndChains(const std::string& table);
 Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object);
 // Runs `attempt` until its generation-guarded batch is accepted. Two answers mean another writer
 // committed meanwhile: ERESTART (between our read and our batch) and EINTR (during our read: the
-// rules dump kept being interrupted, which the engine retries five times before giving up; four
+// rules dump kept being interrupted, which the engine retries 20 times before giving up; four
 // independent clients writing at once exhausted that). Every round has a winner, but with many
 // writers one of them can lose many rounds in a row (five tries ran out with 12 concurrent adds
 // on 4 threads), so it retries up to kGenerationRetries times, after the first few with a short
@@ -43,15 +43,18 @@ Result<T> WithGenerationRetry(Attempt attempt) {
 
 // The idempotent, generation-guarded add that rules identified by their comment share: unless a
 // rule with `comment` is in the table, commits the table, its chains and what `build` returns, in
-// one batch. Returns whether it added them. `operation` and `object` name it in errors.
+// one batch. When the rule is there, `repair` (if given) returns what else is missing that the
+// rule relies on (a set element...), committed the same way. Returns whether it added anything.
+// `operation` and `object` name it in errors.
+using RepairFn = std::function<Result<std::vector<MessageBuilder>>(NetlinkSocket&)>;
 Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::string& comment,
                           const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
-                          const std::string& object);
+                          const std::string& object, const RepairFn& repair = {});
 
 // Deletes, in one generation-guarded batch, every rule `matches` accepts (it is given each rule and
-// the whole table, to see what else is there), plus what `also` adds
-// (it may read the table through the socket first). Returns how many rules; none matching is 0
-// and nothing is sent.
+// the whole table, to see what else is there), plus what `also` adds (it may read the table
+// through the socket first), whether or not a rule matched: a companion left behind by a rule
+// someone else deleted goes too. Returns how many messages that was; 0 sends nothing.
 Result<size_t> RemoveRulesWhere(Namespace& ns, const std::string& table,
                                 const std::function<bool(const nft::RuleInfo&, const std::vector<nft::RuleInfo>&)>& matches,
                                 const std::function<Status(NetlinkSocket&, std::vector<MessageBuilder>&)>& also,
