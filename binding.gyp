@@ -25,6 +25,7 @@
         "native/families/portmap.cc",
         "native/families/nat_guard.cc",
         "native/families/isolation.cc",
+        "native/families/conntrack.cc",
         "native/families/events.cc",
         "native/addon/worker_pool.cc",
         "native/addon/js_convert.cc",

@@ -251,6 +251,7 @@ export interface NativeBinding {
     targetPort: number;
     payload?: string;
     timeoutMs?: number;
+    clientPort?: number;
   }): Promise<{ serverSawFrom: string; clientGot: string }>;
   /** Opens an event socket (in the namespace, on a worker); `onEvents` gets each batch read. */
   watchOpen(

@@ -127,9 +127,38 @@ describe('addPortMapping', () => {
     await addPortMapping({ protocol: 'udp', hostPort: 5353, containerIp: 'fd00::2', containerPort: 53, netns: t.host });
     expect((await udpExchange(t.container, 'fd00::2', 53, t.outside, '2001:db8::2', 5353)).clientGot).toBe('probe from 2001:db8::1');
     await removePortMapping(spec);
-    // A new flow (the conntrack entry of the old one still holds its NAT: a fresh source port is a
-    // fresh flow, which the exchange's new client socket gives).
     expect((await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353)).serverSawFrom).toBe('');
+  });
+
+  it('udp: a flow that keeps its source port follows the mapping as it changes (its conntrack entries are cleared)', async () => {
+    // A DNS forwarder or syslog client sends from one port for ever: to conntrack that is one
+    // flow, whose NAT was decided by its first packet.
+    const t = await natTopology(res);
+    const other = await res.netns('c2');
+    const bridge = await ensureBridge({ name: 'br0', netns: t.host });
+    await attachContainer({ netns: other, hostNetns: t.host, bridge: bridge.link.index, addresses: ['10.88.0.3/16'], gateway: '10.88.0.1' });
+    const CLIENT = 40000;
+    // Before the mapping the flow reaches a server on the host itself, which answers; nlkit's
+    // nat chains exist already (another mapping), so the flow's NAT is decided: none.
+    await addPortMapping({ protocol: 'udp', hostPort: 5000, containerIp: '10.88.0.2', containerPort: 53, netns: t.host });
+    expect((await udpExchange(t.host, '192.0.2.2', 5353, t.outside, '192.0.2.2', 5353, CLIENT)).clientGot).toBe('probe from 192.0.2.1');
+    // Mapped: the same flow now reaches the container (its entry to the host was cleared).
+    const first = { protocol: 'udp' as const, hostPort: 5353, containerIp: '10.88.0.2', containerPort: 53, netns: t.host };
+    await addPortMapping(first);
+    expect((await udpExchange(t.container, '10.88.0.2', 53, t.outside, '192.0.2.2', 5353, CLIENT)).clientGot).toBe('probe from 192.0.2.1');
+    // Mapped to another container: the same flow follows (the old container's entry was cleared).
+    await removePortMapping(first);
+    await addPortMapping({ ...first, containerIp: '10.88.0.3' });
+    expect(await udpExchange(other, '10.88.0.3', 53, t.outside, '192.0.2.2', 5353, CLIENT)).toEqual({
+      serverSawFrom: '192.0.2.1',
+      clientGot: 'probe from 192.0.2.1',
+    });
+    // IPv6 alike.
+    const six = { protocol: 'udp' as const, hostPort: 5353, containerIp: 'fd00::2', containerPort: 53, netns: t.host };
+    await addPortMapping(six);
+    expect((await udpExchange(t.container, 'fd00::2', 53, t.outside, '2001:db8::2', 5353, CLIENT)).clientGot).toBe('probe from 2001:db8::1');
+    await removePortMapping(six);
+    expect((await udpExchange(t.container, 'fd00::2', 53, t.outside, '2001:db8::2', 5353, CLIENT)).serverSawFrom).toBe('');
   });
 
   it('127.0.0.1: the host reaches a published port on loopback when the bridge has routeLocalnet', async () => {

@@ -108,6 +108,7 @@ Napi::Value UdpProbeBinding(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   spec.target_port = static_cast<uint16_t>(OptU32(req, "targetPort").value_or(0));
   spec.payload = OptString(req, "payload").value_or("probe");
   spec.timeout_ms = static_cast<int>(OptU32(req, "timeoutMs").value_or(1000));
+  spec.client_port = static_cast<uint16_t>(OptU32(req, "clientPort").value_or(0));
   NetnsTarget client = addon.TargetOf(req, "clientNetns");
   return addon.SubmitIn(info.Env(), addon.TargetOf(req, "serverNetns"), [spec, client](Namespace& server) -> Result<Materializer> {
     auto client_ns = OpenTarget(client);

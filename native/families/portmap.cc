@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/random.h"
+#include "families/conntrack.h"
 #include "families/nat_guard.h"
 #include "families/owner.h"
 #include "families/nft_expr.h"
@@ -203,6 +204,33 @@ Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMap
   return true;
 }
 
+bool SameIp(const IpAddr& a, const IpAddr& b) { return a.family == b.family && std::memcmp(a.bytes.data(), b.bytes.data(), a.size()) == 0; }
+
+// A UDP flow to the mapping's host port (on its host address, when it has one).
+bool ToHostPort(const ConntrackEntry& e, const PortMappingSpec& s) {
+  return e.orig.proto == IPPROTO_UDP && e.orig.dport == s.host_port && (!s.host_ip || SameIp(e.orig.dst, *s.host_ip));
+}
+// ... that was DNATed to the mapping's container: its answers come from the container's port.
+bool ToContainer(const ConntrackEntry& e, const PortMappingSpec& s) {
+  return SameIp(e.reply.src, s.container_ip) && e.reply.sport == s.container_port;
+}
+
+// UDP flows outlive a mapping change (conntrack.h): after an add, those to the host port that were
+// not sent to this container (to the host itself, or to a container mapped there before); after a
+// removal, those sent to the container. The next packet of each starts a new flow that meets the
+// rules as they are now. TCP needs none of this: a new connection is a new flow.
+Status ClearUdpFlows(NetlinkSocket& sock, const PortMappingSpec& s, bool added, const char* operation) {
+  if (s.tcp) return OkStatus();
+  auto cleared = DeleteConntrackWhere(sock, s.family, [&](const ConntrackEntry& e) {
+    return ToHostPort(e, s) && ToContainer(e, s) != added;
+  });
+  if (cleared) return OkStatus();
+  Error e = std::move(cleared.error().In(operation, Describe(s)));
+  e.detail = std::string(added ? "the mapping is in place" : "the mapping is removed") +
+             "; clearing the conntrack entries of UDP flows to its port failed" + (e.detail.empty() ? "" : ": " + e.detail);
+  return e;
+}
+
 }  // namespace
 
 Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, PortMappingSpec spec) {
@@ -212,7 +240,10 @@ Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, 
   for (int tries = 0;; ++tries) {
     if (pick) spec.host_port = RandomPort();
     auto r = WithGenerationRetry<bool>([&] { return TryAdd(**sock, table, spec); });
-    if (r.ok()) return spec;
+    if (r.ok()) {
+      NLKIT_TRY(ClearUdpFlows(**sock, spec, /*added=*/true, "addPortMapping"));
+      return spec;
+    }
     // A picked port that is taken: pick another.
     if (pick && r.error().errnum == EEXIST && tries < 16) continue;
     return std::move(r.error());
@@ -229,7 +260,7 @@ Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const Po
   const std::string what = Describe(spec);
   const std::string map = KindOf(spec).Name();
   const std::vector<uint8_t> key = KeyOf(spec);
-  return WithGenerationRetry<bool>([&]() -> Result<bool> {
+  auto removed = WithGenerationRetry<bool>([&]() -> Result<bool> {
     auto gen = nft::GetGeneration(**sock);
     if (!gen) return std::move(gen.error().In("removePortMapping", what));
     auto element = nft::GetMapElement(**sock, nft::kFamilyInet, table, map, key);
@@ -248,6 +279,8 @@ Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const Po
     }
     return true;
   });
+  if (removed && *removed) NLKIT_TRY(ClearUdpFlows(**sock, spec, /*added=*/false, "removePortMapping"));
+  return removed;
 }
 
 Result<std::vector<PortMappingSpec>> ListPortMappings(Namespace& ns, const std::string& table) {

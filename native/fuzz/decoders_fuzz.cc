@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "families/address.h"
+#include "families/conntrack.h"
 #include "families/events.h"
 #include "families/link.h"
 #include "families/nat_guard.h"
@@ -51,6 +52,7 @@ void DecodeAll(const uint8_t* data, size_t size) {
     (void)nft::DecodeChain(m);
     (void)nft::DecodeSet(m);
     (void)nft::DecodeRule(m);
+    (void)DecodeConntrack(m);
     std::vector<nft::ElementInfo> elements;
     (void)nft::DecodeElements(m, elements);
   }
@@ -100,6 +102,14 @@ std::vector<std::vector<uint8_t>> Seeds() {
     port.hairpin = true;
     port.isolated = true;
     out.push_back(Bytes(EncodePortFlags(LinkRefArg{9, {}}, port)));
+  }
+  {
+    // A conntrack entry's tuple as the delete names it (a dump's entry has the reply tuple too).
+    ConntrackEntry ct;
+    ct.family = AF_INET;
+    ct.orig = ConntrackTuple{*IpAddr::Parse("192.0.2.1"), *IpAddr::Parse("192.0.2.2"), IPPROTO_UDP, 40000, 5353};
+    ct.zone = 3;
+    out.push_back(Bytes(EncodeConntrackDelete(ct)));
   }
   {
     AddressSpec a;

@@ -110,6 +110,12 @@ Result<UdpProbeResult> UdpProbe(Namespace& server_ns, Namespace& client_ns, cons
   SocketSpec client_spec;
   client_spec.family = spec.target.family;
   client_spec.tcp = false;
+  if (spec.client_port != 0) {
+    // A fixed source port: the same flow, to conntrack, as the last exchange from it.
+    client_spec.bind = true;
+    client_spec.bind_address = IpAddr{spec.target.family, {}};
+    client_spec.bind_port = spec.client_port;
+  }
   auto client = OpenSocketIn(client_ns, client_spec);
   if (!client) return std::move(client.error());
   UniqueFd client_fd(client->first);

@@ -39,6 +39,7 @@ struct UdpProbeSpec {
   uint16_t target_port = 0;
   std::string payload;
   int timeout_ms = 1000;
+  uint16_t client_port = 0;  // the client's source port; 0: an ephemeral one
 };
 Result<UdpProbeResult> UdpProbe(Namespace& server_ns, Namespace& client_ns, const UdpProbeSpec& spec);
 

@@ -12,6 +12,7 @@ export async function udpExchange(
   client: NetnsHandle,
   target: string,
   targetPort: number,
+  clientPort?: number,
 ): Promise<{ serverSawFrom: string; clientGot: string }> {
   return native.udpProbe({
     serverNetns: toNative(server),
@@ -22,5 +23,6 @@ export async function udpExchange(
     targetPort,
     payload: 'probe',
     timeoutMs: 1000,
+    ...(clientPort !== undefined ? { clientPort } : {}),
   });
 }

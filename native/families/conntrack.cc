@@ -1,0 +1,127 @@
+#include "families/conntrack.h"
+
+#include "families/nft_uapi.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include "netlink/engine.h"
+
+namespace nlkit {
+
+namespace {
+
+uint16_t Type(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | msg); }
+
+MessageBuilder CtMessage(uint16_t msg, uint16_t flags, int family) {
+  MessageBuilder m(Type(msg), NLM_F_REQUEST | flags);
+  nfgenmsg h{};
+  h.nfgen_family = static_cast<uint8_t>(family);
+  h.version = NFNETLINK_V0;
+  h.res_id = htons(0);
+  m.PutHeader(h);
+  return m;
+}
+
+// CTA_TUPLE_*: { CTA_TUPLE_IP { src, dst }, CTA_TUPLE_PROTO { num, ports } }.
+std::optional<ConntrackTuple> DecodeTuple(Bytes area, int family) {
+  AttrTable<CTA_TUPLE_MAX + 1> t;
+  if (!ParseAttrs(area, t) || !t[CTA_TUPLE_IP] || !t[CTA_TUPLE_PROTO]) return std::nullopt;
+  AttrTable<CTA_IP_MAX + 1> ip;
+  AttrTable<CTA_PROTO_MAX + 1> proto;
+  if (!ParseAttrs(*t[CTA_TUPLE_IP], ip) || !ParseAttrs(*t[CTA_TUPLE_PROTO], proto)) return std::nullopt;
+  const bool v4 = family == AF_INET;
+  auto src = IpAddr::FromBytes(family, ip[v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC]);
+  auto dst = IpAddr::FromBytes(family, ip[v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST]);
+  auto num = AttrU8(proto[CTA_PROTO_NUM]);
+  if (!src || !dst || !num) return std::nullopt;
+  ConntrackTuple out;
+  out.src = *src;
+  out.dst = *dst;
+  out.proto = *num;
+  out.sport = AttrBe16(proto[CTA_PROTO_SRC_PORT]).value_or(0);
+  out.dport = AttrBe16(proto[CTA_PROTO_DST_PORT]).value_or(0);
+  return out;
+}
+
+void PutTuple(MessageBuilder& m, uint16_t type, const ConntrackTuple& t, int family) {
+  const bool v4 = family == AF_INET;
+  const size_t tuple = m.BeginNest(type);
+  const size_t ip = m.BeginNest(CTA_TUPLE_IP);
+  PutIp(m, v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, t.src);
+  PutIp(m, v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, t.dst);
+  m.EndNest(ip);
+  const size_t proto = m.BeginNest(CTA_TUPLE_PROTO);
+  m.PutU8(CTA_PROTO_NUM, t.proto);
+  if (t.sport || t.dport) {
+    m.PutBe16(CTA_PROTO_SRC_PORT, t.sport);
+    m.PutBe16(CTA_PROTO_DST_PORT, t.dport);
+  }
+  m.EndNest(proto);
+  m.EndNest(tuple);
+}
+
+// Errors that mean "no conntrack to look at": the subsystem is not there (no nf_conntrack_netlink
+// and no way to load it), or the family has no table.
+bool NothingTracked(const Error& e) {
+  return e.kind == ErrorKind::kNetlink && (e.errnum == ENOENT || e.errnum == EOPNOTSUPP || e.errnum == EPROTONOSUPPORT ||
+                                           e.errnum == EAFNOSUPPORT);
+}
+
+}  // namespace
+
+Result<ConntrackEntry> DecodeConntrack(const Message& m) {
+  auto h = ReadStruct<nfgenmsg>(m.payload);
+  if (!h) return Error::Protocol("truncated nfgenmsg in IPCTNL_MSG_CT_NEW");
+  AttrTable<CTA_MAX + 1> t;
+  if (!ParseAttrs(m.payload.subspan(NLMSG_ALIGN(sizeof(nfgenmsg))), t)) {
+    return Error::Protocol("malformed attributes in IPCTNL_MSG_CT_NEW");
+  }
+  ConntrackEntry e;
+  e.family = h->nfgen_family;
+  if (e.family != AF_INET && e.family != AF_INET6) return Error::Protocol("conntrack entry of family " + std::to_string(e.family));
+  auto orig = t[CTA_TUPLE_ORIG] ? DecodeTuple(*t[CTA_TUPLE_ORIG], e.family) : std::nullopt;
+  auto reply = t[CTA_TUPLE_REPLY] ? DecodeTuple(*t[CTA_TUPLE_REPLY], e.family) : std::nullopt;
+  if (!orig || !reply) return Error::Protocol("conntrack entry without its tuples");
+  e.orig = *orig;
+  e.reply = *reply;
+  e.zone = AttrBe16(t[CTA_ZONE]);
+  return e;
+}
+
+MessageBuilder EncodeConntrackDelete(const ConntrackEntry& e) {
+  MessageBuilder m = CtMessage(IPCTNL_MSG_CT_DELETE, 0, e.family);
+  PutTuple(m, CTA_TUPLE_ORIG, e.orig, e.family);
+  if (e.zone) m.PutBe16(CTA_ZONE, *e.zone);
+  return m;
+}
+
+Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::function<bool(const ConntrackEntry&)>& matches) {
+  MessageBuilder req = CtMessage(IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
+  auto entries = DumpAll<ConntrackEntry>(sock, req, Type(IPCTNL_MSG_CT_NEW), DecodeConntrack, matches);
+  if (!entries) {
+    if (NothingTracked(entries.error())) return size_t{0};
+    return std::move(entries.error());
+  }
+  // A chunk's ACKs must fit the receive buffer at once (as in findPeer): 64 at a time.
+  constexpr size_t kChunk = 64;
+  size_t deleted = 0;
+  for (size_t next = 0; next < entries->size();) {
+    std::vector<MessageBuilder> batch;
+    for (; next < entries->size() && batch.size() < kChunk; ++next) batch.push_back(EncodeConntrackDelete((*entries)[next]));
+    auto outcomes = Transact(sock, batch);
+    if (!outcomes) return std::move(outcomes.error());
+    for (const RequestOutcome& o : *outcomes) {
+      if (o.ack.errnum == 0) {
+        ++deleted;
+      } else if (o.ack.errnum != ENOENT) {
+        return RefusalError(o.ack, {}, {});
+      }
+    }
+  }
+  return deleted;
+}
+
+}  // namespace nlkit
