@@ -53,8 +53,15 @@ async function waitFor<T>(
     timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
   });
   expired.catch(() => {});
+  // The first look is not held to the limit (below), but an abort ends it.
+  let abandon: (e: unknown) => void = () => {};
+  const abandoned = new Promise<never>((_, reject) => {
+    abandon = reject;
+  });
+  abandoned.catch(() => {});
   const onAbort = () => {
     expire(aborted());
+    abandon(aborted());
     w.close();
   };
   try {
@@ -68,7 +75,7 @@ async function waitFor<T>(
     }
     // The first look counts even when it took longer than the limit, or the limit ran out before
     // the socket was open (timeoutMs: 0, a busy pool): "already there" is an answer.
-    const found = await current();
+    const found = await Promise.race([current(), abandoned]);
     if (found !== undefined) return found;
     if (timedOut !== undefined) throw timedOut;
     // Each notification (or overrun: then some were lost) means: look again. Looking again rather
@@ -123,16 +130,17 @@ export async function waitForLink(link: LinkRef, opts: WaitForLinkOptions): Prom
 /**
  * Resolves with the address once it is present and usable: not 'tentative' (IPv6 duplicate
  * address detection has finished). Rejects with a SystemError EADDRNOTAVAIL when DAD failed.
- * `address` is an IP or CIDR; `link` narrows it to one link.
+ * `address` is an IP, or a CIDR whose prefix length must match too; `link` narrows it to one link.
  */
 export async function waitForAddress(address: string, opts: WaitForAddressOptions): Promise<Address> {
-  const ip = typeof address === 'string' && address.includes('/') ? check.cidr(address, 'address').address : check.ipAddress(address, 'address');
+  const cidr = typeof address === 'string' && address.includes('/') ? check.cidr(address, 'address') : undefined;
+  const ip = cidr !== undefined ? cidr.address : check.ipAddress(address, 'address');
   const o = check.optionsObject(opts, 'opts');
   check.onlyKeys(o, ['netns', 'link', 'timeoutMs', 'signal'], 'opts');
   const link = check.optional(o, 'link', 'opts', check.linkRef);
   const netns = o.netns as NetnsRef | undefined;
   const want = check.canonicalIp(ip);
-  return waitFor(`waitForAddress ${want}`, ['address'], netns, timeout(o.timeoutMs), check.optional(o, 'signal', 'opts', check.abortSignal), async () => {
+  return waitFor(`waitForAddress ${want}${cidr !== undefined ? `/${cidr.prefixLength}` : ''}`, ['address'], netns, timeout(o.timeoutMs), check.optional(o, 'signal', 'opts', check.abortSignal), async () => {
     let all: Address[];
     try {
       all = await listAddresses(link === undefined ? { netns } : { netns, link });
@@ -145,7 +153,7 @@ export async function waitForAddress(address: string, opts: WaitForAddressOption
     // Without `link` the address may be on more than one link: a usable copy anywhere answers.
     // A failed DAD leaves an address tentative too, so failure is checked apart: it ends the wait
     // only when every copy failed.
-    const copies = all.filter((x) => x.address === want);
+    const copies = all.filter((x) => x.address === want && (cidr === undefined || x.prefixLength === cidr.prefixLength));
     if (copies.length === 0) return undefined;
     const usable = copies.find((x) => !x.flags.includes('dadfailed') && !x.flags.includes('tentative'));
     if (usable !== undefined) return usable;

@@ -455,6 +455,18 @@ describe('waitForLink and waitForAddress', () => {
     await expect(waitForLink('nosuch0', { netns: ns, timeoutMs: 0 })).rejects.toBeInstanceOf(TimeoutError);
   });
 
+  it('waitForAddress with a CIDR waits for that prefix length, not any copy of the address', async () => {
+    const ns = await res.netns('wp');
+    await setLink('lo', { up: true }, { netns: ns });
+    await addAddress('lo', '10.85.0.1/8', { netns: ns });
+    await expect(waitForAddress('10.85.0.1/24', { netns: ns, timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
+    const waiting = waitForAddress('10.85.0.1/24', { netns: ns, timeoutMs: 5000 });
+    await deleteAddress('lo', '10.85.0.1/8', { netns: ns });
+    await addAddress('lo', '10.85.0.1/24', { netns: ns });
+    expect(await waiting).toMatchObject({ address: '10.85.0.1', prefixLength: 24 });
+    expect((await waitForAddress('10.85.0.1', { netns: ns, timeoutMs: 0 })).prefixLength).toBe(24);
+  });
+
   it('waitForAddress without link: a usable copy on one link answers, whatever another copy is doing', async () => {
     const ns = await res.netns('w2');
     const a = names.link('a');
