@@ -85,12 +85,18 @@ export function permissionHint(info: NativeErrorInfo, code: string): string | un
   // The kernel's netlink permission checks answer EPERM. A netlink EACCES is about the request
   // itself (a lookup that hits a prohibit route), not a missing capability.
   if (info.kind === 'netlink' && code === 'EACCES') return undefined;
-  const network = info.kind === 'netlink' || (info.operation ?? '').startsWith('setSysctl');
-  return network
-    ? 'this needs CAP_NET_ADMIN in the user namespace that owns the network namespace: run as root, ' +
-        'or in a user namespace of your own (unshare --user --map-root-user --net)'
-    : 'creating, entering or mounting a network namespace needs CAP_SYS_ADMIN over it: run as root, ' +
-        'or in a user namespace of your own (unshare --user --map-root-user --mount --net)';
+  const op = info.operation ?? '';
+  if (info.kind === 'netlink' || op.startsWith('setSysctl')) {
+    return 'this needs CAP_NET_ADMIN in the user namespace that owns the network namespace: run as root, ' +
+      'or in a user namespace of your own (unshare --user --map-root-user --net)';
+  }
+  // Only the namespace operations themselves: an EACCES from binding a low port (openSocket) or
+  // from reading a file is not cured by CAP_SYS_ADMIN.
+  if (/^(setns|unshare|mount|umount|createNetns|deleteNetns|new network namespace)/.test(op)) {
+    return 'creating, entering or mounting a network namespace needs CAP_SYS_ADMIN over it: run as root, ' +
+      'or in a user namespace of your own (unshare --user --map-root-user --mount --net)';
+  }
+  return undefined;
 }
 
 function describe(info: NativeErrorInfo, code: string, description: string | undefined): string {
@@ -157,8 +163,10 @@ export function fromNative(e: unknown): unknown {
       return new NetlinkError(e);
     case 'system':
       return new SystemError(e);
-    case 'protocol':
-      return new ProtocolError(`nlkit could not decode the kernel's reply: ${e.detail ?? 'malformed message'}`);
+    case 'protocol': {
+      const what = [e.operation, e.object].filter(Boolean).join(' ');
+      return new ProtocolError(`${what ? `${what}: ` : ''}nlkit could not decode the kernel's reply: ${e.detail ?? 'malformed message'}`);
+    }
     default:
       return new InvalidArgumentError(e.object ?? 'request', e.detail ?? 'rejected by the native layer');
   }

@@ -39,6 +39,7 @@ import {
   expectNetlinkShape,
   rejectionOf,
 } from './helpers/expect';
+import { fromNative } from '../lib/errors';
 import { ipLink, ipLinkOrThrow, ipLinks, ipRoutes } from './helpers/ip';
 import { namer } from './helpers/names';
 import { expectNoLeftovers, Resources } from './helpers/resources';
@@ -87,6 +88,16 @@ describe('error classes', () => {
     // kernel's answer to a route lookup that hits a prohibit route.
     expect(new NetlinkError({ kind: 'netlink', errno: 13, operation: 'getRoute', object: 'route to 10.82.1.1' }).message).not.toContain('CAP_');
     expect(new NetlinkError({ kind: 'netlink', errno: 17, operation: 'createLink', object: 'bridge br0' }).message).not.toContain('CAP_');
+    // Nor binding a port below 1024 (CAP_NET_BIND_SERVICE, not a namespace matter) or a read.
+    expect(new SystemError({ kind: 'system', errno: 13, operation: 'openSocket', object: 'tcp 0.0.0.0:80' }).message).not.toContain('CAP_');
+    expect(new SystemError({ kind: 'system', errno: 13, operation: 'getSysctl', object: 'net.ipv4.ip_forward' }).message).not.toContain('CAP_');
+    expect(new SystemError({ kind: 'system', errno: 1, operation: 'setns', object: 'netns /run/netns/x' }).message).toContain('needs CAP_SYS_ADMIN');
+  });
+
+  it('a ProtocolError names the call and object, as the other classes do', () => {
+    const e = fromNative({ kind: 'protocol', operation: 'listLinks', object: 'links', detail: 'truncated ifinfomsg' });
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect((e as ProtocolError).message).toBe("listLinks links: nlkit could not decode the kernel's reply: truncated ifinfomsg");
   });
 });
 

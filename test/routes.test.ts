@@ -552,6 +552,21 @@ describe('multipath routes', () => {
     expect(ipRoutesTo(ns, '10.78.0.0/16', 4)).toEqual([]);
   });
 
+  it('1,100 paths naming their device by name: one lookup for the name, one sendmsg past 1,024 iovecs', async () => {
+    // Each path named its device, and each name was one RTM_GETLINK in one sendmsg: past 1,024
+    // messages (sendmsg's iovec limit) that was EMSGSIZE. The kernel takes the route.
+    const { ns, a, aIndex } = await twoWays();
+    const nexthops = Array.from({ length: 1100 }, (_, i) => ({ via: `10.${100 + (i >> 8)}.${i & 255}.1`, dev: a, onlink: true }));
+    await addRoute({ netns: ns, to: '10.201.0.0/16', nexthops });
+    const mine = await nlRoutesTo(ns, '10.201.0.0/16', 4);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.nexthops).toHaveLength(1100);
+    expect(mine[0]!.nexthops!.every((h) => h.dev === aIndex)).toBe(true);
+    // (ip's own listing leaves out a route this large; its lookup shows the kernel uses it.)
+    expect(ipRouteGet('10.201.0.1', ns.name).dev).toBe(a);
+    await deleteRoute({ netns: ns, to: '10.201.0.0/16' });
+  });
+
   it('the kernel refuses an IPv6 device-only path with its extack; an unknown path device is ENODEV; nothing is left', async () => {
     const { ns, a } = await twoWays();
     const before = ipSnapshot(ns);

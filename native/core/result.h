@@ -55,8 +55,21 @@ struct Error {
     return e;
   }
 
+  // Set by the netlink socket on its own failures (sendmsg, recvmsg, a timeout): `operation` is
+  // then the system call, which the layer above moves into the detail to say what it was doing.
+  bool transport = false;
+
   // Fills in what the layer above knows and the layer below did not.
   Error& In(std::string op, std::string obj) {
+    if (transport) {
+      // "addRoute route 10.0.0.0/8: EMSGSIZE: sendmsg on the netlink socket", not "sendmsg
+      // netlink socket: EMSGSIZE" with no word of the call or its object.
+      detail = operation + " on " + object + (detail.empty() ? "" : ": " + detail);
+      operation = std::move(op);
+      object = std::move(obj);
+      transport = false;
+      return *this;
+    }
     if (operation.empty() || kind == ErrorKind::kNetlink) operation = std::move(op);
     if (object.empty()) object = std::move(obj);
     return *this;

@@ -69,8 +69,8 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   // the first chunk and, when it matches, is the answer: the rest are not opened (a container
   // asking after its host end costs one chunk) and no name is reported for it, even if a file
   // in the directory refers to it too. A launcher may have thousands of
-  // named namespaces, and one sendmsg for all of them would pass the socket's send buffer
-  // (EMSGSIZE at about 3,000) and hold as many fds open at once. The kernel answers a whole
+  // named namespaces, and one sendmsg for all of them would pass sendmsg's limit of 1024 iovecs
+  // (EMSGSIZE; before the socket joined long batches into one buffer) and hold as many fds open. The kernel answers a whole
   // sendmsg before nlkit reads (a reply and an ACK per request), so a chunk must also fit the
   // receive buffer: where SO_RCVBUFFORCE is refused (no CAP_NET_ADMIN over the initial user
   // namespace) that is 2 x net.core.rmem_max, 416 KiB by default, which held 256 requests and

@@ -153,7 +153,11 @@ Status Dump(NetlinkSocket& socket, MessageBuilder& request,
         if (m.header.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
         if (m.header.nlmsg_type == NLMSG_DONE) {
           auto info = DecodeDone(m);
-          if (info && info->errnum != 0) failure = RefusalError(*info, {}, {});
+          if (!info) {
+            failure = std::move(info.error());  // the dump's end is there, its outcome unreadable
+          } else if (info->errnum != 0) {
+            failure = RefusalError(*info, {}, {});
+          }
           done = true;
         } else if (m.header.nlmsg_type == NLMSG_ERROR) {
           // A dump refused outright ends with this instead of NLMSG_DONE.

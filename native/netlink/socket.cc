@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <limits.h>
 
 #include <array>
 #include <atomic>
@@ -65,6 +67,15 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
   return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
 }
 
+namespace {
+// A failure of the socket itself, named by the layer above (Error::In).
+Error TransportError(int errnum, const char* syscall) {
+  Error e = Error::System(errnum, syscall, "the netlink socket");
+  e.transport = true;
+  return e;
+}
+}  // namespace
+
 Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
   // The iovecs of a usual batch (a container's is four or five) live on the stack; only a long
   // nftables batch allocates them.
@@ -81,13 +92,25 @@ Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
     if (m.overflowed()) return Error::Invalid("a netlink attribute longer than 65531 bytes");
     iov[i] = iovec{const_cast<uint8_t*>(m.data()), m.size()};
   }
+  // sendmsg takes at most IOV_MAX (1024) iovecs, whatever their size (EMSGSIZE beyond): a longer
+  // batch goes as one buffer, copied. The kernel reads a datagram the same either way.
+  size_t iov_count = messages.size();
+  std::vector<uint8_t> joined;
+  if (iov_count > IOV_MAX) {
+    size_t total = 0;
+    for (const MessageBuilder& m : messages) total += m.size();
+    joined.reserve(total);
+    for (const MessageBuilder& m : messages) joined.insert(joined.end(), m.data(), m.data() + m.size());
+    iov[0] = iovec{joined.data(), joined.size()};
+    iov_count = 1;
+  }
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   msghdr msg{};
   msg.msg_name = &kernel;
   msg.msg_namelen = sizeof(kernel);
   msg.msg_iov = iov;
-  msg.msg_iovlen = messages.size();
+  msg.msg_iovlen = iov_count;
   for (;;) {
     const ssize_t n = [&] {
       SyscallTimer timer;
@@ -96,7 +119,7 @@ Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
     if (n >= 0) return OkStatus();
     if (errno == EINTR) continue;
     broken_ = true;
-    return Error::System(errno, "sendmsg", "netlink socket");
+    return TransportError(errno, "sendmsg");
   }
 }
 
@@ -123,9 +146,11 @@ Result<Bytes> NetlinkSocket::Receive() {
       if (errno == EINTR) continue;
       broken_ = true;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return Error::System(ETIMEDOUT, "recvmsg", "netlink socket (no reply from the kernel)");
+        Error e = TransportError(ETIMEDOUT, "recvmsg");
+        e.detail = "no reply from the kernel";
+        return e;
       }
-      return Error::System(errno, "recvmsg", "netlink socket");
+      return TransportError(errno, "recvmsg");
     }
     if (static_cast<size_t>(n) > kReceiveBufferBytes) {
       broken_ = true;
