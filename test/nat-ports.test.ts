@@ -161,6 +161,17 @@ describe('addPortMapping', () => {
     expect((await udpExchange(t.container, 'fd00::2', 53, t.outside, '2001:db8::2', 5353, CLIENT)).serverSawFrom).toBe('');
   });
 
+  it("udp: a flow that only passes through the host to another machine's port of that number is left alone", async () => {
+    // The container talks to an outside server on port 5353, masqueraded; then the host publishes
+    // its own port 5353. The container's flow is not to the host: its answers must still arrive.
+    const t = await natTopology(res);
+    await addMasquerade({ source: '10.88.0.0/16', netns: t.host });
+    expect((await udpExchange(t.outside, '192.0.2.1', 5353, t.container, '192.0.2.1', 5353, 40000)).serverSawFrom).toBe('192.0.2.2');
+    await addPortMapping({ protocol: 'udp', hostPort: 5353, containerIp: '10.88.0.9', containerPort: 53, netns: t.host });
+    // The outside answers again, from 5353 to the masqueraded 40000: the flow's reply direction.
+    expect((await udpExchange(t.container, '10.88.0.2', 40000, t.outside, '192.0.2.2', 40000, 5353)).serverSawFrom).toBe('192.0.2.1');
+  });
+
   it('127.0.0.1: the host reaches a published port on loopback when the bridge has routeLocalnet', async () => {
     const t = await natTopology(res);
     await server(t.container, '10.88.0.2', 80, 'container');

@@ -63,11 +63,12 @@ void PutTuple(MessageBuilder& m, uint16_t type, const ConntrackTuple& t, int fam
   m.EndNest(tuple);
 }
 
-// Errors that mean "no conntrack to look at": the subsystem is not there (no nf_conntrack_netlink
-// and no way to load it), or the family has no table.
+// Errors that mean "no conntrack to look at": the subsystem is not there (nfnetlink answers
+// EINVAL for a subsystem it does not have, when nf_conntrack_netlink cannot be loaded), or the
+// family has no table.
 bool NothingTracked(const Error& e) {
-  return e.kind == ErrorKind::kNetlink && (e.errnum == ENOENT || e.errnum == EOPNOTSUPP || e.errnum == EPROTONOSUPPORT ||
-                                           e.errnum == EAFNOSUPPORT);
+  return e.kind == ErrorKind::kNetlink && (e.errnum == ENOENT || e.errnum == EINVAL || e.errnum == EOPNOTSUPP ||
+                                           e.errnum == EPROTONOSUPPORT || e.errnum == EAFNOSUPPORT);
 }
 
 }  // namespace
@@ -87,6 +88,7 @@ Result<ConntrackEntry> DecodeConntrack(const Message& m) {
   if (!orig || !reply) return Error::Protocol("conntrack entry without its tuples");
   e.orig = *orig;
   e.reply = *reply;
+  e.status = AttrBe32(t[CTA_STATUS]).value_or(0);
   e.zone = AttrBe16(t[CTA_ZONE]);
   return e;
 }

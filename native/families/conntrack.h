@@ -27,6 +27,7 @@ struct ConntrackEntry {
   int family = 0;  // AF_INET or AF_INET6
   ConntrackTuple orig;   // as the first packet had it
   ConntrackTuple reply;  // as the answers have it: after DNAT its source is the container
+  uint32_t status = 0;   // IPS_* bits: IPS_DST_NAT for a DNATed flow
   std::optional<uint16_t> zone;
 };
 

@@ -3,6 +3,7 @@
 #include "families/nft_uapi.h"
 
 #include <errno.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
 
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "core/random.h"
+#include "families/address.h"
 #include "families/conntrack.h"
 #include "families/nat_guard.h"
 #include "families/owner.h"
@@ -215,20 +217,44 @@ bool ToContainer(const ConntrackEntry& e, const PortMappingSpec& s) {
   return SameIp(e.reply.src, s.container_ip) && e.reply.sport == s.container_port;
 }
 
-// UDP flows outlive a mapping change (conntrack.h): after an add, those to the host port that were
-// not sent to this container (to the host itself, or to a container mapped there before); after a
-// removal, those sent to the container. The next packet of each starts a new flow that meets the
-// rules as they are now. TCP needs none of this: a new connection is a new flow.
-Status ClearUdpFlows(NetlinkSocket& sock, const PortMappingSpec& s, bool added, const char* operation) {
+// UDP flows outlive a mapping change (conntrack.h): after an add, those to the host port on one of
+// the host's own addresses (as the mapping's rules match: fib daddr type local) that were not
+// DNATed to this container (they reached the host itself, or a container mapped there before);
+// after a removal, those DNATed to the container. The next packet of each starts a new flow that
+// meets the rules as they are now. Flows that only pass through the host (a container's, or the
+// host's own, to some server's port of the same number) are not touched. TCP needs none of this:
+// a new connection is a new flow.
+Status ClearUdpFlows(Namespace& ns, NetlinkSocket& sock, const PortMappingSpec& s, bool added, const char* operation) {
   if (s.tcp) return OkStatus();
+  const auto failed = [&](Error error) -> Status {
+    Error e = std::move(error.In(operation, Describe(s)));
+    e.detail = std::string(added ? "the mapping is in place" : "the mapping is removed") +
+               "; clearing the conntrack entries of UDP flows to its port failed" + (e.detail.empty() ? "" : ": " + e.detail);
+    return e;
+  };
+  std::vector<IpAddr> local;
+  if (added && !s.host_ip) {
+    auto addresses = ListAddresses(ns, std::nullopt, s.family);
+    if (!addresses) return failed(std::move(addresses.error()));
+    for (const AddressInfo& a : *addresses) {
+      if (a.local) local.push_back(*a.local);
+      else if (a.address) local.push_back(*a.address);
+    }
+  }
+  const auto to_host = [&](const ConntrackEntry& e) {
+    if (s.host_ip) return true;  // ToHostPort matched the address
+    for (const IpAddr& a : local) {
+      if (SameIp(a, e.orig.dst)) return true;
+    }
+    return false;
+  };
   auto cleared = DeleteConntrackWhere(sock, s.family, [&](const ConntrackEntry& e) {
-    return ToHostPort(e, s) && ToContainer(e, s) != added;
+    if (!ToHostPort(e, s)) return false;
+    const bool dnat_to_container = (e.status & IPS_DST_NAT) != 0 && ToContainer(e, s);
+    return added ? !dnat_to_container && to_host(e) : dnat_to_container;
   });
   if (cleared) return OkStatus();
-  Error e = std::move(cleared.error().In(operation, Describe(s)));
-  e.detail = std::string(added ? "the mapping is in place" : "the mapping is removed") +
-             "; clearing the conntrack entries of UDP flows to its port failed" + (e.detail.empty() ? "" : ": " + e.detail);
-  return e;
+  return failed(std::move(cleared.error()));
 }
 
 }  // namespace
@@ -241,7 +267,7 @@ Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, 
     if (pick) spec.host_port = RandomPort();
     auto r = WithGenerationRetry<bool>([&] { return TryAdd(**sock, table, spec); });
     if (r.ok()) {
-      NLKIT_TRY(ClearUdpFlows(**sock, spec, /*added=*/true, "addPortMapping"));
+      NLKIT_TRY(ClearUdpFlows(ns, **sock, spec, /*added=*/true, "addPortMapping"));
       return spec;
     }
     // A picked port that is taken: pick another.
@@ -279,7 +305,7 @@ Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const Po
     }
     return true;
   });
-  if (removed && *removed) NLKIT_TRY(ClearUdpFlows(**sock, spec, /*added=*/false, "removePortMapping"));
+  if (removed && *removed) NLKIT_TRY(ClearUdpFlows(ns, **sock, spec, /*added=*/false, "removePortMapping"));
   return removed;
 }
 
