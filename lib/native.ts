@@ -228,7 +228,7 @@ export interface NativeBinding {
   natFlush(req: { netns?: NativeNetns; table: string }): Promise<void>;
   /** Test hook: the errno of each command of a batch the kernel refuses in its commit (EINVAL). */
   nftCommitRefusalProbe(req: { netns?: NativeNetns; table: string }): Promise<{ errno: number; step: string }[]>;
-  nftPlantForeign(req: { netns?: NativeNetns; table: string; kind: 'map' | 'chain'; name: string }): Promise<void>;
+  nftPlantForeign(req: { netns?: NativeNetns; table: string; kind: 'map' | 'chain' | 'legacy-v6-output'; name: string }): Promise<void>;
   nftDeleteIfnameElement(req: { netns?: NativeNetns; table: string; set: string; name: string }): Promise<void>;
   watchPort(id: number): number;
   netlinkSendTo(req: { netns?: NativeNetns; port: number; bytes: Buffer }): Promise<void>;

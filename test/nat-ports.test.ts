@@ -89,6 +89,24 @@ describe('addPortMapping', () => {
     expect(await ask(t.host, '2001:db8::2', 8087)).toBe('container6'); // the host, through its own address
   });
 
+  it('a table made by an earlier version gets the [::1]-skipping rule in place of its old one', async () => {
+    const t = await natTopology(res);
+    await server(t.host, '::1', 8088, 'host-local');
+    await server(t.container, 'fd00::2', 80, 'container6');
+    // The table as an earlier version left it: its tcp6_any output rule DNATed [::1] too.
+    await addPortMapping({ protocol: 'tcp', hostPort: 9999, containerIp: 'fd00::2', containerPort: 80, netns: t.host });
+    await native.nftDeleteRulesByComment({ netns: toNative(t.host), table: 'nlkit', comment: 'nlkit portmap tcp6_any output (not ::1)' });
+    await native.nftPlantForeign({ netns: toNative(t.host), table: 'nlkit', kind: 'legacy-v6-output', name: '' });
+    expect(nftRuleComments(t.host.name, 'output')).toContain('nlkit portmap tcp6_any output');
+    // The next mapping replaces it, in the same batch.
+    await addPortMapping({ protocol: 'tcp', hostPort: 8088, containerIp: 'fd00::2', containerPort: 80, netns: t.host });
+    const output = nftRuleComments(t.host.name, 'output');
+    expect(output).not.toContain('nlkit portmap tcp6_any output');
+    expect(output.filter((c) => c === 'nlkit portmap tcp6_any output (not ::1)')).toHaveLength(1);
+    expect(await ask(t.host, '::1', 8088)).toBe('host-local');
+    expect(await ask(t.outside, '2001:db8::2', 8088)).toBe('container6');
+  });
+
   it('hairpin: another container on the bridge reaches the published port through the host address', async () => {
     const t = await natTopology(res);
     const other = await res.netns('c2');

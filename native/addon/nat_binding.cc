@@ -285,23 +285,27 @@ Napi::Value NftCommitRefusalProbe(NlkitAddon& addon, const Napi::CallbackInfo& i
   });
 }
 
-// Test hook: { netns?, table, kind: 'map' | 'chain', name } -> undefined. Makes, as another tool
-// would, a map or a nat base chain under a name nlkit uses but with another definition: the map
-// with inet_service keys and bare ipv4_addr values, the chain at priority 0 on the prerouting
-// hook. What nlkit must then refuse with a precise error (tests may not run nft to make it).
+// Test hook: { netns?, table, kind: 'map' | 'chain' | 'legacy-v6-output', name } -> undefined.
+// Makes, as another tool would, a map or a nat base chain under a name nlkit uses but with another
+// definition: the map with inet_service keys and bare ipv4_addr values, the chain at priority 0 on
+// the prerouting hook. What nlkit must then refuse with a precise error (tests may not run nft to
+// make it). 'legacy-v6-output' adds the tcp any-address IPv6 output rule as an earlier version
+// made it (name unused), for the upgrade test.
 Napi::Value NftPlantForeign(NlkitAddon& addon, const Napi::CallbackInfo& info) {
   Napi::Object req = RequestArg(info);
   std::string table = ReqString(req, "table");
-  const bool map = ReqString(req, "kind") == "map";
+  const std::string kind = ReqString(req, "kind");
   std::string name = ReqString(req, "name");
-  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, map, name](Namespace& ns) -> Result<Materializer> {
+  return addon.SubmitIn(info.Env(), addon.TargetOf(req, "netns"), [table, kind, name](Namespace& ns) -> Result<Materializer> {
     auto sock = ns.Acquire(NETLINK_NETFILTER);
     if (!sock) return std::move(sock.error());
     std::vector<MessageBuilder> batch;
     batch.push_back(nft::NewTable(nft::kFamilyInet, table));
     constexpr uint32_t kService = 13, kIpv4 = 7;  // nft's data type ids
-    if (map) {
+    if (kind == "map") {
       batch.push_back(nft::NewMap(nft::kFamilyInet, table, name, 1, kService, 2, kIpv4, 4));
+    } else if (kind == "legacy-v6-output") {
+      batch.push_back(LegacyIpv6OutputRuleForTest(table, true));
     } else {
       batch.push_back(nft::NewBaseChain(nft::kFamilyInet, table, name, "nat", NF_INET_PRE_ROUTING, 0));
     }

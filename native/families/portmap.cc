@@ -67,13 +67,25 @@ std::vector<uint8_t> KeyOf(const PortMappingSpec& s) {
   return s.host_ip ? AddrPort(*s.host_ip, s.host_port) : nft::Be16(s.host_port);
 }
 
-std::string RuleComment(const MapKind& k, const char* chain) { return "nlkit portmap " + k.Name() + " " + chain; }
+bool SkipsIpv6Loopback(const MapKind& k, const char* chain) {
+  return k.family == AF_INET6 && !k.by_address && std::string_view(chain) == "output";
+}
+
+// A rule is known by its comment. One that changed what it does gets a new comment, so that a
+// table made by an earlier version has it replaced (TryAdd deletes the obsolete one in the same
+// batch that adds the new): the IPv6 any-address output rules skip [::1] since 2026-12-03.
+std::string RuleComment(const MapKind& k, const char* chain) {
+  return "nlkit portmap " + k.Name() + " " + chain + (SkipsIpv6Loopback(k, chain) ? " (not ::1)" : "");
+}
+bool IsObsoleteComment(const std::string& comment) {
+  return comment == "nlkit portmap tcp6_any output" || comment == "nlkit portmap udp6_any output";
+}
 
 // Address-keyed rules go at the head of their chain, any-address ones at its end: a packet to
 // 192.0.2.2:8080 must meet the mapping for that address before the one for every address on
 // port 8080. Inserting rather than relying on the order of one batch keeps that true when a
 // missing rule is put back later (someone deleted it) while the any-address ones stayed.
-MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKind& k, uint32_t set_id) {
+MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKind& k, uint32_t set_id, bool legacy = false) {
   MessageBuilder m = nft::NewRule(nft::kFamilyInet, table, chain, /*at_head=*/k.by_address);
   nft::Expressions e(m);
   const uint8_t nfproto = k.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
@@ -85,7 +97,7 @@ MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKi
   e.Cmp(NFT_CMP_EQ, nft::HostU32(RTN_LOCAL));
   e.MetaLoad(NFT_META_L4PROTO);
   e.Cmp(NFT_CMP_EQ, {static_cast<uint8_t>(k.tcp ? IPPROTO_TCP : IPPROTO_UDP)});
-  if (k.family == AF_INET6 && !k.by_address && std::string_view(chain) == "output") {
+  if (SkipsIpv6Loopback(k, chain) && !legacy) {
     // The host's own connections to [::1]:port stay its own: DNATed, they would leave with source
     // ::1, which IPv6 never routes off the host (there is no route_localnet for IPv6; nlkit
     // refuses hostIp ::1 for that reason), and a host service listening there would be cut off.
@@ -103,7 +115,7 @@ MessageBuilder DnatRule(const std::string& table, const char* chain, const MapKi
   e.Lookup(k.Name(), set_id, nft::kReg1, nft::kReg1);
   e.Nat(NFT_NAT_DNAT, nfproto, nft::kReg1, k.PortReg(), 0);
   e.Close();
-  nft::PutRuleComment(m, RuleComment(k, chain));
+  nft::PutRuleComment(m, legacy ? "nlkit portmap " + k.Name() + " " + chain : RuleComment(k, chain));
   return m;
 }
 
@@ -187,8 +199,13 @@ Result<bool> TryAdd(NetlinkSocket& sock, const std::string& table, const PortMap
   for (const MapKind& k : AllMaps())
     for (const char* chain : {"prerouting", "output"}) present += have.count(RuleComment(k, chain));
   std::vector<MessageBuilder> batch;
+  for (const auto& r : *rules) {
+    if (IsObsoleteComment(r.comment)) batch.push_back(nft::DelRule(nft::kFamilyInet, table, r.chain, r.handle));
+  }
   const bool setup = present != expected;
-  if (setup) batch = Setup(table, have);
+  if (setup) {
+    for (auto& m : Setup(table, have)) batch.push_back(std::move(m));
+  }
   const MapKind k = KindOf(s);
   batch.push_back(nft::NewMapElement(nft::kFamilyInet, table, k.Name(), setup ? SetId(MapIndex(k)) : 0, KeyOf(s),
                                      AddrPort(s.container_ip, s.container_port), s.owner.empty() ? "" : OwnerTag(s.owner)));
@@ -258,6 +275,10 @@ Status ClearUdpFlows(Namespace& ns, NetlinkSocket& sock, const PortMappingSpec& 
 }
 
 }  // namespace
+
+MessageBuilder LegacyIpv6OutputRuleForTest(const std::string& table, bool tcp) {
+  return DnatRule(table, "output", MapKind{tcp, AF_INET6, false}, 0, /*legacy=*/true);
+}
 
 Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, PortMappingSpec spec) {
   auto sock = ns.Acquire(NETLINK_NETFILTER);

@@ -35,6 +35,9 @@ struct PortMappingSpec {
 
 
 Result<PortMappingSpec> AddPortMapping(Namespace& ns, const std::string& table, PortMappingSpec spec);
+// Test hook: the any-address IPv6 output rule as versions before 2026-12-03 made it (it DNATed
+// [::1]), under its old comment, referring to the map by name: what an upgrade finds.
+MessageBuilder LegacyIpv6OutputRuleForTest(const std::string& table, bool tcp);
 // Removes the mapping of that protocol, host address and port; returns whether there was one.
 Result<bool> RemovePortMapping(Namespace& ns, const std::string& table, const PortMappingSpec& spec);
 Result<std::vector<PortMappingSpec>> ListPortMappings(Namespace& ns, const std::string& table);
