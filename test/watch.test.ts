@@ -395,7 +395,9 @@ describe('watch: resources', () => {
     ifinfomsg.writeInt32LE(4242, 4); // ifi_index
     ifinfomsg.writeUInt32LE(1, 8); // IFF_UP
     const forged = buildMessage(16 /* RTM_NEWLINK */, ifinfomsg, [{ type: 3 /* IFLA_IFNAME */, payload: Buffer.from('forged0\0') }]);
-    await native.netlinkSendTo({ netns: toNative(ns), port, bytes: forged });
+    // The socket is connected to the kernel: the kernel refuses the sender. (Were it not, the
+    // reader would still drop the datagram: it is not from port 0.)
+    await expect(native.netlinkSendTo({ netns: toNative(ns), port, bytes: forged })).rejects.toMatchObject({ kind: 'system', errno: 111 }); // ECONNREFUSED (a test hook's raw error)
     // Then a real change: its events come first.
     await createVethPair({ name: 'r0', peer: { name: 'r1' }, netns: ns });
     const first = await w.next();

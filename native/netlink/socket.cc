@@ -64,6 +64,13 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) {
     return Error::System(errno, "getsockname", "netlink socket");
   }
+  // Connected to the kernel: no other process can put a datagram (a forged ACK, or junk that
+  // fills the buffer) in front of the kernel's replies; the kernel refuses it with ECONNREFUSED.
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) != 0) {
+    return Error::System(errno, "connect", "netlink socket");
+  }
   return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
 }
 
