@@ -45,13 +45,16 @@ export function onlyKeys(o: Record<string, unknown>, allowed: readonly string[],
 }
 
 /**
- * Refuses a second argument to a call that takes one spec object. JavaScript would ignore it, and
- * `addRoute({ to, via }, { netns })` would then change the process's own namespace instead of the
- * container's: for these calls `netns` goes in the spec.
+ * Refuses an options object as the second argument of a call that takes one spec object.
+ * JavaScript would ignore it, and `addRoute({ to, via }, { netns })` would then change the
+ * process's own namespace instead of the container's: for these calls `netns` goes in the spec.
+ * Anything else is let through as JavaScript would: `specs.map(addRoute)` passes an index and
+ * the array.
  */
 export function oneArgument(args: IArguments): void {
-  for (let i = 1; i < args.length; i++) {
-    if (args[i] !== undefined) fail('second argument', 'is not taken: this call takes one object, and netns (when needed) goes in it');
+  const second: unknown = args[1];
+  if (typeof second === 'object' && second !== null && !Array.isArray(second)) {
+    fail('second argument', 'is not taken: this call takes one object, and netns (when needed) goes in it');
   }
 }
 

@@ -247,6 +247,8 @@ describe('invalid arguments are refused before anything reaches the kernel', () 
       expect(e, name).toBeInstanceOf(InvalidArgumentError);
       expect((e as InvalidArgumentError).argument, name).toBe('second argument');
     }
+    // What JavaScript passes along without meaning an option is let through: map's index and array.
+    await expectInvalidArgument(() => Promise.all([{}].map(addRouteJs)), /^to$/);
     // An explicit undefined is no argument.
     await setLink('lo', { up: true }, { netns: ns });
     await addRouteJs({ to: '198.51.100.0/24', dev: 'lo', netns: ns }, undefined);
