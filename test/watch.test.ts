@@ -243,6 +243,38 @@ describe('watch: a listing larger than maxQueued', () => {
   });
 });
 
+describe('watch: overruns and dumps, driven by hand', () => {
+  // The batches the addon delivers, given straight to the watch: which events arrive when is
+  // then fixed, and the dumps (real ones, of a namespace with lo alone) are counted exactly.
+  type Internals = { receive(batch: unknown[]): void; queue: WatchEvent[] };
+  const live = (i: number) => ({ type: 'link', action: 'new', link: { name: `x${i}`, index: 100 + i } });
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+
+  it("a kernel overrun that arrives when the queue is full starts one dump, not two", async () => {
+    const ns = await res.netns('d1');
+    const w = watch({ groups: ['link'], netns: ns, resync: true, maxQueued: 2 });
+    await w.ready;
+    const inner = w as unknown as Internals;
+    inner.receive([live(1), live(2)]); // unread: the queue is at its bound
+    inner.receive([{ type: 'overrun' }]); // pushed into the full queue: that push starts the dump
+    await settle();
+    expect(inner.queue.map((e) => e.type)).toEqual(['overrun', 'link', 'synced']);
+    w.close();
+  });
+
+  it('notifications held during a dump are bounded too: past it, an overrun and one dump more', async () => {
+    const ns = await res.netns('d2');
+    const w = watch({ groups: ['link'], netns: ns, resync: true, maxQueued: 2 });
+    await w.ready;
+    const inner = w as unknown as Internals;
+    inner.receive([{ type: 'overrun' }]); // a dump starts
+    inner.receive([live(1), live(2), live(3)]); // held for after it: the third is past the bound
+    await settle();
+    expect(inner.queue.map((e) => e.type)).toEqual(['overrun', 'link', 'synced', 'overrun', 'link', 'synced']);
+    w.close();
+  });
+});
+
 describe('watch: the namespace it watches', () => {
   it('a named namespace deleted and made again under the same name: a resync still lists the watched one', async () => {
     const name = names.netns('rn');
