@@ -150,14 +150,17 @@ describe('TCP between two namespaces over a veth', () => {
 
   it('a fixed port is bound as asked, and each namespace has its own port space', async () => {
     const { a, b } = await twoJoined();
-    const inA = await openSocket(a, { type: 'tcp', family: 4, port: 18081 });
+    const inA = await openSocket(a, { type: 'udp', family: 4, port: 18081 });
     closeLater(inA.fd);
-    const inB = await openSocket(b, { type: 'tcp', family: 4, port: 18081 });
+    const inB = await openSocket(b, { type: 'udp', family: 4, port: 18081 });
     closeLater(inB.fd);
     expect(inA.port).toBe(18081);
     expect(inB.port).toBe(18081);
     expect(inA.fd).not.toBe(inB.fd);
     expect(fstatSync(inA.fd).isSocket()).toBe(true);
+    // The same port twice in one namespace is taken (no SO_REUSEADDR for UDP): the two above were
+    // in two port spaces.
+    await expectSystemError(() => openSocket(a, { type: 'udp', family: 4, port: 18081 }), 'EADDRINUSE');
 
     // A listening server holds its port in its namespace only.
     const { port, server } = await echoServer(a, '10.81.0.1', 'x');

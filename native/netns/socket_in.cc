@@ -33,8 +33,12 @@ Result<std::pair<int, uint16_t>> OpenSocketIn(Namespace& ns, const SocketSpec& s
   }
   uint16_t port = 0;
   if (spec.bind) {
-    const int one = 1;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    // TCP only, as Node's net servers do: a listener can be made again at once over the old
+    // connections' TIME_WAIT. For UDP it would let a second socket share the port.
+    if (spec.tcp) {
+      const int one = 1;
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       return Error::System(errno, "openSocket", "bind in " + ns.label());
     }
