@@ -100,9 +100,41 @@ MessageBuilder EncodeConntrackDelete(const ConntrackEntry& e) {
   return m;
 }
 
-Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::function<bool(const ConntrackEntry&)>& matches) {
+namespace {
+
+// The kernel's CTA_FILTER flags (net/netfilter/nf_internals.h; not in the uapi headers).
+constexpr uint32_t kFilterProtoNum = 1u << 3;
+constexpr uint32_t kFilterProtoDstPort = 1u << 5;
+
+Result<std::vector<ConntrackEntry>> DumpEntries(NetlinkSocket& sock, int family, const std::optional<ConntrackDumpFilter>& filter,
+                                                const std::function<bool(const ConntrackEntry&)>& matches) {
   MessageBuilder req = CtMessage(IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
-  auto entries = DumpAll<ConntrackEntry>(sock, req, Type(IPCTNL_MSG_CT_NEW), DecodeConntrack, matches);
+  if (filter) {
+    const size_t tuple = req.BeginNest(CTA_TUPLE_ORIG);
+    const size_t proto = req.BeginNest(CTA_TUPLE_PROTO);
+    req.PutU8(CTA_PROTO_NUM, filter->proto);
+    req.PutBe16(CTA_PROTO_DST_PORT, filter->dport);
+    req.EndNest(proto);
+    req.EndNest(tuple);
+    const size_t f = req.BeginNest(CTA_FILTER);
+    req.PutU32(CTA_FILTER_ORIG_FLAGS, kFilterProtoNum | kFilterProtoDstPort);
+    req.PutU32(CTA_FILTER_REPLY_FLAGS, 0);
+    req.EndNest(f);
+  }
+  return DumpAll<ConntrackEntry>(sock, req, Type(IPCTNL_MSG_CT_NEW), DecodeConntrack, matches);
+}
+
+}  // namespace
+
+Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::optional<ConntrackDumpFilter>& filter,
+                                    const std::function<bool(const ConntrackEntry&)>& matches) {
+  auto entries = DumpEntries(sock, family, filter, matches);
+  // A kernel before 5.10 ignores CTA_FILTER; one that refuses it (EINVAL, EOPNOTSUPP) is asked
+  // again without it.
+  if (!entries && filter && entries.error().kind == ErrorKind::kNetlink &&
+      (entries.error().errnum == EINVAL || entries.error().errnum == EOPNOTSUPP)) {
+    entries = DumpEntries(sock, family, std::nullopt, matches);
+  }
   if (!entries) {
     if (NothingTracked(entries.error())) return size_t{0};
     return std::move(entries.error());

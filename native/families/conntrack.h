@@ -36,9 +36,19 @@ Result<ConntrackEntry> DecodeConntrack(const Message& m);
 // An IPCTNL_MSG_CT_DELETE naming `e` by its original tuple (and zone).
 MessageBuilder EncodeConntrackDelete(const ConntrackEntry& e);
 
-// Deletes the entries of `family` that `matches` accepts: one dump, then the deletes in chunks of
-// one sendmsg each. An entry gone meanwhile (ENOENT) is fine, and so is a kernel without ctnetlink
-// (nothing is tracked that nlkit could see). Returns how many were deleted.
-Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::function<bool(const ConntrackEntry&)>& matches);
+// What the kernel can select in a dump by itself (CTA_FILTER, Linux 5.10+): entries whose original
+// tuple has this protocol and destination port. Only entries that pass are copied out, rather than
+// the whole table: on a host tracking a great many flows that is the difference.
+struct ConntrackDumpFilter {
+  uint8_t proto = 0;
+  uint16_t dport = 0;
+};
+
+// Deletes the entries of `family` that `matches` accepts: one dump (narrowed by `filter` where the
+// kernel can; `matches` decides either way), then the deletes in chunks of one sendmsg each. An
+// entry gone meanwhile (ENOENT) is fine, and so is a kernel without ctnetlink (nothing is tracked
+// that nlkit could see). Returns how many were deleted.
+Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::optional<ConntrackDumpFilter>& filter,
+                                    const std::function<bool(const ConntrackEntry&)>& matches);
 
 }  // namespace nlkit

@@ -265,7 +265,7 @@ Status ClearUdpFlows(Namespace& ns, NetlinkSocket& sock, const PortMappingSpec& 
     }
     return false;
   };
-  auto cleared = DeleteConntrackWhere(sock, s.family, [&](const ConntrackEntry& e) {
+  auto cleared = DeleteConntrackWhere(sock, s.family, ConntrackDumpFilter{IPPROTO_UDP, s.host_port}, [&](const ConntrackEntry& e) {
     if (!ToHostPort(e, s)) return false;
     const bool dnat_to_container = (e.status & IPS_DST_NAT) != 0 && ToContainer(e, s);
     return added ? !dnat_to_container && to_host(e) : dnat_to_container;
