@@ -113,7 +113,7 @@ async function natCase({ quick, log }) {
   log(`In a scratch namespace. ${withNft ? '`nft` runs as one process per change, in a table of its own.' : '(nft not installed: baselines skipped.)'}\n`);
   log('Adding a masquerade rule (nlkit reads the generation and its rules to stay idempotent, then commits one batch):\n');
   log(waysTable(masq, 'addMasquerade'));
-  log('\nAdding a port mapping (one map element):\n');
+  log('\nAdding a UDP port mapping (one map element, then the conntrack entries of UDP flows to the port cleared: one\nctnetlink dump, for which the kernel walks its whole conntrack hash table):\n');
   log(waysTable(mapping, 'addPortMapping'));
   const smallName = `the 10th to ${9 + samples}th`;
   const bigName = `the ${(mappings + 1).toLocaleString('en')}st to ${(mappings + samples).toLocaleString('en')}th`;
