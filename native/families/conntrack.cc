@@ -2,27 +2,20 @@
 
 #include "families/nft_uapi.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "families/nfnetlink.h"
 #include "netlink/engine.h"
 
 namespace nlkit {
 
 namespace {
 
-uint16_t Type(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | msg); }
+uint16_t Type(uint16_t msg) { return NfnlType(NFNL_SUBSYS_CTNETLINK, msg); }
 
 MessageBuilder CtMessage(uint16_t msg, uint16_t flags, int family) {
-  MessageBuilder m(Type(msg), NLM_F_REQUEST | flags);
-  nfgenmsg h{};
-  h.nfgen_family = static_cast<uint8_t>(family);
-  h.version = NFNETLINK_V0;
-  h.res_id = htons(0);
-  m.PutHeader(h);
-  return m;
+  return NfnlMessage(NFNL_SUBSYS_CTNETLINK, msg, flags, static_cast<uint8_t>(family));
 }
 
 // CTA_TUPLE_*: { CTA_TUPLE_IP { src, dst }, CTA_TUPLE_PROTO { num, ports } }.
@@ -139,20 +132,17 @@ Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::
     if (NothingTracked(entries.error())) return size_t{0};
     return std::move(entries.error());
   }
-  // A chunk's ACKs must fit the receive buffer at once (as in findPeer): 64 at a time.
-  constexpr size_t kChunk = 64;
+  if (entries->empty()) return size_t{0};
+  std::vector<MessageBuilder> deletes;
+  for (const ConntrackEntry& e : *entries) deletes.push_back(EncodeConntrackDelete(e));
+  auto outcomes = Transact(sock, deletes);
+  if (!outcomes) return std::move(outcomes.error());
   size_t deleted = 0;
-  for (size_t next = 0; next < entries->size();) {
-    std::vector<MessageBuilder> batch;
-    for (; next < entries->size() && batch.size() < kChunk; ++next) batch.push_back(EncodeConntrackDelete((*entries)[next]));
-    auto outcomes = Transact(sock, batch);
-    if (!outcomes) return std::move(outcomes.error());
-    for (const RequestOutcome& o : *outcomes) {
-      if (o.ack.errnum == 0) {
-        ++deleted;
-      } else if (o.ack.errnum != ENOENT) {
-        return RefusalError(o.ack, {}, {});
-      }
+  for (const RequestOutcome& o : *outcomes) {
+    if (o.ack.errnum == 0) {
+      ++deleted;
+    } else if (o.ack.errnum != ENOENT) {
+      return RefusalError(o.ack, {}, {});
     }
   }
   return deleted;

@@ -45,7 +45,7 @@ struct ConntrackDumpFilter {
 };
 
 // Deletes the entries of `family` that `matches` accepts: one dump (narrowed by `filter` where the
-// kernel can; `matches` decides either way), then the deletes in chunks of one sendmsg each. An
+// kernel can; `matches` decides either way), then the deletes in one Transact. An
 // entry gone meanwhile (ENOENT) is fine, and so is a kernel without ctnetlink (nothing is tracked
 // that nlkit could see). Returns how many were deleted.
 Result<size_t> DeleteConntrackWhere(NetlinkSocket& sock, int family, const std::optional<ConntrackDumpFilter>& filter,

@@ -226,10 +226,9 @@ MessageBuilder EncodeListLinks(const std::optional<std::string>& kind, uint32_t 
 
 // --- operations ---------------------------------------------------------------------------------
 
-// Resolves the named links among `refs` to ifindexes: one GET per distinct name, all in one
-// sendmsg, in chunks of 64 (a route's thousand nexthops naming one device ask once, and a chunk's
-// replies must fit the receive buffer at once, which without CAP_NET_ADMIN over the initial
-// namespace is 2 x rmem_max). Entries given by index are passed through.
+// Resolves the named links among `refs` to ifindexes: one GET per distinct name (a route's
+// thousand nexthops naming one device ask once), in one round trip as Transact sends them.
+// Entries given by index are passed through.
 Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vector<const LinkRefArg*>& refs) {
   std::vector<uint32_t> out(refs.size(), 0);
   std::vector<size_t> firsts;  // the first slot of each distinct name
@@ -248,24 +247,20 @@ Result<std::vector<uint32_t>> ResolveIndexes(NetlinkSocket& sock, const std::vec
       firsts.push_back(i);
     }
   }
-  constexpr size_t kChunk = 64;
-  for (size_t next = 0; next < firsts.size();) {
-    const size_t begin = next;
-    std::vector<MessageBuilder> gets;
-    for (; next < firsts.size() && gets.size() < kChunk; ++next) gets.push_back(EncodeGetLink(*refs[firsts[next]]));
-    auto outcomes = Transact(sock, gets);
-    if (!outcomes) return std::move(outcomes.error());
-    for (size_t k = 0; k < gets.size(); ++k) {
-      const RequestOutcome& o = (*outcomes)[k];
-      const size_t slot = firsts[begin + k];
-      const LinkRefArg& ref = *refs[slot];
-      if (o.ack.errnum != 0) return RefusalError(o.ack, "resolveLink", ref.Describe());
-      auto m = ReplyOf(o, RTM_NEWLINK, "RTM_GETLINK for " + ref.Describe());
-      if (!m) return std::move(m.error());
-      auto h = ReadStruct<ifinfomsg>(m->payload);
-      if (!h) return Error::Protocol("truncated RTM_NEWLINK");
-      out[slot] = static_cast<uint32_t>(h->ifi_index);
-    }
+  if (firsts.empty()) return out;
+  std::vector<MessageBuilder> gets;
+  for (size_t slot : firsts) gets.push_back(EncodeGetLink(*refs[slot]));
+  auto outcomes = Transact(sock, gets);
+  if (!outcomes) return std::move(outcomes.error());
+  for (size_t k = 0; k < firsts.size(); ++k) {
+    const RequestOutcome& o = (*outcomes)[k];
+    const LinkRefArg& ref = *refs[firsts[k]];
+    if (o.ack.errnum != 0) return RefusalError(o.ack, "resolveLink", ref.Describe());
+    auto m = ReplyOf(o, RTM_NEWLINK, "RTM_GETLINK for " + ref.Describe());
+    if (!m) return std::move(m.error());
+    auto h = ReadStruct<ifinfomsg>(m->payload);
+    if (!h) return Error::Protocol("truncated RTM_NEWLINK");
+    out[firsts[k]] = static_cast<uint32_t>(h->ifi_index);
   }
   for (size_t i = 0; i < refs.size(); ++i) {
     if (first_of[i] != SIZE_MAX && first_of[i] != i) out[i] = out[first_of[i]];

@@ -64,18 +64,13 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   out.netns_id = nsid;
 
   // First name the peer's namespace: RTM_GETNSID for the initial namespace and for each candidate
-  // file; the one whose id matches is it. The candidates go in chunks, one sendmsg each, opened
-  // just before and closed after, stopping at the first match. The initial namespace is asked in
-  // the first chunk and, when it matches, is the answer: the rest are not opened (a container
-  // asking after its host end costs one chunk) and no name is reported for it, even if a file
-  // in the directory refers to it too. A launcher may have thousands of
-  // named namespaces, and one sendmsg for all of them would pass sendmsg's limit of 1024 iovecs
-  // (EMSGSIZE; before the socket joined long batches into one buffer) and hold as many fds open. The kernel answers a whole
-  // sendmsg before nlkit reads (a reply and an ACK per request), so a chunk must also fit the
-  // receive buffer: where SO_RCVBUFFORCE is refused (no CAP_NET_ADMIN over the initial user
-  // namespace) that is 2 x net.core.rmem_max, 416 KiB by default, which held 256 requests and
-  // no more. 64 leaves room.
-  constexpr size_t kChunk = 64;
+  // file; the one whose id matches is it. The candidates go in chunks, opened just before and
+  // closed after, stopping at the first match: a launcher may have thousands of named namespaces,
+  // and asking all at once would hold as many fds open. The initial namespace is asked in the
+  // first chunk and, when it matches, is the answer: the rest are not opened (a container asking
+  // after its host end costs one chunk) and no name is reported for it, even if a file in the
+  // directory refers to it too. A chunk is what Transact sends in one sendmsg.
+  constexpr size_t kChunk = kMaxRequestsPerSend;
   struct Candidate {
     const std::string* path;
     UniqueFd fd;

@@ -2,6 +2,7 @@
 
 #include "families/nft_uapi.h"
 
+#include "families/nfnetlink.h"
 #include "families/nft_expr.h"
 
 #include <arpa/inet.h>
@@ -17,17 +18,9 @@ namespace {
 // Linux 6.3 added the DESTROY messages; the uapi headers this builds against may predate them.
 constexpr uint16_t kMsgDestroyTable = 26;
 
-uint16_t Type(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+uint16_t Type(uint16_t msg) { return NfnlType(NFNL_SUBSYS_NFTABLES, msg); }
 
-MessageBuilder NftMessage(uint16_t msg, uint16_t flags, uint8_t family) {
-  MessageBuilder m(Type(msg), NLM_F_REQUEST | flags);
-  nfgenmsg h{};
-  h.nfgen_family = family;
-  h.version = NFNETLINK_V0;
-  h.res_id = htons(0);
-  m.PutHeader(h);
-  return m;
-}
+MessageBuilder NftMessage(uint16_t msg, uint16_t flags, uint8_t family) { return NfnlMessage(NFNL_SUBSYS_NFTABLES, msg, flags, family); }
 
 MessageBuilder BatchMarker(uint16_t type, uint32_t generation) {
   MessageBuilder m(type, NLM_F_REQUEST);

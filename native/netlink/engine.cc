@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <span>
@@ -117,7 +118,16 @@ Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector
 }
 
 Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests) {
-  return Exchange(socket, requests, nullptr);
+  if (requests.size() <= kMaxRequestsPerSend) return Exchange(socket, requests, nullptr);
+  std::vector<RequestOutcome> all;
+  all.reserve(requests.size());
+  for (size_t at = 0; at < requests.size(); at += kMaxRequestsPerSend) {
+    const std::span<MessageBuilder> chunk(requests.data() + at, std::min(kMaxRequestsPerSend, requests.size() - at));
+    auto part = Exchange(socket, chunk, nullptr);
+    if (!part) return std::move(part.error());
+    for (RequestOutcome& o : *part) all.push_back(std::move(o));
+  }
+  return all;
 }
 
 Result<RequestOutcome> TransactOne(NetlinkSocket& socket, MessageBuilder request) {

@@ -40,10 +40,17 @@ Result<Message> ReplyOf(const RequestOutcome& outcome, uint16_t type, const std:
 Result<std::vector<RequestOutcome>> SendBatch(NetlinkSocket& socket, std::vector<MessageBuilder>& requests,
                                               const std::vector<bool>& wait_for);
 
-// Sends `requests` in one sendmsg, each with NLM_F_ACK and its own sequence number, and waits
-// for every ACK. The kernel handles rtnetlink requests one by one, so a failure of one does not
-// undo the others: the caller reads each outcome. A transport failure (timeout, malformed reply)
-// is the returned Error, and marks the socket broken.
+// The most requests Transact puts in one sendmsg. The kernel answers a whole sendmsg (a reply and
+// an ACK per request) before nlkit reads, so the answers must fit the receive buffer at once:
+// where SO_RCVBUFFORCE is refused (no CAP_NET_ADMIN over the initial user namespace) that is
+// 2 x net.core.rmem_max, 416 KiB by default, which held 256 RTM_GETNSID requests and no more.
+inline constexpr size_t kMaxRequestsPerSend = 64;
+
+// Sends `requests`, each with NLM_F_ACK and its own sequence number, in one sendmsg (in several of
+// kMaxRequestsPerSend, in order, for a longer list), and waits for every ACK. The kernel handles
+// rtnetlink requests one by one, so a failure of one does not undo the others: the caller reads
+// each outcome. A transport failure (timeout, malformed reply) is the returned Error, and marks
+// the socket broken.
 Result<std::vector<RequestOutcome>> Transact(NetlinkSocket& socket, std::vector<MessageBuilder>& requests);
 
 // The usual case: one request; its kernel refusal becomes an Error (kNetlink, with extack).
