@@ -1,5 +1,7 @@
 #include "families/events.h"
 
+#include "netlink/socket.h"
+
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -43,14 +45,9 @@ Result<UniqueFd> OpenEventSocket(const Namespace& ns, uint32_t groups, std::opti
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
     return Error::System(errno, "bind", "event socket");
   }
-  // Connected to the kernel (port 0): the kernel then refuses a datagram any other process sends
-  // this socket (ECONNREFUSED to the sender), which could otherwise fill its receive buffer and
-  // make the kernel drop real notifications. (The reader also drops what is not the kernel's.)
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) != 0) {
-    return Error::System(errno, "connect", "event socket");
-  }
+  // Junk another process sent could otherwise fill the receive buffer and make the kernel drop
+  // real notifications. (The reader also drops what is not the kernel's.)
+  NLKIT_TRY(ConnectToKernel(fd.get(), "event socket"));
   for (int group : GroupsOf(groups)) {
     if (::setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
       return Error::System(errno, "NETLINK_ADD_MEMBERSHIP", "group " + std::to_string(group));

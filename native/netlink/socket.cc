@@ -64,14 +64,15 @@ Result<NetlinkSocket> NetlinkSocket::Open(int protocol) {
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) {
     return Error::System(errno, "getsockname", "netlink socket");
   }
-  // Connected to the kernel: no other process can put a datagram (a forged ACK, or junk that
-  // fills the buffer) in front of the kernel's replies; the kernel refuses it with ECONNREFUSED.
+  NLKIT_TRY(ConnectToKernel(fd.get(), "netlink socket"));
+  return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
+}
+
+Status ConnectToKernel(int fd, const char* what) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) != 0) {
-    return Error::System(errno, "connect", "netlink socket");
-  }
-  return NetlinkSocket(std::move(fd), protocol, local.nl_pid);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) != 0) return Error::System(errno, "connect", what);
+  return OkStatus();
 }
 
 namespace {
@@ -90,17 +91,12 @@ Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
   std::array<iovec, kInline> inline_iov;
   std::vector<iovec> long_iov;
   iovec* iov = inline_iov.data();
-  if (messages.size() > kInline) {
-    long_iov.resize(messages.size());
-    iov = long_iov.data();
-  }
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const MessageBuilder& m = messages[i];
+  for (const MessageBuilder& m : messages) {
     if (m.overflowed()) return Error::Invalid("a netlink attribute longer than 65531 bytes");
-    iov[i] = iovec{const_cast<uint8_t*>(m.data()), m.size()};
   }
   // sendmsg takes at most IOV_MAX (1024) iovecs, whatever their size (EMSGSIZE beyond): a longer
-  // batch goes as one buffer, copied. The kernel reads a datagram the same either way.
+  // batch (only an nftables one can be: Transact sends in chunks) goes as one buffer, copied. The
+  // kernel reads a datagram the same either way.
   size_t iov_count = messages.size();
   std::vector<uint8_t> joined;
   if (iov_count > IOV_MAX) {
@@ -110,6 +106,12 @@ Status NetlinkSocket::Send(std::span<const MessageBuilder> messages) {
     for (const MessageBuilder& m : messages) joined.insert(joined.end(), m.data(), m.data() + m.size());
     iov[0] = iovec{joined.data(), joined.size()};
     iov_count = 1;
+  } else {
+    if (iov_count > kInline) {
+      long_iov.resize(iov_count);
+      iov = long_iov.data();
+    }
+    for (size_t i = 0; i < iov_count; ++i) iov[i] = iovec{const_cast<uint8_t*>(messages[i].data()), messages[i].size()};
   }
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;

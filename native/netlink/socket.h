@@ -13,6 +13,11 @@
 
 namespace nlkit {
 
+// Connects a bound netlink socket to the kernel (port 0). The kernel then refuses a datagram any
+// other process sends it (ECONNREFUSED to the sender): no forged reply or notification, and no
+// junk filling the buffer in front of the kernel's own. `what` names the socket in the error.
+Status ConnectToKernel(int fd, const char* what);
+
 class NetlinkSocket {
  public:
   // Opens and configures a socket in the calling thread's network namespace: extended ACKs with
