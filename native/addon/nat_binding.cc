@@ -250,9 +250,7 @@ Napi::Value NftDeleteIfnameElement(NlkitAddon& addon, const Napi::CallbackInfo& 
     if (!sock) return std::move(sock.error());
     std::vector<MessageBuilder> batch;
     batch.push_back(nft::DelMapElement(nft::kFamilyInet, table, set, nft::IfnameValue(name)));
-    auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
-    if (!outcomes) return std::move(outcomes.error());
-    if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "nftDeleteIfnameElement", name);
+    NLKIT_TRY(CommitOrError(**sock, std::move(batch), 0, "nftDeleteIfnameElement", name));
     return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   });
 }
@@ -309,11 +307,7 @@ Napi::Value NftPlantForeign(NlkitAddon& addon, const Napi::CallbackInfo& info) {
     } else {
       batch.push_back(nft::NewBaseChain(nft::kFamilyInet, table, name, "nat", NF_INET_PRE_ROUTING, 0));
     }
-    auto outcomes = nft::CommitBatch(**sock, std::move(batch), 0);
-    if (!outcomes) return std::move(outcomes.error());
-    for (const RequestOutcome& o : *outcomes) {
-      if (o.ack.errnum != 0) return RefusalError(o.ack, "nftPlantForeign", o.step);
-    }
+    NLKIT_TRY(CommitOrError(**sock, std::move(batch), 0, "nftPlantForeign", name));
     return Materializer([](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   });
 }

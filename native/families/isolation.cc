@@ -34,12 +34,17 @@ std::string IsolationComment(const std::string& bridge) { return "nlkit isolate 
 
 Result<bool> AddNetworkIsolation(Namespace& ns, const std::string& table, const std::string& bridge) {
   const std::vector<uint8_t> key = nft::IfnameValue(bridge);
+  // The set (made if missing) and this bridge's element in it.
+  const auto set_and_element = [&] {
+    std::vector<MessageBuilder> out;
+    out.push_back(nft::NewSet(nft::kFamilyInet, table, kSet, kSetId, kTypeIfname, kIfnameLen, true));
+    out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, key));
+    return out;
+  };
   return AddRulesOnce(
       ns, table, IsolationComment(bridge),
       [&] {
-        std::vector<MessageBuilder> out;
-        out.push_back(nft::NewSet(nft::kFamilyInet, table, kSet, kSetId, kTypeIfname, kIfnameLen, true));
-        out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, key));
+        std::vector<MessageBuilder> out = set_and_element();
         out.push_back(IsolationRule(table, bridge));
         return out;
       },
@@ -50,13 +55,10 @@ Result<bool> AddNetworkIsolation(Namespace& ns, const std::string& table, const 
       [&](NetlinkSocket& sock) -> Result<std::vector<MessageBuilder>> {
         auto elements = nft::DumpMapElements(sock, nft::kFamilyInet, table, kSet);
         if (!elements) return std::move(elements.error());
-        std::vector<MessageBuilder> out;
         for (const auto& el : *elements) {
-          if (el.key == key) return out;
+          if (el.key == key) return std::vector<MessageBuilder>{};
         }
-        out.push_back(nft::NewSet(nft::kFamilyInet, table, kSet, kSetId, kTypeIfname, kIfnameLen, true));
-        out.push_back(nft::NewSetElement(nft::kFamilyInet, table, kSet, kSetId, key));
-        return out;
+        return set_and_element();
       });
 }
 

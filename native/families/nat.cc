@@ -42,7 +42,6 @@ Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::stri
   return Error::Protocol("nftables batch failed without an error");
 }
 
-namespace {
 Status CommitOrError(NetlinkSocket& sock, std::vector<MessageBuilder> batch, uint32_t generation, const std::string& operation,
                      const std::string& object) {
   auto outcomes = nft::CommitBatch(sock, std::move(batch), generation);
@@ -52,7 +51,6 @@ Status CommitOrError(NetlinkSocket& sock, std::vector<MessageBuilder> batch, uin
   }
   return OkStatus();
 }
-}  // namespace
 
 Result<bool> AddRulesOnce(Namespace& ns, const std::string& table, const std::string& comment,
                           const std::function<std::vector<MessageBuilder>()>& build, const std::string& operation,
@@ -272,8 +270,7 @@ Status FlushNat(Namespace& ns, const std::string& table) {
       batch.push_back(nft::DelTable(nft::kFamilyInet, table, destroy));
       if (guarded) {
         batch.push_back(nft::NewTable(nft::kFamilyInet, table));
-        batch.push_back(LocalnetGuardChain(table));
-        batch.push_back(LocalnetGuardRule(table));
+        AppendLocalnetGuard(batch, table);
       }
       auto outcomes = nft::CommitBatch(**sock, std::move(batch), *gen);
       if (!outcomes) return std::move(outcomes.error().In("flushNat", object));

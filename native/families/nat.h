@@ -21,6 +21,9 @@ namespace nlkit {
 std::vector<MessageBuilder> NatTableAndChains(const std::string& table);
 // The first refused message of a committed batch, as an Error naming the step.
 Error NatBatchError(const std::vector<RequestOutcome>& outcomes, const std::string& op, const std::string& object);
+// Commits `batch` (guarded by `generation` unless it is 0); the first refused command is the error.
+Status CommitOrError(NetlinkSocket& sock, std::vector<MessageBuilder> batch, uint32_t generation, const std::string& operation,
+                     const std::string& object);
 // Runs `attempt` until its generation-guarded batch is accepted. Two answers mean another writer
 // committed meanwhile: ERESTART (between our read and our batch) and EINTR (during our read: the
 // rules dump kept being interrupted, which the engine retries 20 times before giving up; four

@@ -36,13 +36,17 @@ MessageBuilder LocalnetGuardRule(const std::string& table) {
   return m;
 }
 
+void AppendLocalnetGuard(std::vector<MessageBuilder>& batch, const std::string& table) {
+  batch.push_back(LocalnetGuardChain(table));
+  batch.push_back(LocalnetGuardRule(table));
+}
+
 Result<bool> EnsureLocalnetGuard(Namespace& ns, const std::string& table) {
   return AddRulesOnce(
       ns, table, kLocalnetGuardComment,
       [&] {
         std::vector<MessageBuilder> out;
-        out.push_back(LocalnetGuardChain(table));
-        out.push_back(LocalnetGuardRule(table));
+        AppendLocalnetGuard(out, table);
         return out;
       },
       "guard localnet", "the localnet guard rule");

@@ -25,6 +25,8 @@ extern const char kLocalnetGuardComment[];
 // creates them; NEWCHAIN is idempotent, the rule is added only by callers that found it missing.
 MessageBuilder LocalnetGuardChain(const std::string& table);
 MessageBuilder LocalnetGuardRule(const std::string& table);
+// Both, appended to `batch`: what every batch that makes the guard sends.
+void AppendLocalnetGuard(std::vector<MessageBuilder>& batch, const std::string& table);
 
 // Adds the guard (table, chain, rule) unless its rule is there: idempotent, generation-guarded.
 // Returns whether this call added it.

@@ -159,8 +159,7 @@ std::vector<MessageBuilder> Setup(const std::string& table, const std::set<std::
   if (!have_comments.count(kLocalhostComment)) out.push_back(LocalhostMasqueradeRule(table));
   // Mappings on 127.0.0.1 are why route_localnet gets turned on; the guard makes that safe.
   if (!have_comments.count(kLocalnetGuardComment)) {
-    out.push_back(LocalnetGuardChain(table));
-    out.push_back(LocalnetGuardRule(table));
+    AppendLocalnetGuard(out, table);
   }
   return out;
 }
