@@ -2,13 +2,12 @@
 // demo need no root and can never touch this machine's own interfaces, routes or firewall.
 //
 // Inside: we are root of a new user namespace that owns a new, empty network namespace; a private
-// tmpfs covers the netns directory, so named namespaces made there (as `ip netns add` does) vanish
-// with the run. NLKIT_ISOLATED=1 tells the command (and nested isolation requests) where it is.
+// tmpfs covers /run and so the netns directory, so named namespaces made there (as `ip netns add`
+// does) vanish with the run. NLKIT_ISOLATED=1 tells the command (and nested isolation requests) where it is.
 //
 // This is tooling: it starts `unshare`, which the library itself (lib/) never does.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
 
 function isolated() {
   return process.env.NLKIT_ISOLATED === '1';
@@ -24,11 +23,9 @@ function runIsolated(argv) {
     }
     return exitCodeOf(r);
   }
-  // Mount over /run/netns when the machine has it, else over /run itself (a private mount
-  // namespace: the machine's /run is untouched either way), then make the netns directory.
-  const netnsDir = '/run/netns';
-  const mountPoint = fs.existsSync(netnsDir) ? netnsDir : '/run';
-  const setup = ['set -e', `mount -t tmpfs -o mode=0755 nlkit-scratch ${mountPoint}`, `mkdir -p ${netnsDir}`, 'exec "$@"'].join('\n');
+  // Mount over /run (a private mount namespace: the machine's /run is untouched), then make the
+  // netns directory there; tests also get scratch room outside it, which listNetns never shows.
+  const setup = ['set -e', 'mount -t tmpfs -o mode=0755 nlkit-scratch /run', 'mkdir -p /run/netns', 'exec "$@"'].join('\n');
   const r = spawnSync(
     'unshare',
     ['--user', '--map-root-user', '--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', setup, 'sh', ...argv],

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -103,11 +105,24 @@ Status DeleteNamedNamespace(const std::string& dir, const std::string& name) {
     e.detail = "a symbolic link, not a namespace: left as it is";
     return e;
   }
-  // EINVAL: not a mount point (a leftover file); removing it is still what the caller wants.
-  if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
+  // Only a namespace file (nsfs) is unmounted. With a mistaken netnsDir ('/var/run' and the name
+  // 'netns', say) the path can be any mount point, and a detach would take it from every process.
+  // Anything else is only unlinked, which the kernel refuses for a mount point (EBUSY) or a
+  // directory (EISDIR); a plain file is a leftover of a creation cut short, and goes.
+  UniqueFd at(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!at.valid()) return Error::System(errno, "deleteNetns", "netns " + path);
+  struct statfs fs {};
+  if (::fstatfs(at.get(), &fs) != 0) return Error::System(errno, "statfs", "netns " + path);
+  const bool isNamespace = fs.f_type == NSFS_MAGIC;
+  // EINVAL: no longer a mount point (unmounted meanwhile); removing the file is still what's asked.
+  if (isNamespace && ::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
     return Error::System(errno, "umount", "netns " + path);
   }
-  if (::unlink(path.c_str()) != 0) return Error::System(errno, "unlink", "netns " + path);
+  if (::unlink(path.c_str()) != 0) {
+    Error e = Error::System(errno, "unlink", "netns " + path);
+    if (!isNamespace) e.detail = "not a network namespace: left as it is";
+    return e;
+  }
   return OkStatus();
 }
 
