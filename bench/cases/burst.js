@@ -13,7 +13,19 @@ async function round(size, mode, tag) {
   const bridge = (await nl.ensureBridge({ name: `benchbu${mode === 'burst' ? 0 : 1}`, addresses: [`10.${mode === 'burst' ? 70 : 71}.0.1/16`] })).link;
   const prefix = mode === 'burst' ? '10.70' : '10.71';
   const nss = [];
-  for (let i = 0; i < size; i++) nss.push(await containerNetns(`bu-${tag}-${i}`));
+  try {
+    for (let i = 0; i < size; i++) nss.push(await containerNetns(`bu-${tag}-${i}`));
+    return await timedRound(nss, bridge, prefix, mode, tag);
+  } finally {
+    // Also when making a namespace failed half-way.
+    await dropNamespaces(nss);
+    await nl.deleteLink(bridge.index).catch(() => {});
+    await settle();
+  }
+}
+
+async function timedRound(nss, bridge, prefix, mode, tag) {
+  const size = nss.length;
   const perCall = [];
   const errors = {};
   const one = async (i) => {
@@ -33,9 +45,6 @@ async function round(size, mode, tag) {
     for (let i = 0; i < size; i++) await one(i);
   }
   const total = performance.now() - t0;
-  await dropNamespaces(nss);
-  await nl.deleteLink(bridge.index).catch(() => {});
-  await settle();
   return { total, perCall, errors };
 }
 

@@ -16,6 +16,45 @@ const SETTINGS = {
   'on a bridge, removed after': { master: true, remove: true },
 };
 
+// One setting: n floor attaches on a fresh bridge; the veth creation's median per `step`. What
+// it made goes when it ends, also when a step failed, before the next setting or case runs.
+async function runSetting(setting, { n, step, floor }) {
+  const { link: bridge } = await nl.ensureBridge({ name: 'benchgr0', addresses: ['10.64.0.1/16'] });
+  const made = []; // namespaces still to delete
+  const perStep = [];
+  let window = [];
+  try {
+    await settle();
+    for (let i = 0; i < n; i++) {
+      const ns = await containerNetns(`gr-${i}`);
+      made.push(ns.name);
+      const r = await floor.attach({
+        netnsPath: ns.path, hostIfname: `gr${i}`, bridgeIndex: setting.master ? bridge.index : 0,
+        address: hostAddress('10.64', i), prefixLength: 16, gateway: '10.64.0.1',
+      });
+      window.push(r.phases.vethCreated);
+      ns.close();
+      if (setting.remove) {
+        // The veth first, by its own request: that leaves the bridge before the next one is made.
+        // Deleting only the namespace would take the veth with it later, in the kernel's batched
+        // namespace cleanup: ports piled up to twenty-odd meanwhile, and the cleanup ran (under
+        // RTNL) while the next veths were being timed.
+        await nl.deleteLink(`gr${i}`);
+        await nl.deleteNetns(made.pop());
+      }
+      if ((i + 1) % step === 0) {
+        perStep.push(median(window));
+        window = [];
+      }
+    }
+  } finally {
+    for (const name of made) await nl.deleteNetns(name).catch(() => {});
+    await nl.deleteLink(bridge.index).catch(() => {});
+  }
+  await settle();
+  return perStep;
+}
+
 async function growthCase({ quick, log }) {
   const n = quick ? 20 : 400;
   const step = quick ? 10 : 100;
@@ -24,37 +63,7 @@ async function growthCase({ quick, log }) {
   const results = {};
   try {
     for (const [label, setting] of Object.entries(SETTINGS)) {
-      const { link: bridge } = await nl.ensureBridge({ name: 'benchgr0', addresses: ['10.64.0.1/16'] });
-      await settle();
-      const made = [];
-      const perStep = [];
-      let window = [];
-      for (let i = 0; i < n; i++) {
-        const ns = await containerNetns(`gr-${i}`);
-        const r = await floor.attach({
-          netnsPath: ns.path, hostIfname: `gr${i}`, bridgeIndex: setting.master ? bridge.index : 0,
-          address: hostAddress('10.64', i), prefixLength: 16, gateway: '10.64.0.1',
-        });
-        window.push(r.phases.vethCreated);
-        ns.close();
-        if (setting.remove) {
-          // The veth first, by its own request: that leaves the bridge before the next one is made.
-          // Deleting only the namespace would take the veth with it later, in the kernel's batched
-          // namespace cleanup: ports piled up to twenty-odd meanwhile, and the cleanup ran (under
-          // RTNL) while the next veths were being timed.
-          await nl.deleteLink(`gr${i}`);
-          await nl.deleteNetns(ns.name);
-        } else {
-          made.push(ns.name);
-        }
-        if ((i + 1) % step === 0) {
-          perStep.push(median(window));
-          window = [];
-        }
-      }
-      for (const name of made) await nl.deleteNetns(name).catch(() => {});
-      await nl.deleteLink(bridge.index).catch(() => {});
-      await settle();
+      const perStep = await runSetting(setting, { n, step, floor });
       results[label] = perStep;
       rows.push([label, ...perStep.map(ms)]);
     }
