@@ -47,6 +47,8 @@ export class NetnsHandle {
   }
 }
 
+const REF_FORMS = 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }';
+
 /** Where a NetnsRef points, as a path (undefined for a handle). */
 function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: string; name?: string } {
   if (typeof ref === 'string') {
@@ -54,15 +56,22 @@ function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: 
     const name = check.netnsName(ref, argument);
     return { path: `${netnsDir()}/${name}`, name };
   }
-  if (!check.isObject(ref)) throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
-  if ('pid' in ref) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
-  if ('path' in ref) return { path: check.absolutePath(ref.path, `${argument}.path`) };
-  if ('name' in ref) {
-    const name = check.netnsName(ref.name, `${argument}.name`);
-    return { path: `${netnsDir()}/${name}`, name };
+  if (!check.isObject(ref)) throw new InvalidArgumentError(argument, REF_FORMS);
+  // A handle of another copy of nlkit (a second install, a bundle) fails instanceof; read by its
+  // public `path` it would follow a re-created name instead of holding its namespace.
+  if (typeof (ref as { nativeId?: unknown }).nativeId === 'function') {
+    throw new InvalidArgumentError(argument, "is a NetnsHandle of another copy of nlkit: open the namespace with this copy's openNetns");
   }
-  throw new InvalidArgumentError(argument, 'must be a NetnsHandle, a name, a path, { pid }, { path } or { name }');
+  // Exactly one key: with two, which one wins would be a guess ({ name, pid } once acted on the pid's).
+  check.onlyKeys(ref, ['pid', 'path', 'name'], argument);
+  const keys = Object.keys(ref).filter((k) => (ref as Record<string, unknown>)[k] !== undefined);
+  if (keys.length !== 1) throw new InvalidArgumentError(argument, `${REF_FORMS}: one of pid, path or name, got ${keys.length}`);
+  if ('pid' in ref && ref.pid !== undefined) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
+  if ('path' in ref && ref.path !== undefined) return { path: check.absolutePath(ref.path, `${argument}.path`) };
+  const name = check.netnsName((ref as { name: unknown }).name, `${argument}.name`);
+  return { path: `${netnsDir()}/${name}`, name };
 }
+
 
 /** Turns a caller's NetnsRef into the addon's form; undefined stays undefined (initial namespace). */
 export function toNative(ref: NetnsRef | undefined, argument = 'netns'): NativeNetns {

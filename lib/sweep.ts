@@ -6,6 +6,7 @@
 import { NetlinkError } from './errors';
 import { deleteLink, listLinks } from './links';
 import { listPortMappings, removePortMapping } from './nat';
+import { NetnsHandle, openNetns } from './netns';
 import type { NetnsRef, SweepResult, SweepSpec } from './types';
 import * as check from './validate';
 
@@ -25,9 +26,20 @@ export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   if (!Array.isArray(s.keep)) check.reject('keep', 'must be an array of container ids (empty: keep none)');
   const keep = new Set<string>();
   for (let i = 0; i < s.keep.length; i++) keep.add(check.owner(s.keep[i], `keep[${i}]`));
-  const netns = s.netns as NetnsRef | undefined;
-  const where = netns === undefined ? {} : { netns };
+  // Opened once: a name, path or pid read again for each call would follow a namespace re-created
+  // meanwhile (a janitor runs after crashes, when names and pids are reused), and a link listed
+  // in one namespace would be deleted by its ifindex in another.
+  const given = s.netns as NetnsRef | undefined;
+  const handle = given === undefined || given instanceof NetnsHandle ? undefined : await openNetns(given);
+  try {
+    return await sweepIn(keep, handle ?? given);
+  } finally {
+    handle?.close();
+  }
+}
 
+async function sweepIn(keep: ReadonlySet<string>, netns: NetnsRef | undefined): Promise<SweepResult> {
+  const where = netns === undefined ? {} : { netns };
   const result: SweepResult = { links: [], portMappings: [], failed: [] };
   for (const link of await listLinks(where)) {
     if (link.alias === undefined || !link.alias.startsWith(TAG)) continue;

@@ -233,6 +233,27 @@ describe('missing namespaces and bad references', () => {
     expect(ipNetnsList()).not.toContain('a');
   });
 
+  it('an object reference names exactly one of pid, path or name; a handle of another nlkit copy is refused', async () => {
+    const name = `${names.nsPrefix}one`;
+    res.trackNetnsName(name);
+    (await createNetns(name)).close();
+    // Each of these once opened some namespace: the pid's (the process's own), or the path's.
+    const e = await expectInvalidArgument(() => openNetns({ name, pid: process.pid } as never), /^ref$/);
+    expect(e.message).toMatch(/one of pid, path or name, got 2/u);
+    await expectInvalidArgument(() => openNetns({ name, path: '/proc/self/ns/net' } as never), /^ref$/);
+    await expectInvalidArgument(() => openNetns({ pid: process.pid, nmae: 'x' } as never), /^ref\.nmae$/);
+    await expectInvalidArgument(() => openNetns({} as never), /^ref$/);
+    await expectInvalidArgument(() => listLinks({ netns: { name, pid: process.pid } as never }), /^opts\.netns$/);
+    // What a NetnsHandle of a second copy looks like here: not this copy's class, a public path.
+    const foreign = { name, path: `${NETNS_DIR}/${name}`, nativeId: () => 1 };
+    const f = await expectInvalidArgument(() => listLinks({ netns: foreign as never }), /^opts\.netns$/);
+    expect(f.message).toMatch(/another copy of nlkit/u);
+    // One key, with others present but undefined, is still that one.
+    const h = await openNetns({ name, path: undefined } as never);
+    expect(nsInode(h.path)).toBe(nsInode(`${NETNS_DIR}/${name}`));
+    h.close();
+  });
+
   it('a path with a NUL is an invalid argument, not a shorter path opened', async () => {
     // open() would stop at the NUL: '/proc/self/ns/net\0x' would open the process's own namespace.
     await expectInvalidArgument(() => openNetns('/proc/self/ns/net\0x'), /^ref$/);

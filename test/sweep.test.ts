@@ -2,14 +2,29 @@
 // alias, the port mapping's element comment), and sweep({ keep }) removes what belongs to
 // containers that no longer exist, and nothing else. Witnessed with ip -j and nft.
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { addPortMapping, attachContainer, ensureBridge, listPortMappings, NetlinkError, sweep } from '../lib/index';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { addPortMapping, attachContainer, createNetns, createVethPair, deleteNetns, ensureBridge, listPortMappings, NetlinkError, sweep } from '../lib/index';
 import { native } from '../lib/native';
 import { expectInvalidArgument } from './helpers/expect';
 import { ipLinkOrThrow, ipLinks } from './helpers/ip';
 import { namer } from './helpers/names';
 import type { Ns } from './helpers/nat-topology';
 import { expectNoLeftovers, Resources } from './helpers/resources';
+
+// listLinks, with a hook a test can set to run once right after the list is read: the moment a
+// namespace re-created by name would split a sweep between two namespaces.
+const hooks = vi.hoisted(() => ({ afterList: undefined as undefined | (() => Promise<void>) }));
+vi.mock('../lib/links', async (importOriginal) => {
+  const links = await importOriginal<typeof import('../lib/links')>();
+  const listLinks: typeof links.listLinks = async (...args) => {
+    const listed = await links.listLinks(...args);
+    const hook = hooks.afterList;
+    hooks.afterList = undefined;
+    if (hook) await hook();
+    return listed;
+  };
+  return { ...links, listLinks };
+});
 
 const names = namer('qsw');
 const res = new Resources(names);
@@ -104,5 +119,26 @@ describe('owner tags and sweep', () => {
     );
     await expectInvalidArgument(() => attachContainer({ netns: host, bridge: 1, owner: 'x'.repeat(201) }), /^owner$/u);
     expect(execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
+
+describe('sweep holds its namespace', () => {
+  it('a namespace re-created by name during a sweep: its links are not deleted by the old ones\' ifindexes', async () => {
+    const name = names.netns('re');
+    res.trackNetnsName(name);
+    const old = await createNetns(name);
+    await createVethPair({ name: 'old0', alias: 'nlkit:gone', peer: { name: 'old1' }, netns: old });
+    old.close();
+    hooks.afterList = async () => {
+      await deleteNetns(name);
+      const fresh = await createNetns(name);
+      // Same indexes as the old pair's (2 and 3 after lo), untagged: the user's, not nlkit's.
+      await createVethPair({ name: 'user0', peer: { name: 'user1' }, netns: fresh });
+      fresh.close();
+    };
+    const swept = await sweep({ keep: [], netns: name });
+    expect(hooks.afterList).toBeUndefined(); // the hook ran
+    expect(swept.links).toEqual([{ name: 'old0', owner: 'gone' }]);
+    expect(ipLinks(name).map((l) => l.ifname).sort()).toEqual(['lo', 'user0', 'user1']);
   });
 });
