@@ -7,7 +7,7 @@ import { createBridge, deleteLink, getLink, setLink } from './links';
 import { addLocalnetGuard } from './nat';
 import { waitForLink } from './wait';
 import { native, type NativeAttachArgs, type NativeAttachedEnds, type NativeRouteRequest } from './native';
-import { toNative } from './netns';
+import { toNative, withNetnsHeld } from './netns';
 import { getSysctl, setSysctl } from './sysctl';
 import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
@@ -278,10 +278,22 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
   const up = check.optional(s, 'up', '', check.bool) ?? true;
   const forwarding = check.optional(s, 'forwarding', '', check.bool) ?? true;
   const routeLocalnet = check.optional(s, 'routeLocalnet', '', check.bool) ?? false;
-  const netns = s.netns as NetnsRef | undefined;
-  toNative(netns, 'netns'); // validate before anything is sent
-  const where = netns === undefined ? {} : { netns };
+  return withNetnsHeld(s.netns as NetnsRef | undefined, 'netns', (netns) =>
+    ensureBridgeIn({ name, cidrs, mtu, up, forwarding, routeLocalnet }, netns === undefined ? {} : { netns }));
+}
 
+/** ensureBridge's spec, validated. */
+interface BridgeSettings {
+  name: string;
+  cidrs: ReturnType<typeof check.cidr>[];
+  mtu: number | undefined;
+  up: boolean;
+  forwarding: boolean;
+  routeLocalnet: boolean;
+}
+
+async function ensureBridgeIn(settings: BridgeSettings, where: { netns?: NetnsRef }): Promise<EnsureBridgeResult> {
+  const { name, cidrs, mtu, up, forwarding, routeLocalnet } = settings;
   let link: Link | undefined;
   let created = false;
   const added: string[] = [];

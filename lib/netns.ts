@@ -81,6 +81,22 @@ export function toNative(ref: NetnsRef | undefined, argument = 'netns'): NativeN
 }
 
 /**
+ * Runs a call made of several native calls with one namespace held for all of them. A name, path
+ * or pid is opened once (and closed after): read again by each step, it would follow a namespace
+ * re-created meanwhile, and a step would act on another namespace's links by ifindex.
+ */
+export async function withNetnsHeld<T>(ref: NetnsRef | undefined, argument: string, fn: (netns: NetnsRef | undefined) => Promise<T>): Promise<T> {
+  const path = toNative(ref, argument); // validated before anything is sent
+  if (typeof path !== 'string') return fn(ref);
+  const handle = await openNetns(ref as Exclude<NetnsRef, NetnsHandle>);
+  try {
+    return await fn(handle);
+  } finally {
+    handle.close();
+  }
+}
+
+/**
  * Creates a network namespace. Named: bind-mounted at `<netnsDir>/<name>` exactly as
  * `ip netns add` does, so it outlives the handle and `ip netns` sees it. Anonymous: held only by
  * the returned handle, gone when it is closed (and nothing else uses it).

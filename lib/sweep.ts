@@ -6,7 +6,7 @@
 import { NetlinkError } from './errors';
 import { deleteLink, listLinks } from './links';
 import { listPortMappings, removePortMapping } from './nat';
-import { NetnsHandle, openNetns } from './netns';
+import { withNetnsHeld } from './netns';
 import type { NetnsRef, SweepResult, SweepSpec } from './types';
 import * as check from './validate';
 
@@ -26,16 +26,8 @@ export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   if (!Array.isArray(s.keep)) check.reject('keep', 'must be an array of container ids (empty: keep none)');
   const keep = new Set<string>();
   for (let i = 0; i < s.keep.length; i++) keep.add(check.owner(s.keep[i], `keep[${i}]`));
-  // Opened once: a name, path or pid read again for each call would follow a namespace re-created
-  // meanwhile (a janitor runs after crashes, when names and pids are reused), and a link listed
-  // in one namespace would be deleted by its ifindex in another.
-  const given = s.netns as NetnsRef | undefined;
-  const handle = given === undefined || given instanceof NetnsHandle ? undefined : await openNetns(given);
-  try {
-    return await sweepIn(keep, handle ?? given);
-  } finally {
-    handle?.close();
-  }
+  // Held for the whole sweep: a janitor runs after crashes, when names and pids are reused.
+  return withNetnsHeld(s.netns as NetnsRef | undefined, 'netns', (netns) => sweepIn(keep, netns));
 }
 
 async function sweepIn(keep: ReadonlySet<string>, netns: NetnsRef | undefined): Promise<SweepResult> {

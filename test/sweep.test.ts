@@ -1,9 +1,10 @@
 // Crash leftovers: what nlkit makes for a container given an owner carries its id (the host veth's
 // alias, the port mapping's element comment), and sweep({ keep }) removes what belongs to
-// containers that no longer exist, and nothing else. Witnessed with ip -j and nft.
+// containers that no longer exist, and nothing else. Witnessed with ip -j and nft. Also: sweep and
+// ensureBridge, each several calls, hold one namespace when given it by name.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { addPortMapping, attachContainer, createNetns, createVethPair, deleteNetns, ensureBridge, listPortMappings, NetlinkError, sweep } from '../lib/index';
+import { addPortMapping, attachContainer, createNetns, createVethPair, deleteNetns, ensureBridge, listPortMappings, NetlinkError, sweep, type NetnsHandle } from '../lib/index';
 import { native } from '../lib/native';
 import { expectInvalidArgument } from './helpers/expect';
 import { ipLinkOrThrow, ipLinks } from './helpers/ip';
@@ -11,19 +12,26 @@ import { namer } from './helpers/names';
 import type { Ns } from './helpers/nat-topology';
 import { expectNoLeftovers, Resources } from './helpers/resources';
 
-// listLinks, with a hook a test can set to run once right after the list is read: the moment a
-// namespace re-created by name would split a sweep between two namespaces.
-const hooks = vi.hoisted(() => ({ afterList: undefined as undefined | (() => Promise<void>) }));
+// listLinks and getLink, with a hook a test can set to run once right after the first of them
+// answers: the moment a namespace re-created by name would split a multi-call operation (sweep,
+// ensureBridge) between two namespaces.
+const hooks = vi.hoisted(() => ({ afterRead: undefined as undefined | (() => Promise<void>) }));
 vi.mock('../lib/links', async (importOriginal) => {
   const links = await importOriginal<typeof import('../lib/links')>();
-  const listLinks: typeof links.listLinks = async (...args) => {
-    const listed = await links.listLinks(...args);
-    const hook = hooks.afterList;
-    hooks.afterList = undefined;
-    if (hook) await hook();
-    return listed;
+  const thenHook = async <T>(read: Promise<T>): Promise<T> => {
+    try {
+      return await read;
+    } finally {
+      const hook = hooks.afterRead;
+      hooks.afterRead = undefined;
+      if (hook) await hook();
+    }
   };
-  return { ...links, listLinks };
+  return {
+    ...links,
+    listLinks: ((...args) => thenHook(links.listLinks(...args))) as typeof links.listLinks,
+    getLink: ((...args) => thenHook(links.getLink(...args))) as typeof links.getLink,
+  };
 });
 
 const names = namer('qsw');
@@ -122,23 +130,39 @@ describe('owner tags and sweep', () => {
   });
 });
 
-describe('sweep holds its namespace', () => {
-  it('a namespace re-created by name during a sweep: its links are not deleted by the old ones\' ifindexes', async () => {
-    const name = names.netns('re');
+describe('multi-call operations hold their namespace', () => {
+  /** A named namespace that is deleted and made again (empty but for `then`) once the hook fires. */
+  async function recreatedOnRead(tag: string, then: (fresh: NetnsHandle) => Promise<unknown>): Promise<{ name: string; old: NetnsHandle }> {
+    const name = names.netns(tag);
     res.trackNetnsName(name);
     const old = await createNetns(name);
-    await createVethPair({ name: 'old0', alias: 'nlkit:gone', peer: { name: 'old1' }, netns: old });
-    old.close();
-    hooks.afterList = async () => {
+    hooks.afterRead = async () => {
       await deleteNetns(name);
       const fresh = await createNetns(name);
-      // Same indexes as the old pair's (2 and 3 after lo), untagged: the user's, not nlkit's.
-      await createVethPair({ name: 'user0', peer: { name: 'user1' }, netns: fresh });
+      await then(fresh);
       fresh.close();
     };
+    return { name, old };
+  }
+
+  it('sweep: a namespace re-created by name meanwhile does not have its links deleted by the old ones\' ifindexes', async () => {
+    // Same indexes as the old pair's (2 and 3 after lo), untagged: the user's, not nlkit's.
+    const { name, old } = await recreatedOnRead('re', (fresh) => createVethPair({ name: 'user0', peer: { name: 'user1' }, netns: fresh }));
+    await createVethPair({ name: 'old0', alias: 'nlkit:gone', peer: { name: 'old1' }, netns: old });
+    old.close();
     const swept = await sweep({ keep: [], netns: name });
-    expect(hooks.afterList).toBeUndefined(); // the hook ran
+    expect(hooks.afterRead).toBeUndefined(); // the hook ran
     expect(swept.links).toEqual([{ name: 'old0', owner: 'gone' }]);
     expect(ipLinks(name).map((l) => l.ifname).sort()).toEqual(['lo', 'user0', 'user1']);
+  });
+
+  it('ensureBridge: every step acts in the namespace its first step looked in', async () => {
+    const { name, old } = await recreatedOnRead('eb', async () => undefined);
+    old.close();
+    const r = await ensureBridge({ name: 'br0', addresses: ['10.89.0.1/16'], netns: name });
+    expect(hooks.afterRead).toBeUndefined();
+    expect(r.created).toBe(true);
+    // Made in the namespace that was there when it looked (gone with it now), not in its successor.
+    expect(ipLinks(name).map((l) => l.ifname)).toEqual(['lo']);
   });
 });
