@@ -195,6 +195,11 @@ export async function setLink(link: LinkRef, changes: LinkChanges, opts?: NetnsO
     // A link that leaves the namespace leaves its bridge too: its port flags would have no port.
     check.reject('changes.netns', 'cannot be combined with bridge-port flags (hairpin, isolated, learning)');
   }
+  if (out.moveTo !== undefined && out.master != null) {
+    // The kernel moves the link first and enslaves it after, in the namespace it moved to, where
+    // an index or name looked up here names another link, or none.
+    check.reject('changes.netns', 'cannot be combined with master: set the master after the move, in the namespace the link moved to');
+  }
   return callNative(() => native.linkSet({ ...where, link: ref, changes: out }));
 }
 

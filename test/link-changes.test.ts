@@ -11,7 +11,7 @@ import {
   setLink,
   type NetnsHandle,
 } from '../lib/index';
-import { expectNetlinkError, rejectionOf, expectNetlinkShape } from './helpers/expect';
+import { expectInvalidArgument, expectNetlinkError, rejectionOf, expectNetlinkShape } from './helpers/expect';
 import { ipLink, ipLinkOrThrow, ipLinks, slaveData } from './helpers/ip';
 import { kernelVersion } from './helpers/kernel';
 import { namer } from './helpers/names';
@@ -121,6 +121,16 @@ describe('setLink', () => {
     const l2 = await setLink('v0', { alias: 'second' }, { netns: ns });
     expect(l2.alias).toBe('second');
     expect(ipLinkOrThrow('v0', ns.name).ifalias).toBe('second');
+  });
+
+  it('an alias of 255 bytes, the kernel\'s limit, is set whole; an empty one clears it', async () => {
+    const { ns } = await setup();
+    const alias = 'a'.repeat(254) + 'z';
+    expect((await setLink('v0', { alias }, { netns: ns })).alias).toBe(alias);
+    expect(ipLinkOrThrow('v0', ns.name).ifalias).toBe(alias);
+    expect((await setLink('v0', { alias: '' }, { netns: ns })).alias).toBeUndefined();
+    expect(ipLinkOrThrow('v0', ns.name).ifalias).toBeUndefined();
+    await expectInvalidArgument(() => setLink('v0', { alias: `${alias}b` }, { netns: ns }), /^changes\.alias$/u);
   });
 
   it('an alias reaches the kernel whole, whatever characters straddle the addon\'s 64-byte string buffer', async () => {
@@ -329,6 +339,10 @@ describe('refused changes', () => {
   it('a bridge-port flag on a link that is not a bridge port: EOPNOTSUPP, nothing changed', async () => {
     const { ns } = await setup();
     const before = ipLinkOrThrow('v0', ns.name);
+    // Nor the other changes of the same call.
+    const e = await expectNetlinkError(() => setLink('v0', { mtu: 1400, alias: 'x', hairpin: true }, { netns: ns }), 'EOPNOTSUPP');
+    expect(e.operation).toBe('setBridgePort');
+    expect(ipLinkOrThrow('v0', ns.name).ifalias).toBeUndefined();
     await expectNetlinkError(() => setLink('v0', { hairpin: true }, { netns: ns }), 'EOPNOTSUPP');
     await expectNetlinkError(() => setLink('v0', { learning: false }, { netns: ns }), 'EOPNOTSUPP');
     await expectNetlinkError(() => setLink('v0', { isolated: true }, { netns: ns }), 'EOPNOTSUPP');
@@ -344,6 +358,36 @@ describe('refused changes', () => {
     expect(err.object.length).toBeGreaterThan(0);
     expect(ipLinkOrThrow('v0', ns.name).ifindex).toBe(v0);
     expect(ipLinkOrThrow('v1', ns.name).ifindex).toBe(v1);
+  });
+
+  it('a move with a master is refused before anything is sent: the kernel would look the master up where the link went', async () => {
+    const { ns, v0 } = await setup();
+    const other = await res.netns('m');
+    await expectInvalidArgument(() => setLink('v0', { netns: other, master: 'br0' }, { netns: ns }), /^changes\.netns$/u);
+    expect(ipLinkOrThrow('v0', ns.name).ifindex).toBe(v0);
+    expect(ipLinks(other.name).map((l) => l.ifname)).toEqual(['lo']);
+  });
+
+  it('a refused change is undone: what the kernel applied before refusing goes back, a move included', async () => {
+    // The kernel applies a change's attributes in turn (the move first, then MAC, MTU, the name...)
+    // and keeps those before the one it refuses.
+    const { ns, v0 } = await setup();
+    const other = await res.netns('u');
+    await createBridge('eth1', { netns: other });
+    const before = ipLinkOrThrow('v0', ns.name);
+    const refusals: [Parameters<typeof setLink>[1], string][] = [
+      [{ netns: other, name: 'eth1' }, 'EEXIST'], // the README's "move and rename", onto a taken name
+      [{ netns: other, mtu: 65536 }, 'EINVAL'], // past veth's maximum
+      [{ netns: other, mac: '02:00:00:00:0a:0b', mtu: 1400, name: 'eth1' }, 'EEXIST'],
+      [{ mac: '02:00:00:00:0a:0c', mtu: 1300, alias: 'x', name: 'v1' }, 'EEXIST'], // no move
+    ];
+    for (const [changes, code] of refusals) {
+      const e = await expectNetlinkError(() => setLink('v0', changes, { netns: ns }), code);
+      expect(e.message).toMatch(changes.netns ? /moved back/u : /undone/u);
+      const now = ipLinkOrThrow('v0', ns.name);
+      expect([now.ifindex, now.mtu, now.address, now.ifalias], JSON.stringify(changes)).toEqual([v0, before.mtu, before.address, undefined]);
+      expect(ipLinks(other.name).map((l) => l.ifname).sort()).toEqual(['eth1', 'lo']);
+    }
   });
 
   it('move into a namespace that already has that name: EEXIST, the link stays', async () => {

@@ -160,6 +160,21 @@ MessageBuilder EncodeCreateLink(const LinkSpec& s, const ResolvedRefs& refs) {
   return m;
 }
 
+namespace {
+bool HasPortFlags(const LinkChangesSpec& c) { return c.hairpin || c.isolated || c.learning; }
+
+void PutPortFlags(MessageBuilder& m, const LinkChangesSpec& c) {
+  const size_t info = m.BeginNest(IFLA_LINKINFO);
+  m.PutString(IFLA_INFO_SLAVE_KIND, "bridge");
+  const size_t data = m.BeginNest(IFLA_INFO_SLAVE_DATA);
+  if (c.hairpin) m.PutU8(IFLA_BRPORT_MODE, *c.hairpin ? 1 : 0);
+  if (c.isolated) m.PutU8(IFLA_BRPORT_ISOLATED, *c.isolated ? 1 : 0);
+  if (c.learning) m.PutU8(IFLA_BRPORT_LEARNING, *c.learning ? 1 : 0);
+  m.EndNest(data);
+  m.EndNest(info);
+}
+}  // namespace
+
 MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& c, uint32_t master_index) {
   MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST);
   m.PutHeader(LinkHeader(target.index > 0 ? target.index : 0, c.up));
@@ -169,30 +184,21 @@ MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& c,
   if (c.move_to) m.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(c.move_to->fd()));
   if (c.name) m.PutString(IFLA_IFNAME, *c.name);
   PutCommon(m, c.mtu, c.mac, c.txqlen);
-  if (c.alias) m.PutString(IFLA_IFALIAS, *c.alias);
+  // Without the NUL: the kernel counts the attribute's whole length against its 255-byte limit
+  // (ip sends none either), and an empty alias is then a zero-length attribute, which clears it.
+  if (c.alias) m.PutAttr(IFLA_IFALIAS, c.alias->data(), c.alias->size());
   if (c.set_master) m.PutU32(IFLA_MASTER, master_index);
   return m;
 }
 
-namespace {
-bool HasPortFlags(const LinkChangesSpec& c) { return c.hairpin || c.isolated || c.learning; }
-}  // namespace
-
-// Bridge-port flags go in a message of their own, after the main change: the kernel applies
-// IFLA_INFO_SLAVE_DATA before IFLA_MASTER, so a link enslaved in the same message would not yet
-// be a port.
+// Bridge-port flags go in a message of their own: the kernel applies IFLA_INFO_SLAVE_DATA before
+// the rest of a message (IFLA_MASTER included, so a link enslaved in the same message would not
+// yet be a port), and keeps it when the rest is then refused.
 MessageBuilder EncodePortFlags(const LinkRefArg& ref, const LinkChangesSpec& c) {
   MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST);
   m.PutHeader(LinkHeader(ref.index > 0 ? ref.index : 0, std::nullopt));
   PutRef(m, ref);
-  const size_t info = m.BeginNest(IFLA_LINKINFO);
-  m.PutString(IFLA_INFO_SLAVE_KIND, "bridge");
-  const size_t data = m.BeginNest(IFLA_INFO_SLAVE_DATA);
-  if (c.hairpin) m.PutU8(IFLA_BRPORT_MODE, *c.hairpin ? 1 : 0);
-  if (c.isolated) m.PutU8(IFLA_BRPORT_ISOLATED, *c.isolated ? 1 : 0);
-  if (c.learning) m.PutU8(IFLA_BRPORT_LEARNING, *c.learning ? 1 : 0);
-  m.EndNest(data);
-  m.EndNest(info);
+  PutPortFlags(m, c);
   return m;
 }
 
@@ -364,7 +370,10 @@ Result<std::vector<LinkInfo>> ListLinks(Namespace& ns, const std::optional<std::
   if (!master_index) return std::move(master_index.error());
   MessageBuilder req = EncodeListLinks(kind, *master_index);
   Result<LinkInfo> (*decode)(const Message&) = DecodeLink;
-  auto links = DumpAll<LinkInfo>(**sock, req, RTM_NEWLINK, decode);
+  // The kernel filters by kind only among the kinds it has loaded; any other (a typo, a module
+  // not loaded) it ignores, and dumps every link. So the kind is checked here as well.
+  const auto of_kind = [&kind](const LinkInfo& l) { return !kind || l.kind == *kind; };
+  auto links = DumpAll<LinkInfo>(**sock, req, RTM_NEWLINK, decode, of_kind);
   if (!links) return std::move(links.error().In("listLinks", "links"));
   return links;
 }
@@ -377,6 +386,125 @@ Status DeleteLink(Namespace& ns, const LinkRefArg& ref) {
   return OkStatus();
 }
 
+namespace {
+
+// What undoes a refused change: the kernel applies a change's attributes one after another (a
+// move first, then MAC, MTU, the name, the alias, master, up/down) and keeps those applied before
+// the one it refuses. Each asked-for field goes back to how `before` had it.
+LinkChangesSpec UndoOf(const LinkChangesSpec& c, const LinkInfo& before) {
+  LinkChangesSpec u;
+  if (c.up) u.up = (before.flags & IFF_UP) != 0;
+  if (c.mtu) u.mtu = before.mtu;
+  if (c.mac && before.address && before.address->size() == 6) {
+    Mac mac{};
+    std::copy(before.address->begin(), before.address->end(), mac.begin());
+    u.mac = mac;
+  }
+  if (c.name && *c.name != before.name) u.name = before.name;
+  if (c.alias) u.alias = before.alias.value_or("");
+  if (c.txqlen && before.txqlen) u.txqlen = before.txqlen;
+  if (c.set_master) {
+    u.set_master = true;
+    if (before.master) u.master = LinkRefArg{static_cast<int32_t>(*before.master), {}};
+  }
+  return u;
+}
+
+// Puts a link whose change `c` the kernel refused back as `before` had it, in `home`. If the
+// refused change carried a move that the kernel made before refusing the rest, the link is found
+// where it went, by its old name (the move keeps it unless taken there, and a refused rename left
+// it) or else the new one (a rename made before a later refusal), and moved back with the rest.
+// Best effort: returns what the caller should add to the refusal's message.
+std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkChangesSpec& c, const LinkInfo& before) {
+  LinkChangesSpec undo = UndoOf(c, before);
+  const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
+  auto here = TransactOne(sock, EncodeGetLink(LinkRefArg{before.index, {}}));
+  if (here) {
+    auto fixed = TransactOne(sock, EncodeSetLink(LinkRefArg{before.index, {}}, undo, master));
+    return fixed ? "what the kernel had applied before refusing was undone" : "what the kernel had applied before refusing could not be undone";
+  }
+  if (!c.move_to) return "";
+  auto there = c.move_to->Acquire(NETLINK_ROUTE);
+  if (!there) return "the link may have moved before the refusal; it could not be looked for";
+  std::optional<LinkInfo> moved;
+  for (const std::string& name : {before.name, c.name.value_or(before.name)}) {
+    auto found = GetLinkOn(**there, LinkRefArg{0, name});
+    if (found) {
+      moved = std::move(*found);
+      break;
+    }
+  }
+  if (!moved) return "the link left its namespace before the refusal and was not found where it went";
+  if (moved->name != before.name) undo.name = before.name;
+  MessageBuilder back = EncodeSetLink(LinkRefArg{moved->index, {}}, undo, master);
+  back.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(home.fd()));
+  auto returned = TransactOne(**there, back);
+  return returned ? "the kernel had moved the link before refusing: it was moved back"
+                  : "the kernel moved the link before refusing, and it could not be moved back";
+}
+
+// SetLink's change itself, once names are resolved (and bridge-port flags without a new master
+// set). One sendmsg: a read of the link as it was (what a refusal undoes, and the name a move
+// finds it by again) + the change + [read back, unless the link left this namespace].
+// Bridge-port flags with a new master go in a second sendmsg, only once the change is
+// acknowledged: the kernel runs every message of a sendmsg whatever the ones before it answered,
+// so flags sent beside a rename that failed (EEXIST) would land on the other link that has the
+// name asked for, and beside any failed change they would be applied by a call that rejects. They
+// name the link by index whenever a rename is asked for (need_index resolved it), by its
+// reference otherwise.
+Result<LinkInfo> ApplyLinkChanges(NetlinkSocket& sock, Namespace& home, const LinkRefArg& ref, const LinkRefArg& target,
+                                  const LinkChangesSpec& c, uint32_t master_index) {
+  // After the change the link answers to its new name, or to what named it before.
+  const LinkRefArg after = c.name ? LinkRefArg{0, *c.name} : target;
+  enum Step { kReadBefore, kChange, kPortFlags, kReadBack };
+  const bool moving = c.move_to != nullptr;
+  const bool port_flags = c.set_master && HasPortFlags(c);
+  std::vector<std::vector<MessageBuilder>> rounds(port_flags ? 2 : 1);
+  std::vector<std::vector<Step>> steps(rounds.size());
+  rounds[0].push_back(EncodeGetLink(target));
+  steps[0].push_back(kReadBefore);
+  rounds[0].push_back(EncodeSetLink(target, c, master_index));
+  steps[0].push_back(kChange);
+  if (port_flags) {
+    rounds[1].push_back(EncodePortFlags(target.index > 0 ? target : after, c));
+    steps[1].push_back(kPortFlags);
+  }
+  if (!moving) {
+    rounds.back().push_back(EncodeGetLink(after));
+    steps.back().push_back(kReadBack);
+  }
+
+  std::optional<LinkInfo> before;
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    auto outcomes = Transact(sock, rounds[r]);
+    if (!outcomes) return std::move(outcomes.error());
+    for (size_t i = 0; i < rounds[r].size(); ++i) {
+      const RequestOutcome& o = (*outcomes)[i];
+      static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
+      // No link to read (ENODEV): the change's own answer says so.
+      if (o.ack.errnum != 0 && steps[r][i] == kReadBefore) continue;
+      if (o.ack.errnum != 0) {
+        Error e = RefusalError(o.ack, kOps[steps[r][i]], ref.Describe());
+        if (steps[r][i] == kChange && before) {
+          const std::string undone = UndoRefusedChange(sock, home, c, *before);
+          if (!undone.empty()) e.detail += (e.detail.empty() ? "" : "; ") + undone;
+        }
+        return e;
+      }
+      if (steps[r][i] == kReadBefore || steps[r][i] == kReadBack) {
+        auto info = LinkReply(o, ref.Describe());
+        if (!info) return std::move(info.error());
+        if (steps[r][i] == kReadBack) return info;
+        before = std::move(*info);
+      }
+    }
+  }
+  // Moved: read it back in its new namespace, by name (the index may change on a move).
+  return GetLink(*c.move_to, LinkRefArg{0, c.name ? *c.name : before->name});
+}
+
+}  // namespace
+
 Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChangesSpec& c) {
   auto sock = ns.Acquire(NETLINK_ROUTE);
   if (!sock) return std::move(sock.error());
@@ -388,54 +516,32 @@ Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChanges
   auto idx = ResolveIndexes(**sock, {need_index ? &ref : nullptr, master});
   if (!idx) return std::move(idx.error());
   const LinkRefArg target = need_index ? LinkRefArg{static_cast<int32_t>((*idx)[0]), {}} : ref;
-  // After the change the link answers to its new name, or to what named it before.
-  const LinkRefArg after = c.name ? LinkRefArg{0, *c.name} : target;
 
-  // One sendmsg: [read the name first, when a move must find the link again by name]
-  // + the change + [read back, unless the link left this namespace]. Bridge-port flags go in a
-  // second one, only once the change is acknowledged: the kernel runs every message of a sendmsg
-  // whatever the ones before it answered, so flags sent beside a rename that failed (EEXIST) would
-  // land on the other link that has the name asked for, and beside any failed change they would
-  // be applied by a call that rejects. They name the link by index whenever a rename is asked
-  // for (need_index resolved it), by its reference otherwise.
-  enum Step { kReadName, kChange, kPortFlags, kReadBack };
-  const bool moving = c.move_to != nullptr;
-  const bool port_flags = HasPortFlags(c);
-  std::vector<std::vector<MessageBuilder>> rounds(port_flags ? 2 : 1);
-  std::vector<std::vector<Step>> steps(rounds.size());
-  if (moving && !c.name && target.index > 0) {
-    rounds[0].push_back(EncodeGetLink(target));
-    steps[0].push_back(kReadName);
-  }
-  rounds[0].push_back(EncodeSetLink(target, c, (*idx)[1]));
-  steps[0].push_back(kChange);
-  if (port_flags) {
-    rounds[1].push_back(EncodePortFlags(target.index > 0 ? target : after, c));
-    steps[1].push_back(kPortFlags);
-  }
-  if (!moving) {
-    rounds.back().push_back(EncodeGetLink(after));
-    steps.back().push_back(kReadBack);
-  }
-
-  std::string name = c.name ? *c.name : ref.name;
-  for (size_t r = 0; r < rounds.size(); ++r) {
-    auto outcomes = Transact(**sock, rounds[r]);
+  // Bridge-port flags on a link whose master stays: set first, in a sendmsg of their own after a
+  // read of the flags as they were. The kernel refuses them (EOPNOTSUPP) for a link that is not a
+  // port, and then nothing has changed; if the change after them is refused, they are put back.
+  // (Sent after the change, a refusal of theirs would leave the change made by a call that rejects.)
+  std::optional<LinkInfo::BridgePort> flags_before;
+  if (HasPortFlags(c) && !c.set_master) {
+    std::vector<MessageBuilder> first;
+    first.push_back(EncodeGetLink(target));
+    first.push_back(EncodePortFlags(target, c));
+    auto outcomes = Transact(**sock, first);
     if (!outcomes) return std::move(outcomes.error());
-    for (size_t i = 0; i < rounds[r].size(); ++i) {
-      const RequestOutcome& o = (*outcomes)[i];
-      static const char* const kOps[] = {"getLink", "setLink", "setBridgePort", "getLink"};
-      if (o.ack.errnum != 0) return RefusalError(o.ack, kOps[steps[r][i]], ref.Describe());
-      if (steps[r][i] == kReadName || steps[r][i] == kReadBack) {
-        auto info = LinkReply(o, ref.Describe());
-        if (!info) return std::move(info.error());
-        if (steps[r][i] == kReadBack) return info;
-        name = info->name;
-      }
-    }
+    if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "getLink", ref.Describe());
+    if ((*outcomes)[1].ack.errnum != 0) return RefusalError((*outcomes)[1].ack, "setBridgePort", ref.Describe());
+    auto was = LinkReply((*outcomes)[0], ref.Describe());
+    flags_before = was && was->bridge_port ? was->bridge_port : LinkInfo::BridgePort{};
   }
-  // Moved: read it back in its new namespace, by name (the index may change on a move).
-  return GetLink(*c.move_to, LinkRefArg{0, name});
+  auto changed = ApplyLinkChanges(**sock, ns, ref, target, c, (*idx)[1]);
+  if (!changed && flags_before) {
+    LinkChangesSpec restore;
+    restore.hairpin = flags_before->hairpin;
+    restore.isolated = flags_before->isolated;
+    restore.learning = flags_before->learning;
+    (void)TransactOne(**sock, EncodePortFlags(target, restore));
+  }
+  return changed;
 }
 
 }  // namespace nlkit

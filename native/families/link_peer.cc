@@ -126,7 +126,10 @@ Result<PeerInfo> FindPeer(Namespace& ns, const LinkRefArg& ref, Namespace& initi
   auto peer = LinkReply(*read, "the peer");
   if (!peer) return std::move(peer.error());
   out.link = std::move(*peer);
+  // Its IFLA_LINK (the end we started from) is numbered in the namespace that netnsid names, which
+  // this one does not know either: left out with it, or it would read as an index of the peer's own.
   out.link.link_netnsid.reset();
+  out.link.link.reset();
   return out;
 }
 
