@@ -16,6 +16,7 @@ namespace {
 thread_local UniqueFd t_home_fd;
 thread_local NetnsKey t_home_key;
 thread_local bool t_poisoned = false;
+thread_local int t_poison_errno = 0;
 }  // namespace
 
 Result<NetnsKey> KeyOf(int ns_fd) {
@@ -37,13 +38,17 @@ Status ThreadHome::Init() {
 int ThreadHome::fd() { return t_home_fd.get(); }
 const NetnsKey& ThreadHome::key() { return t_home_key; }
 bool ThreadHome::poisoned() { return t_poisoned; }
-void ThreadHome::Poison() { t_poisoned = true; }
+int ThreadHome::poison_errno() { return t_poison_errno; }
+void ThreadHome::Poison(int err) {
+  t_poisoned = true;
+  t_poison_errno = err;
+}
 
 namespace {
 // A thread that could not get home is in a namespace it does not know: nothing more may be done
 // on it, not even the rest of the current job.
 Error PoisonedError() {
-  Error e = Error::System(EIO, "setns", "worker thread");
+  Error e = Error::System(t_poison_errno, "setns", "worker thread");
   e.detail = "the thread could not return to its own network namespace earlier in this call";
   return e;
 }
@@ -60,7 +65,11 @@ Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
 NetnsVisit::~NetnsVisit() {
   if (!active_) return;
   SyscallTimer timer;
-  if (TakeHomeFault() || ::setns(t_home_fd.get(), CLONE_NEWNET) != 0) ThreadHome::Poison();
+  if (TakeHomeFault()) {
+    ThreadHome::Poison(EIO);
+  } else if (::setns(t_home_fd.get(), CLONE_NEWNET) != 0) {
+    ThreadHome::Poison(errno);
+  }
 }
 
 Result<std::optional<NetnsVisit>> EnterUnlessHome(const Namespace& ns) {

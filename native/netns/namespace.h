@@ -40,7 +40,9 @@ class ThreadHome {
   static const NetnsKey& key();
   // Set when a thread could not get back home: it must not run anything else (the pool retires it).
   static bool poisoned();
-  static void Poison();
+  // What setns() answered then (EIO for an injected fault), for the errors that say so.
+  static int poison_errno();
+  static void Poison(int err);
 };
 
 // While alive, the calling thread is inside another network namespace.

@@ -89,7 +89,7 @@ Result<NamespacePtr> CreateNamespace(const std::string& dir, const std::optional
       ::umount2(path.c_str(), MNT_DETACH);
       ::unlink(path.c_str());
     }
-    return Error::System(EIO, "setns", "returning a worker thread to its namespace");
+    return Error::System(ThreadHome::poison_errno(), "setns", "returning a worker thread to its namespace");
   }
   return Namespace::Adopt(std::move(fd), name ? path : std::string("anonymous netns"));
 }
