@@ -1,6 +1,7 @@
 // The calls a container runtime makes: the per-host bridge network (ensureBridge), and the
 // per-container attach/detach that runs on every container start and stop.
 
+import { randomBytes } from 'node:crypto';
 import { addAddress, deleteAddress, listAddresses } from './addresses';
 import { callNative, fromNative, NetlinkError, NlkitError, SystemError } from './errors';
 import { createBridge, deleteLink, getLink, setLink } from './links';
@@ -274,12 +275,22 @@ export async function ensureBridge(spec: EnsureBridgeSpec): Promise<EnsureBridge
   check.onlyKeys(s, ['name', 'addresses', 'mtu', 'up', 'forwarding', 'routeLocalnet', 'netns'], '');
   const name = check.ifname(s.name, 'name');
   const cidrs = arrayOf(s.addresses, 'addresses').map((a, i) => check.cidr(a, `addresses[${i}]`));
+  for (let i = 0; i < cidrs.length; i++) {
+    for (let j = 0; j < i; j++) if (sameAddress(cidrs[j]!, cidrs[i]!)) check.reject(`addresses[${i}]`, `${cidrs[i]!.address} is given twice`);
+  }
   const mtu = check.optional(s, 'mtu', '', check.mtu);
   const up = check.optional(s, 'up', '', check.bool) ?? true;
   const forwarding = check.optional(s, 'forwarding', '', check.bool) ?? true;
   const routeLocalnet = check.optional(s, 'routeLocalnet', '', check.bool) ?? false;
   return withNetnsHeld(s.netns as NetnsRef | undefined, 'netns', (netns) =>
     ensureBridgeIn({ name, cidrs, mtu, up, forwarding, routeLocalnet }, netns === undefined ? {} : { netns }));
+}
+
+/** A random unicast, locally administered MAC (the kernel's own eth_random_addr does the same). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 /** ensureBridge's spec, validated. */
@@ -312,8 +323,19 @@ async function ensureBridgeIn(settings: BridgeSettings, where: { netns?: NetnsRe
       throw e;
     });
     if (link === undefined) {
-      link = await createBridge(name, { ...where, ...(mtu !== undefined ? { mtu } : {}) });
-      created = true;
+      // A MAC of its own, set at creation: a bridge without one takes its ports' lowest, which
+      // changes as containers come and go, and every container's ARP entry for the gateway then
+      // points nowhere until it ages out (tens of seconds without a route off the host).
+      link = await createBridge(name, { ...where, mac: randomMac(), ...(mtu !== undefined ? { mtu } : {}) }).catch(async (e: unknown) => {
+        // Another ensureBridge made it meanwhile: go on with it as an existing bridge.
+        if (e instanceof NetlinkError && e.code === 'EEXIST') return undefined;
+        throw e;
+      });
+      created = link !== undefined;
+    }
+    if (link === undefined) {
+      link = await getLink(name, where);
+    } else if (created) {
       // The bridge is the network's router. With DAD, its IPv6 link-local address stays tentative
       // for a second or more after it comes up, and until then the kernel sends no neighbour
       // solicitation for packets it forwards into the network: IPv6 to containers (published
@@ -321,15 +343,28 @@ async function ensureBridgeIn(settings: BridgeSettings, where: { netns?: NetnsRe
       await setSysctl(['net', 'ipv6', 'conf', name, 'accept_dad'], 0, where).catch((e: unknown) => {
         if (!(e instanceof SystemError && e.code === 'ENOENT')) throw e; // a kernel without IPv6
       });
-    } else if (link.kind !== 'bridge') {
+    }
+    if (link.kind !== 'bridge') {
       throw new NlkitError('ERR_NLKIT_NOT_A_BRIDGE', `ensureBridge: '${name}' exists and is ${link.kind ? `a ${link.kind}` : 'not a bridge'}`);
     }
-    const present = new Set((await listAddresses({ ...where, link: link.index })).map((a) => `${a.address}/${a.prefixLength}`));
+    const bridgeIndex = link.index;
+    const addressesNow = async (): Promise<Set<string>> =>
+      new Set((await listAddresses({ ...where, link: bridgeIndex })).map((a) => `${a.address}/${a.prefixLength}`));
+    const present = await addressesNow();
     for (const c of cidrs) {
-      const text = `${c.address}/${c.prefixLength}`;
+      // Compared as the kernel writes it: 'FD00:0::1/64' is 'fd00::1/64'.
+      const text = `${check.canonicalIp(c.address)}/${c.prefixLength}`;
       if (present.has(text)) continue;
-      await addAddress(link.index, text, { ...where, ...(c.family === 6 ? { noDad: true } : {}) });
-      added.push(text);
+      // With a broadcast address, as Docker's and CNI's bridges have (the kernel then routes the
+      // subnet's broadcasts); IPv6 without DAD (see accept_dad above).
+      const broadcast = c.family === 4 ? check.broadcast4(c.address, c.prefixLength) : undefined;
+      const options = { ...where, ...(c.family === 6 ? { noDad: true } : {}), ...(broadcast !== undefined ? { broadcast } : {}) };
+      const made = await addAddress(bridgeIndex, text, options).catch(async (e: unknown) => {
+        // Added by another ensureBridge meanwhile: present, and not this call's to undo.
+        if (e instanceof NetlinkError && e.code === 'EEXIST' && (await addressesNow()).has(text)) return undefined;
+        throw e;
+      });
+      if (made !== undefined) added.push(text);
     }
     const before = link;
     // A bridge keeps an MTU only once it was set by a change (the kernel then stops lowering it
@@ -341,7 +376,14 @@ async function ensureBridgeIn(settings: BridgeSettings, where: { netns?: NetnsRe
       await setLink(before.index, { mtu: mtu < 65535 ? mtu + 1 : mtu - 1 }, where);
       restore.push(() => setLink(before.index, { mtu: before.mtu }, where));
     }
-    const changes = { ...(up && !before.up ? { up: true } : {}), ...(mtu !== undefined && (mtu !== before.mtu || pinMtu) ? { mtu } : {}) };
+    // An existing bridge's MAC is pinned where it is (a bridge made elsewhere may have none set,
+    // see randomMac): setting the address it has marks it as chosen, so ports no longer move it.
+    const pinMac = !created ? (before.mac !== undefined && before.mac !== '00:00:00:00:00:00' ? before.mac : randomMac()) : undefined;
+    const changes = {
+      ...(up && !before.up ? { up: true } : {}),
+      ...(mtu !== undefined && (mtu !== before.mtu || pinMtu) ? { mtu } : {}),
+      ...(pinMac !== undefined ? { mac: pinMac } : {}),
+    };
     if (Object.keys(changes).length > 0) {
       link = await setLink(before.index, changes, where);
       if (!created) restore.push(() => setLink(before.index, { ...('up' in changes ? { up: before.up } : {}), ...('mtu' in changes ? { mtu: before.mtu } : {}) }, where));

@@ -18,6 +18,7 @@ import {
   listRoutes,
   NetlinkError,
   NlkitError,
+  setLink,
   type NetnsHandle,
 } from '../lib/index';
 import { expectInvalidArgument, rejectionOf } from './helpers/expect';
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 interface IpAddrEntry {
   ifname: string;
-  addr_info: { family: string; local: string; prefixlen: number }[];
+  addr_info: { family: string; local: string; prefixlen: number; broadcast?: string }[];
 }
 interface IpRoute {
   dst: string;
@@ -93,6 +94,54 @@ describe('ensureBridge', () => {
     expect(ipLinkOrThrow('br1', host.name).mtu).toBe(1400);
   });
 
+  it("keeps the bridge's MAC as containers come and go, on a bridge it made and on one made elsewhere", async () => {
+    // Without a MAC of its own a bridge takes its ports' lowest: every attach or detach could move
+    // the gateway's MAC under the containers' ARP entries.
+    const host = await res.netns('ebmac');
+    await createBridge('br1', { netns: host }); // made elsewhere, MAC not chosen
+    for (const name of ['br0', 'br1']) {
+      const { link } = await ensureBridge({ name, addresses: [name === 'br0' ? '10.90.0.1/16' : '10.91.0.1/16'], netns: host });
+      const mac = ipLinkOrThrow(name, host.name).address;
+      expect(link.mac).toBe(mac);
+      const attached: NetnsHandle[] = [];
+      for (let i = 0; i < 6; i++) {
+        // Host-end MACs from 02:00:... (below any random locally administered one but 02:00:00:...)
+        // and from fe:ff:...: the lowest port changes with every join and every leave.
+        const c = await res.netns(`${name}m${i}`);
+        const hostMac = i % 2 === 0 ? `02:00:00:00:00:0${i}` : `fe:ff:ff:ff:ff:f${i}`;
+        const r = await attachContainer({ netns: c, hostNetns: host, bridge: link.index });
+        await setLink(r.host.index, { mac: hostMac }, { netns: host });
+        attached.push(c);
+        expect(ipLinkOrThrow(name, host.name).address, `${name} after attach ${i}`).toBe(mac);
+      }
+      for (const c of attached) {
+        await detachContainer({ netns: c });
+        expect(ipLinkOrThrow(name, host.name).address, `${name} after a detach`).toBe(mac);
+      }
+    }
+  });
+
+  it('concurrent calls for one bridge all succeed, and the bridge and each address are made once', async () => {
+    const host = await res.netns('ebc');
+    const spec = { name: 'br0', addresses: ['10.77.0.1/16', 'fd77::1/64'], netns: host };
+    const results = await Promise.all([ensureBridge(spec), ensureBridge(spec), ensureBridge(spec), ensureBridge(spec)]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(results.flatMap((r) => r.addedAddresses).sort()).toEqual(['10.77.0.1/16', 'fd77::1/64']);
+    const addrs = await listAddresses({ netns: host, link: 'br0' });
+    expect(addrs.filter((a) => a.scope !== 'link').map((a) => a.cidr).sort()).toEqual(['10.77.0.1/16', 'fd77::1/64']);
+  });
+
+  it('an IPv6 address in any spelling is the one the bridge has; IPv4 ones get their broadcast address', async () => {
+    const host = await res.netns('ebs');
+    const first = await ensureBridge({ name: 'br0', addresses: ['FD00:0::1/64', '10.66.0.1/16'], netns: host });
+    expect(first.addedAddresses).toEqual(['fd00::1/64', '10.66.0.1/16']);
+    const again = await ensureBridge({ name: 'br0', addresses: ['fd00:0:0::1/64', '10.66.0.1/16'], netns: host });
+    expect(again.addedAddresses).toEqual([]);
+    const v4 = (ipShow(host.name, 'addr', ['dev', 'br0']) as IpAddrEntry[])[0]?.addr_info.find((a) => a.local === '10.66.0.1');
+    expect(v4?.broadcast).toBe('10.66.255.255');
+    await expectInvalidArgument(() => ensureBridge({ name: 'br0', addresses: ['fd00::1/64', 'FD00::1/64'], netns: host }), /^addresses\[1\]$/u);
+  });
+
   it('adds a missing address to an existing bridge and leaves its others alone', async () => {
     const host = await res.netns('eb2');
     await ensureBridge({ name: 'br0', addresses: ['172.18.0.1/16'], netns: host });
@@ -108,9 +157,10 @@ describe('ensureBridge', () => {
     const err = await rejectionOf(() => ensureBridge({ name: 'notbr', netns: host }));
     expect(err).toBeInstanceOf(NlkitError);
     expect((err as NlkitError).code).toBe('ERR_NLKIT_NOT_A_BRIDGE');
-    // A duplicate address in the list fails at the second add: the bridge made by this call goes.
-    const failing = await rejectionOf(() => ensureBridge({ name: 'br1', addresses: ['10.1.0.1/16', '10.1.0.1/16'], netns: host }));
+    // The kernel refuses the second address (a multicast one): the bridge made by this call goes.
+    const failing = await rejectionOf(() => ensureBridge({ name: 'br1', addresses: ['10.1.0.1/16', 'ff02::1/64'], netns: host }));
     expect(failing).toBeInstanceOf(NetlinkError);
+    expect((failing as NetlinkError).code).toBe('EADDRNOTAVAIL');
     expect((await listLinks({ netns: host })).map((l) => l.name)).not.toContain('br1');
   });
 });

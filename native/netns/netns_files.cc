@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <mutex>
 
 namespace nlkit {
 
@@ -57,8 +58,14 @@ class UnsharedNetns {
 Result<NamespacePtr> CreateNamespace(const std::string& dir, const std::optional<std::string>& name) {
   std::string path;
   if (name) {
-    NLKIT_TRY(MakeDirs(dir));
-    NLKIT_TRY(MakeSharedMountPoint(dir));
+    {
+      // Two first createNetns calls at once would each find the directory not yet a mount point
+      // and each bind it onto itself, stacking mounts. (ip(8) running at the same time still can.)
+      static std::mutex dir_setup;
+      std::lock_guard<std::mutex> lock(dir_setup);
+      NLKIT_TRY(MakeDirs(dir));
+      NLKIT_TRY(MakeSharedMountPoint(dir));
+    }
     path = dir + "/" + *name;
     UniqueFd placeholder(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
     if (!placeholder.valid()) return Error::System(errno, "createNetns", "netns " + path);
