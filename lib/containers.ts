@@ -68,8 +68,16 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
   for (let i = 0; i < given.length; i++) {
     const c = check.cidr(given[i], `addresses[${i}]`);
     for (let j = 0; j < i; j++) if (sameAddress(cidrs[j]!, c)) check.reject(`addresses[${i}]`, `${c.address} is given twice`);
+    // The kernel takes these, and the container is then unreachable or claims every address.
+    if (c.prefixLength === 0) check.reject(`addresses[${i}]`, 'a /0 prefix would put every address on eth0\'s link');
+    if (c.family === 4 && check.isNetworkOrBroadcast4(c.address, c.prefixLength)) {
+      check.reject(`addresses[${i}]`, `${c.address} is the network or broadcast address of its /${c.prefixLength}`);
+    }
     cidrs.push(c);
   }
+  const mtu = check.optional(s, 'mtu', '', check.mtu);
+  // IPv6 needs 1280 bytes: the kernel would refuse the address after the veth was made.
+  if (mtu !== undefined && mtu < 1280 && cidrs.some((c) => c.family === 6)) check.reject('mtu', `${mtu} is below IPv6's minimum of 1280, and an IPv6 address is given`);
 
   const gateways: string[] = [];
   if (s.gateway !== undefined && s.gateways !== undefined) check.reject('gateways', 'give gateway or gateways, not both');
@@ -83,7 +91,12 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
     // other must be inside one of the container's subnets, and not one of its own addresses: the
     // route would lead back into the container.
     let reachable = fam === 6 && check.isLinkLocal6(gw);
-    for (let j = 0; j < cidrs.length && !reachable; j++) reachable = cidrs[j]!.family === fam && check.inSubnet(gw, cidrs[j]!);
+    for (let j = 0; j < cidrs.length && !reachable; j++) {
+      const c = cidrs[j]!;
+      if (c.family !== fam || !check.inSubnet(gw, c)) continue;
+      reachable = true;
+      if (fam === 4 && check.isNetworkOrBroadcast4(gw, c.prefixLength)) check.reject(argument, `${gw} is the network or broadcast address of ${c.address}/${c.prefixLength}`);
+    }
     if (!reachable) check.reject(argument, `${gw} is outside every address's subnet; the kernel could not reach it`);
     if (isOwnAddress(cidrs, gw, fam)) check.reject(argument, `${gw} is the container's own address`);
     gateways.push(gw);
@@ -140,7 +153,7 @@ export function attachRequest(spec: AttachSpec): AttachRequest {
     addresses,
     gateways.length > 0 ? gateways : undefined,
     routes.length > 0 ? routes : undefined,
-    check.optional(s, 'mtu', '', check.mtu),
+    mtu,
     check.optional(s, 'mac', '', check.mac),
     check.optional(s, 'hairpin', '', check.bool),
     check.optional(s, 'isolated', '', check.bool),

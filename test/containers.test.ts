@@ -198,6 +198,9 @@ describe('attachContainer: the seed topology', () => {
     expect(ipLinkOrThrow('lo', c1.name).flags).toContain('UP');
     const addrs = (ipShow(c1.name, 'addr', ['dev', 'eth0']) as IpAddrEntry[])[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
     expect(addrs).toEqual(expect.arrayContaining(['10.88.0.2/16', 'fd00::2/64']));
+    // With the subnet's broadcast address, as Docker's and CNI's containers have it.
+    const v4 = (ipShow(c1.name, 'addr', ['dev', 'eth0']) as IpAddrEntry[])[0]?.addr_info.find((a) => a.local === '10.88.0.2');
+    expect(v4?.broadcast).toBe('10.88.255.255');
     const routes4 = ipShow(c1.name, 'route') as IpRoute[];
     expect(routes4).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.88.0.1', dev: 'eth0' }));
     const routes6 = ipShow(c1.name, 'route', [], '-6') as IpRoute[];
@@ -368,7 +371,35 @@ describe('attachContainer: input checked before anything is sent', () => {
       () => attachContainer({ ...base, ...via, dad: true, routes: [{ to: 'fd01::/64', via: 'fd00::1', src: 'fd00::2' }] }),
       /^routes\[0\]\.src$/u,
     );
+    // What the kernel takes but leaves the container unreachable (or claiming every address),
+    // and an MTU it refuses for IPv6 only once the veth exists.
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.0/16'] }), /^addresses\[0\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.255.255/16'] }), /^addresses\[0\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/0'] }), /^addresses\[0\]$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: '10.88.0.0' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['10.88.0.2/16'], gateway: '10.88.255.255' }), /^gateway$/u);
+    await expectInvalidArgument(() => attachContainer({ ...base, addresses: ['fd00::2/64'], mtu: 1279 }), /^mtu$/u);
     expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('a /31 or /32 has no network or broadcast address to refuse; an IPv4-only container takes a small MTU', async () => {
+    const { host, bridgeIndex } = await hostWithBridge();
+    const c = await res.netns('p2p');
+    const r = await attachContainer({ netns: c, hostNetns: host, bridge: bridgeIndex, addresses: ['10.89.0.0/31', '10.89.1.255/32'], mtu: 1000 });
+    expect(r.addresses).toEqual(['10.89.0.0/31', '10.89.1.255/32']);
+    expect(ipLinkOrThrow('eth0', c.name).mtu).toBe(1000);
+  });
+
+  it('a bridge that is no link, or no bridge, is named in the error', async () => {
+    const { host } = await hostWithBridge();
+    const c = await res.netns('nb');
+    const missing = await rejectionOf(() => attachContainer({ netns: c, hostNetns: host, bridge: 99999 }));
+    expect(missing).toBeInstanceOf(NetlinkError);
+    expect((missing as NetlinkError).object).toMatch(/on link #99999$/u);
+    const lo = await rejectionOf(() => attachContainer({ netns: c, hostNetns: host, bridge: 'lo' }));
+    expect((lo as NetlinkError).object).toMatch(/on link lo$/u);
+    expect((await listLinks({ netns: c })).map((l) => l.name)).toEqual(['lo']);
+    expect((await listLinks({ netns: host, kind: 'veth' })).map((l) => l.name)).toEqual([]);
   });
 
   it('what the validation lets through, the kernel takes: a link-local IPv6 gateway, a DAD-free source, an IPv6 metric 0', async () => {

@@ -27,6 +27,7 @@ std::vector<AddressSpec> ReadAddresses(const Napi::Value& v) {
     spec.local = *ip;
     spec.prefix_len = static_cast<uint8_t>(ArgU32(a.Get(i + 1), "prefixLength").value_or(ip->family == AF_INET ? 32 : 128));
     spec.no_dad = ArgBool(a.Get(i + 2), "noDad").value_or(false);
+    spec.broadcast = SubnetBroadcast(spec.local, spec.prefix_len);
     out.push_back(spec);
   }
   return out;

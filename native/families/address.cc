@@ -17,6 +17,13 @@ std::string Describe(const AddressSpec& s) {
 
 }  // namespace
 
+std::optional<IpAddr> SubnetBroadcast(const IpAddr& a, uint8_t prefix_len) {
+  if (a.family != AF_INET || prefix_len > 30) return std::nullopt;
+  IpAddr b = a;
+  for (int bit = prefix_len; bit < 32; ++bit) b.bytes[bit >> 3] |= static_cast<uint8_t>(0x80 >> (bit & 7));
+  return b;
+}
+
 MessageBuilder EncodeAddress(uint16_t type, uint16_t flags, const AddressSpec& s, uint32_t index) {
   MessageBuilder m(type, flags);
   ifaddrmsg h{};

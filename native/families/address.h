@@ -21,6 +21,10 @@ struct AddressSpec {
   bool no_dad = false;               // IPv6: skip duplicate address detection
 };
 
+// The broadcast address of an IPv4 subnet with room for hosts (/30 or shorter): what a container's
+// address gets, as Docker's and CNI's do (the kernel then routes the subnet's broadcasts).
+std::optional<IpAddr> SubnetBroadcast(const IpAddr& a, uint8_t prefix_len);
+
 struct AddressInfo {
   int family = 0;
   uint8_t prefix_len = 0;

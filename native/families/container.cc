@@ -87,14 +87,17 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
         // Which name is taken? If the host name is free, it is the container's interface name,
         // and another host name would not help.
         auto host_taken = GetLink(host, LinkRefArg{0, veth.name});
-        if (!host_taken) {
+        const bool host_free = !host_taken && host_taken.error().kind == ErrorKind::kNetlink && host_taken.error().errnum == ENODEV;
+        if (host_free) {
           e.In("attachContainer: create veth", spec.ifname + " in " + container->label());
           e.detail = "an interface named " + spec.ifname + " already exists in the container";
           return std::move(e);
         }
-        if (!spec.host_ifname) continue;
+        if (host_taken && !spec.host_ifname) continue;
       }
-      return std::move(e.In("attachContainer: create veth", veth.name + " <-> " + spec.ifname));
+      // The bridge too: a refusal may be about it (EINVAL for an ifindex that is no link,
+      // EOPNOTSUPP for a link that cannot be a master).
+      return std::move(e.In("attachContainer: create veth", veth.name + " <-> " + spec.ifname + " on " + spec.bridge.Describe()));
     }
     if (auto echo = FirstReply(*created, RTM_NEWLINK)) {
       auto info = DecodeLink(*echo);
@@ -121,8 +124,10 @@ Result<AttachResult> AttachContainer(Namespace& host, const NamespacePtr& contai
     // someone removed it already.
     for (int attempt = 0; attempt < 3; ++attempt) {
       auto deleted = TransactOne(**hs, EncodeDeleteLink(LinkRefArg{host_end->index, {}}));
-      if (deleted.ok() || (deleted.error().kind == ErrorKind::kNetlink && deleted.error().errnum == ENODEV)) break;
+      if (deleted.ok() || (deleted.error().kind == ErrorKind::kNetlink && deleted.error().errnum == ENODEV)) return e;
     }
+    // Said, so that the caller knows what is left to remove (detachContainer, or sweep by owner).
+    e.detail += std::string(e.detail.empty() ? "" : "; ") + "the veth " + host_end->name + " could not be removed again";
     return e;
   };
   // Then, in one sendmsg, what the create cannot carry: bridge-port flags, and the owner tag (the
