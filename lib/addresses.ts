@@ -27,6 +27,8 @@ export async function addAddress(link: LinkRef, cidr: string, opts?: AddAddressO
   check.onlyKeys(o, ['netns', 'peer', 'broadcast', 'scope', 'label', 'validLifetime', 'preferredLifetime', 'noDad'], 'opts');
   const req = addressRequest(link, cidr, o);
   const family = check.cidr(cidr, 'cidr').family;
+  // The kernel acknowledges 0.0.0.0 and drops it: the call would succeed with nothing added.
+  if (req.address === '0.0.0.0') check.reject('cidr', '0.0.0.0 is no address a link can have (the kernel would ignore it)');
   req.peer = check.optional(o, 'peer', 'opts', (v, a) => check.ipAddress(v, a, family));
   req.broadcast = check.optional(o, 'broadcast', 'opts', (v, a) => check.ipAddress(v, a, 4));
   if (req.broadcast !== undefined && family !== 4) check.reject('opts.broadcast', 'is for IPv4 addresses only');

@@ -466,6 +466,13 @@ describe('invalid arguments (refused before any system call)', () => {
     },
   );
 
+  it('0.0.0.0, which the kernel acknowledges and ignores: refused rather than "added"', async () => {
+    const { ns, a } = await lan();
+    const before = ipPairs(ns);
+    await expectInvalidArgument(() => addAddress(a, '0.0.0.0/8', { netns: ns }), /^cidr$/);
+    expect(ipPairs(ns)).toEqual(before);
+  });
+
   it('options the call or the family does not take', async () => {
     const { ns, a } = await lan();
     const before = ipPairs(ns);
