@@ -10,7 +10,8 @@ import { waitForLink } from './wait';
 import { native, type NativeAttachArgs, type NativeAttachedEnds, type NativeRouteRequest } from './native';
 import { toNative, withNetnsHeld } from './netns';
 import { getSysctl, setSysctl } from './sysctl';
-import type { AttachResult, AttachSpec, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
+import { removeMappingsOf } from './sweep';
+import type { AttachResult, AttachSpec, DetachResult, DetachSpec, EnsureBridgeResult, EnsureBridgeSpec, Link, NetnsRef } from './types';
 import * as check from './validate';
 
 const ATTACH_KEYS = ['netns', 'bridge', 'ifname', 'hostIfname', 'addresses', 'gateway', 'gateways', 'routes', 'mtu', 'mac', 'hairpin', 'isolated', 'owner', 'hostNetns', 'dad', 'waitForCarrier'];
@@ -260,21 +261,31 @@ export async function attachContainer(spec: AttachSpec): Promise<AttachResult> {
 
 /**
  * Removes a container's veth, from the container side (`{ netns, ifname }`) or the host side
- * (`{ hostIfname }`). Succeeds when it, or the container's namespace, is already gone.
+ * (`{ hostIfname }`). Succeeds when it, or the container's namespace, is already gone. With
+ * `owner`, also the port mappings added with that owner, in `hostNetns`: the whole teardown of a
+ * container in one call, which can be repeated until it succeeds.
  */
-export async function detachContainer(spec: DetachSpec): Promise<void> {
+export async function detachContainer(spec: DetachSpec): Promise<DetachResult> {
   check.oneArgument(arguments);
   const s = check.optionsObject(spec, 'spec');
-  if ('hostIfname' in s && s.hostIfname !== undefined) {
-    check.onlyKeys(s, ['hostIfname', 'hostNetns'], '');
+  const byHostEnd = 'hostIfname' in s && s.hostIfname !== undefined;
+  check.onlyKeys(s, byHostEnd ? ['hostIfname', 'hostNetns', 'owner'] : ['netns', 'ifname', 'hostNetns', 'owner'], '');
+  const owner = check.optional(s, 'owner', '', check.owner);
+  const hostNetns = s.hostNetns as NetnsRef | undefined;
+  const host = toNative(hostNetns, 'hostNetns');
+  if (byHostEnd) {
     const ifname = check.ifname(s.hostIfname, 'hostIfname');
-    await callNative(() => native.containerDetach({ netns: toNative(s.hostNetns as NetnsRef | undefined, 'hostNetns'), ifname, argument: 'hostIfname' }));
-    return;
+    await callNative(() => native.containerDetach({ netns: host, ifname, argument: 'hostIfname' }));
+  } else {
+    if (s.netns === undefined) check.reject('netns', 'give { netns, ifname } or { hostIfname }');
+    const ifname = s.ifname === undefined ? 'eth0' : check.ifname(s.ifname, 'ifname');
+    await callNative(() => native.containerDetach({ netns: toNative(s.netns as NetnsRef, 'netns'), ifname }));
   }
-  check.onlyKeys(s, ['netns', 'ifname'], '');
-  if (s.netns === undefined) check.reject('netns', 'give { netns, ifname } or { hostIfname }');
-  const ifname = s.ifname === undefined ? 'eth0' : check.ifname(s.ifname, 'ifname');
-  await callNative(() => native.containerDetach({ netns: toNative(s.netns as NetnsRef, 'netns'), ifname }));
+  if (owner === undefined) return { portMappings: [] };
+  const { removed, failed } = await removeMappingsOf((o) => o === owner, hostNetns);
+  // The rest were removed; the next call retries this one.
+  if (failed.length > 0) throw failed[0]!.error;
+  return { portMappings: removed };
 }
 
 /**

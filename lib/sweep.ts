@@ -7,7 +7,7 @@ import { NetlinkError } from './errors';
 import { deleteLink, listLinks } from './links';
 import { listPortMappings, removePortMapping } from './nat';
 import { withNetnsHeld } from './netns';
-import type { NetnsRef, SweepResult, SweepSpec } from './types';
+import type { NetnsRef, PortMapping, SweepFailure, SweepResult, SweepSpec } from './types';
 import * as check from './validate';
 
 const TAG = 'nlkit:';
@@ -44,19 +44,35 @@ async function sweepIn(keep: ReadonlySet<string>, netns: NetnsRef | undefined): 
       if (!(e instanceof NetlinkError && e.code === 'ENODEV')) result.failed.push({ link: link.name, owner, error: asError(e) });
     }
   }
+  const mappings = await removeMappingsOf((owner) => !keep.has(owner), netns);
+  result.portMappings = mappings.removed;
+  result.failed.push(...mappings.failed);
+  return result;
+}
+
+/**
+ * Removes the port mappings whose owner `doomed` accepts (untagged ones never), going on past a
+ * removal the kernel refuses. Also detachContainer's, for one owner.
+ */
+export async function removeMappingsOf(
+  doomed: (owner: string) => boolean,
+  netns: NetnsRef | undefined,
+): Promise<{ removed: PortMapping[]; failed: SweepFailure[] }> {
+  const where = netns === undefined ? {} : { netns };
+  const out: { removed: PortMapping[]; failed: SweepFailure[] } = { removed: [], failed: [] };
   for (const m of await listPortMappings(where)) {
-    if (m.owner === undefined || keep.has(m.owner)) continue;
+    if (m.owner === undefined || !doomed(m.owner)) continue;
     const { protocol, hostIp, hostPort, containerIp, containerPort, owner } = m;
     try {
       // Removed only if it still points where it did, for the same owner: the host port may have
       // been freed and taken by a container starting now (not in `keep`) since the list was read.
       const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, owner, ...where });
-      if (removed) result.portMappings.push(m);
+      if (removed) out.removed.push(m);
     } catch (e) {
-      result.failed.push({ portMapping: m, owner, error: asError(e) });
+      out.failed.push({ portMapping: m, owner, error: asError(e) });
     }
   }
-  return result;
+  return out;
 }
 
 function asError(e: unknown): Error {

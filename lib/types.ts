@@ -500,8 +500,13 @@ export interface AttachResult {
 }
 
 export type DetachSpec =
-  | { netns: NetnsRef; ifname?: string }
-  | { hostIfname: string; hostNetns?: NetnsRef };
+  | { netns: NetnsRef; ifname?: string; owner?: string; hostNetns?: NetnsRef }
+  | { hostIfname: string; hostNetns?: NetnsRef; owner?: string };
+
+export interface DetachResult {
+  /** With `owner`: the port mappings removed (those added with that owner). */
+  portMappings: PortMapping[];
+}
 
 export interface EnsureBridgeSpec {
   name: string;

@@ -180,6 +180,8 @@ describe('operator subcommands', () => {
     expect(ipLink('eth0', ctr.name)).toBeUndefined();
     expect(ipLink(hostIfname, host.name)).toBeUndefined();
     ok(['detach', '--netns', ctr.name]); // already gone: still success
+    // With --owner, the mappings added with that id go too (none here: the host has no NAT table).
+    expect(ok(['detach', '--netns', ctr.name, '--host-netns', host.name, '--owner', 'ctr-cli'])).toBe('detached, 0 port mappings removed\n');
   });
 
   it('nat masq, publish, list, unpublish and sweep, witnessed by nft', async () => {

@@ -4,7 +4,20 @@
 // ensureBridge, each several calls, hold one namespace when given it by name.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { addPortMapping, attachContainer, createNetns, createVethPair, deleteNetns, ensureBridge, listPortMappings, NetlinkError, sweep, type NetnsHandle } from '../lib/index';
+import {
+  addPortMapping,
+  attachContainer,
+  createNetns,
+  createVethPair,
+  deleteNetns,
+  detachContainer,
+  ensureBridge,
+  listLinks,
+  listPortMappings,
+  NetlinkError,
+  sweep,
+  type NetnsHandle,
+} from '../lib/index';
 import { native } from '../lib/native';
 import { expectInvalidArgument } from './helpers/expect';
 import { ipLinkOrThrow, ipLinks } from './helpers/ip';
@@ -44,6 +57,34 @@ afterAll(async () => {
 });
 
 describe('owner tags and sweep', () => {
+  it('detachContainer with owner is the whole teardown: the veth and the mappings added with that owner, nothing else', async () => {
+    const host = await res.netns('dh');
+    const { link } = await ensureBridge({ name: 'br0', addresses: ['10.87.0.1/16'], netns: host });
+    const c1 = await res.netns('d1');
+    const c2 = await res.netns('d2');
+    const a1 = await attachContainer({ netns: c1, hostNetns: host, bridge: link.index, addresses: ['10.87.0.2/16'], owner: 'one' });
+    await attachContainer({ netns: c2, hostNetns: host, bridge: link.index, addresses: ['10.87.0.3/16'], owner: 'two' });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8101, containerIp: '10.87.0.2', containerPort: 80, owner: 'one', netns: host });
+    await addPortMapping({ protocol: 'udp', hostPort: 8102, containerIp: '10.87.0.2', containerPort: 53, owner: 'one', netns: host });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8103, containerIp: '10.87.0.3', containerPort: 80, owner: 'two', netns: host });
+    await addPortMapping({ protocol: 'tcp', hostPort: 8104, containerIp: '10.87.0.2', containerPort: 81, netns: host }); // untagged
+
+    const r = await detachContainer({ netns: c1, hostNetns: host, owner: 'one' });
+    expect(r.portMappings.map((m) => m.hostPort).sort()).toEqual([8101, 8102]);
+    expect(ipLinks(host.name).map((l) => l.ifname)).not.toContain(a1.host.name);
+    expect((await listPortMappings({ netns: host })).map((m) => m.hostPort).sort()).toEqual([8103, 8104]);
+    const ruleset = execFileSync('ip', ['netns', 'exec', host.name, 'nft', 'list', 'table', 'inet', 'nlkit'], { encoding: 'utf8' });
+    expect(ruleset).not.toContain('nlkit:one');
+    expect(ruleset).toContain('nlkit:two');
+    // Again (a retry after a failure): nothing left to do, no error.
+    expect(await detachContainer({ netns: c1, hostNetns: host, owner: 'one' })).toEqual({ portMappings: [] });
+    // From the host end, the same.
+    const two = (await listLinks({ netns: host, kind: 'veth' }))[0]!;
+    expect((await detachContainer({ hostIfname: two.name, hostNetns: host, owner: 'two' })).portMappings.map((m) => m.hostPort)).toEqual([8103]);
+    expect(ipLinks(c2.name).map((l) => l.ifname)).toEqual(['lo']);
+    await expectInvalidArgument(() => detachContainer({ netns: c1, hostNetns: host, owner: '' }), /^owner$/u);
+  });
+
   it('tags host veths and port mappings with the container id; sweep removes those of containers not kept', async () => {
     const host = await res.netns('h');
     const { link } = await ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16'], netns: host });

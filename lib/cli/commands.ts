@@ -182,25 +182,30 @@ function parseRoute(text: string): ContainerRoute {
 
 const detach: Command = {
   spec: {
-    usage: 'detach --netns NS [--ifname NAME] | detach --host-ifname NAME [--host-netns NS]',
-    summary: "Remove a container's veth pair, by its container end or its host end (detachContainer). Succeeds when it is already gone.",
+    usage: 'detach --netns NS [--ifname NAME] [--owner ID] | detach --host-ifname NAME [--owner ID] [--host-netns NS]',
+    summary:
+      "Remove a container's veth pair, by its container end or its host end, and with --owner the port mappings added with that id (detachContainer). Succeeds when it is already gone.",
     flags: {
       netns: { type: 'string', value: 'NS', help: "the container's namespace" },
       ifname: { type: 'string', value: 'NAME', help: 'the container end (default eth0)' },
       'host-ifname': { type: 'string', value: 'NAME', help: 'the host end instead' },
-      'host-netns': { type: 'string', value: 'NS', help: 'where the host end is (default: this namespace)' },
+      'host-netns': { type: 'string', value: 'NS', help: 'the host side: the host end and the port mappings (default: this namespace)' },
+      owner: { type: 'string', value: 'ID', help: 'also remove the port mappings added with this container id' },
     },
   },
   async run(values, _, out) {
     const hostIfname = str(values, 'host-ifname');
+    const hostNetns = netnsRef(str(values, 'host-netns'));
+    const owner = str(values, 'owner');
+    let result: nl.DetachResult;
     if (hostIfname !== undefined) {
       if (values.netns !== undefined || values.ifname !== undefined) throw new UsageError('give --netns [--ifname] or --host-ifname, not both');
-      await nl.detachContainer({ hostIfname, hostNetns: netnsRef(str(values, 'host-netns')) });
+      result = await nl.detachContainer({ hostIfname, hostNetns, owner });
     } else {
-      if (values['host-netns'] !== undefined) throw new UsageError('--host-netns goes with --host-ifname');
-      await nl.detachContainer({ netns: netnsRef(required(values, 'netns'))!, ifname: str(values, 'ifname') });
+      result = await nl.detachContainer({ netns: netnsRef(required(values, 'netns'))!, ifname: str(values, 'ifname'), hostNetns, owner });
     }
-    return print(out, values, { detached: true }, () => 'detached\n');
+    const removed = result.portMappings.length;
+    return print(out, values, { detached: true, portMappings: result.portMappings }, () => `detached${owner !== undefined ? `, ${removed} port mapping${removed === 1 ? '' : 's'} removed` : ''}\n`);
   },
 };
 
