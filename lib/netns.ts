@@ -7,6 +7,16 @@ import type { NetnsRef } from './types';
 import { netnsDir } from './config';
 import * as check from './validate';
 
+// A handle dropped without close() would hold its namespace fd, its pooled sockets and the
+// namespace itself for the life of the process: a launcher that forgets one per container runs out
+// of fds. So it is closed when garbage-collected, with a warning, as Node's fs FileHandle is.
+const unclosed = new FinalizationRegistry<number>((id) => {
+  native.netnsClose(id);
+  process.emitWarning('a NetnsHandle was garbage-collected without close(); nlkit closed it (call close(), or hold it with `using`)', {
+    code: 'NLKIT_UNCLOSED_NETNS_HANDLE',
+  });
+});
+
 /**
  * An open network namespace. Calls given a handle reuse its netlink sockets; `close()` releases
  * the namespace fd and those sockets, so the kernel can free an anonymous or deleted namespace.
@@ -23,6 +33,7 @@ export class NetnsHandle {
     this.#id = id;
     this.path = path;
     if (name !== undefined) this.name = name;
+    unclosed.register(this, id, this);
   }
 
   get closed(): boolean {
@@ -38,6 +49,7 @@ export class NetnsHandle {
   /** Releases the namespace fd and its pooled sockets (at once, or when calls using them finish). */
   close(): void {
     if (this.#id === undefined) return;
+    unclosed.unregister(this);
     native.netnsClose(this.#id);
     this.#id = undefined;
   }

@@ -1,6 +1,8 @@
 // Namespaces: named (bind-mounted under the netns dir like `ip netns add`), anonymous (held by a
 // handle), opened by every kind of reference, deleted, closed; and the errors for missing ones.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   configure,
@@ -271,6 +273,41 @@ describe('missing namespaces and bad references', () => {
     const e = await rejectionOf(() => openNetns(`${names.nsPrefix}nope`));
     expect(e).toBeInstanceOf(NlkitError);
     expect((e as NlkitError).code).toBe('ENOENT');
+  });
+});
+
+describe('a handle dropped without close()', () => {
+  it('is closed when garbage-collected, with a warning: its namespace fd does not outlive it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const warnings: (Error & { code?: string })[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // Fds of namespaces other than the process's own (nlkit's threads hold that one too).
+      const own = readlinkSync('/proc/self/ns/net');
+      const otherNsFds = (): string[] => readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const to = readlinkSync(`/proc/self/fd/${fd}`);
+          return to.startsWith('net:') && to !== own ? [`${fd} ${to}`] : [];
+        } catch {
+          return []; // closed meanwhile
+        }
+      });
+      const before = otherNsFds().length;
+      await (async () => {
+        await createNetns(); // anonymous: only the handle holds it
+      })();
+      expect(otherNsFds().length).toBe(before + 1);
+      for (let i = 0; i < 50 && warnings.length === 0; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(warnings.map((w) => w.code)).toContain('NLKIT_UNCLOSED_NETNS_HANDLE');
+      expect(otherNsFds().length).toBe(before);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
 
