@@ -114,7 +114,7 @@ describe('a failure at any step leaves nothing half-made', () => {
       () => ensureBridge({ name: 'br0', addresses: ['10.88.0.1/16', '10.89.0.1/16', 'fd00::1/64'], netns: host }),
       (k) => expect(addresses(), `after step ${k} failed`).toEqual(['10.88.0.1']),
     );
-    expect(steps).toBe(4); // getLink, list addresses, two adds (already up: no change sent)
+    expect(steps).toBe(5); // getLink, list addresses, two adds, the change pinning its MAC (already up)
     expect(addresses()).toEqual(['10.88.0.1', '10.89.0.1', 'fd00::1']);
   });
 
