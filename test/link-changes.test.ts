@@ -390,6 +390,30 @@ describe('refused changes', () => {
     }
   });
 
+  it('a refused move is taken back only for the link that moved: the target\'s own link of that name stays', async () => {
+    // The target has its own v0: the kernel moves ours under the new name c0, then refuses the MTU.
+    const { ns, v0 } = await setup();
+    const other = await res.netns('w');
+    const theirs = await createVethPair({ name: 'v0', peer: { name: 'peer' }, netns: other });
+    const ours = ipLinkOrThrow('v0', ns.name);
+    const e = await expectNetlinkError(() => setLink('v0', { netns: other, name: 'c0', mtu: 65536 }, { netns: ns }), 'EINVAL');
+    expect(e.message).toMatch(/moved back/u);
+    expect(ipLinkOrThrow('v0', ns.name)).toMatchObject({ ifindex: v0, address: ours.address });
+    expect(ipLinkOrThrow('v0', other.name)).toMatchObject({ ifindex: theirs.link.index, address: theirs.link.mac });
+    expect(ipLinks(other.name).map((l) => l.ifname).sort()).toEqual(['lo', 'peer', 'v0']);
+  });
+
+  it('a link moved back after a refusal is up and on its bridge again, as it was', async () => {
+    const { ns } = await setup();
+    const other = await res.netns('x');
+    await createBridge('eth1', { netns: other });
+    await setLink('v0', { master: 'br0', up: true }, { netns: ns });
+    await expectNetlinkError(() => setLink('v0', { netns: other, name: 'eth1' }, { netns: ns }), 'EEXIST');
+    const back = ipLinkOrThrow('v0', ns.name);
+    expect(back.master).toBe('br0');
+    expect(back.flags).toContain('UP');
+  });
+
   it('move into a namespace that already has that name: EEXIST, the link stays', async () => {
     const { ns, v0 } = await setup();
     const other = await res.netns('o');

@@ -390,36 +390,50 @@ namespace {
 
 // What undoes a refused change: the kernel applies a change's attributes one after another (a
 // move first, then MAC, MTU, the name, the alias, master, up/down) and keeps those applied before
-// the one it refuses. Each asked-for field goes back to how `before` had it.
-LinkChangesSpec UndoOf(const LinkChangesSpec& c, const LinkInfo& before) {
+// the one it refuses. Each field that `now` has otherwise than `before` goes back, and only those:
+// resending a bridge's MAC or MTU unchanged would pin it (a bridge follows its ports' only until
+// one is set). `moved`: the link came back from a move, which took it down and off its master.
+LinkChangesSpec UndoOf(const LinkChangesSpec& c, const LinkInfo& before, const LinkInfo& now, bool moved) {
   LinkChangesSpec u;
-  if (c.up) u.up = (before.flags & IFF_UP) != 0;
-  if (c.mtu) u.mtu = before.mtu;
-  if (c.mac && before.address && before.address->size() == 6) {
+  const bool was_up = (before.flags & IFF_UP) != 0;
+  if ((c.up || moved) && was_up != ((now.flags & IFF_UP) != 0)) u.up = was_up;
+  if (c.mtu && now.mtu != before.mtu) u.mtu = before.mtu;
+  if (c.mac && before.address && before.address->size() == 6 && now.address != before.address) {
     Mac mac{};
     std::copy(before.address->begin(), before.address->end(), mac.begin());
     u.mac = mac;
   }
-  if (c.name && *c.name != before.name) u.name = before.name;
-  if (c.alias) u.alias = before.alias.value_or("");
-  if (c.txqlen && before.txqlen) u.txqlen = before.txqlen;
-  if (c.set_master) {
-    u.set_master = true;
+  if (now.name != before.name) u.name = before.name;
+  if (c.alias && now.alias != before.alias) u.alias = before.alias.value_or("");
+  if (c.txqlen && before.txqlen && now.txqlen != before.txqlen) u.txqlen = before.txqlen;
+  if ((c.set_master || moved) && (moved || now.master != before.master)) {
+    u.set_master = before.master.has_value() || !moved;
     if (before.master) u.master = LinkRefArg{static_cast<int32_t>(*before.master), {}};
   }
   return u;
 }
 
+// Whether `l`, found where a refused move may have put the link, is that link: same kind, and
+// the MAC it had (or the one asked for, applied before the refusal), and for a veth the same peer.
+bool SameLinkMoved(const LinkInfo& l, const LinkInfo& before, const LinkChangesSpec& c) {
+  if (l.kind != before.kind) return false;
+  const bool same_mac = l.address == before.address || (c.mac && l.address && std::equal(l.address->begin(), l.address->end(), c.mac->begin(), c.mac->end()));
+  if (!same_mac) return false;
+  return !before.link || l.link == before.link;
+}
+
 // Puts a link whose change `c` the kernel refused back as `before` had it, in `home`. If the
-// refused change carried a move that the kernel made before refusing the rest, the link is found
-// where it went, by its old name (the move keeps it unless taken there, and a refused rename left
-// it) or else the new one (a rename made before a later refusal), and moved back with the rest.
-// Best effort: returns what the caller should add to the refusal's message.
+// refused change carried a move that the kernel made before refusing the rest, the link is looked
+// for where it went, under the new name (a rename the move made, the old name being taken there,
+// or one made before a later refusal) or its old one, and taken back only if it is the same link
+// (SameLinkMoved): the target may have its own link of either name. Its addresses and routes are
+// gone with the move, as they would be had it succeeded. Best effort: returns what the caller
+// should add to the refusal's message.
 std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkChangesSpec& c, const LinkInfo& before) {
-  LinkChangesSpec undo = UndoOf(c, before);
-  const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
-  auto here = TransactOne(sock, EncodeGetLink(LinkRefArg{before.index, {}}));
+  auto here = GetLinkOn(sock, LinkRefArg{before.index, {}});
   if (here) {
+    const LinkChangesSpec undo = UndoOf(c, before, *here, false);
+    const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
     auto fixed = TransactOne(sock, EncodeSetLink(LinkRefArg{before.index, {}}, undo, master));
     return fixed ? "what the kernel had applied before refusing was undone" : "what the kernel had applied before refusing could not be undone";
   }
@@ -427,19 +441,20 @@ std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkCh
   auto there = c.move_to->Acquire(NETLINK_ROUTE);
   if (!there) return "the link may have moved before the refusal; it could not be looked for";
   std::optional<LinkInfo> moved;
-  for (const std::string& name : {before.name, c.name.value_or(before.name)}) {
+  for (const std::string& name : {c.name.value_or(before.name), before.name}) {
     auto found = GetLinkOn(**there, LinkRefArg{0, name});
-    if (found) {
+    if (found && SameLinkMoved(*found, before, c)) {
       moved = std::move(*found);
       break;
     }
   }
   if (!moved) return "the link left its namespace before the refusal and was not found where it went";
-  if (moved->name != before.name) undo.name = before.name;
+  const LinkChangesSpec undo = UndoOf(c, before, *moved, true);
+  const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
   MessageBuilder back = EncodeSetLink(LinkRefArg{moved->index, {}}, undo, master);
   back.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(home.fd()));
   auto returned = TransactOne(**there, back);
-  return returned ? "the kernel had moved the link before refusing: it was moved back"
+  return returned ? "the kernel had moved the link before refusing: it was moved back (its addresses and routes went with the move)"
                   : "the kernel moved the link before refusing, and it could not be moved back";
 }
 
@@ -500,7 +515,8 @@ Result<LinkInfo> ApplyLinkChanges(NetlinkSocket& sock, Namespace& home, const Li
     }
   }
   // Moved: read it back in its new namespace, by name (the index may change on a move).
-  return GetLink(*c.move_to, LinkRefArg{0, c.name ? *c.name : before->name});
+  // (No before-read only if the link appeared between the two messages of one sendmsg.)
+  return GetLink(*c.move_to, LinkRefArg{0, c.name ? *c.name : before ? before->name : ref.name});
 }
 
 }  // namespace
@@ -531,14 +547,15 @@ Result<LinkInfo> SetLink(Namespace& ns, const LinkRefArg& ref, const LinkChanges
     if ((*outcomes)[0].ack.errnum != 0) return RefusalError((*outcomes)[0].ack, "getLink", ref.Describe());
     if ((*outcomes)[1].ack.errnum != 0) return RefusalError((*outcomes)[1].ack, "setBridgePort", ref.Describe());
     auto was = LinkReply((*outcomes)[0], ref.Describe());
-    flags_before = was && was->bridge_port ? was->bridge_port : LinkInfo::BridgePort{};
+    if (was && was->bridge_port) flags_before = was->bridge_port;  // unreadable: nothing to put back
   }
   auto changed = ApplyLinkChanges(**sock, ns, ref, target, c, (*idx)[1]);
   if (!changed && flags_before) {
+    // Only the flags the call set.
     LinkChangesSpec restore;
-    restore.hairpin = flags_before->hairpin;
-    restore.isolated = flags_before->isolated;
-    restore.learning = flags_before->learning;
+    if (c.hairpin) restore.hairpin = flags_before->hairpin;
+    if (c.isolated) restore.isolated = flags_before->isolated;
+    if (c.learning) restore.learning = flags_before->learning;
     (void)TransactOne(**sock, EncodePortFlags(target, restore));
   }
   return changed;
