@@ -459,8 +459,8 @@ std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkCh
 }
 
 // SetLink's change itself, once names are resolved (and bridge-port flags without a new master
-// set). One sendmsg: a read of the link as it was (what a refusal undoes, and the name a move
-// finds it by again) + the change + [read back, unless the link left this namespace].
+// set). One sendmsg: [a read of the link as it was] + the change + [read back, unless the link
+// left this namespace].
 // Bridge-port flags with a new master go in a second sendmsg, only once the change is
 // acknowledged: the kernel runs every message of a sendmsg whatever the ones before it answered,
 // so flags sent beside a rename that failed (EEXIST) would land on the other link that has the
@@ -476,8 +476,15 @@ Result<LinkInfo> ApplyLinkChanges(NetlinkSocket& sock, Namespace& home, const Li
   const bool port_flags = c.set_master && HasPortFlags(c);
   std::vector<std::vector<MessageBuilder>> rounds(port_flags ? 2 : 1);
   std::vector<std::vector<Step>> steps(rounds.size());
-  rounds[0].push_back(EncodeGetLink(target));
-  steps[0].push_back(kReadBefore);
+  // The read before: what a refusal undoes, needed only when the kernel could apply part of the
+  // change (a lone `up`, the common call, cannot be half-made); and the name a move given by
+  // index finds the link by again.
+  const int fields = int{moving} + int{c.up.has_value()} + int{c.mtu.has_value()} + int{c.mac.has_value()} + int{c.name.has_value()} +
+                     int{c.alias.has_value()} + int{c.txqlen.has_value()} + int{c.set_master};
+  if (fields > 1 || (moving && !c.name && target.index > 0)) {
+    rounds[0].push_back(EncodeGetLink(target));
+    steps[0].push_back(kReadBefore);
+  }
   rounds[0].push_back(EncodeSetLink(target, c, master_index));
   steps[0].push_back(kChange);
   if (port_flags) {
