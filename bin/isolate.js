@@ -3,7 +3,8 @@
 //
 // Inside: we are root of a new user namespace that owns a new, empty network namespace; a private
 // tmpfs covers /run and so the netns directory, so named namespaces made there (as `ip netns add`
-// does) vanish with the run. NLKIT_ISOLATED=1 tells the command (and nested isolation requests) where it is.
+// does) vanish with the run. NLKIT_ISOLATED=1 tells the command (and nested isolation requests)
+// where it is.
 //
 // This is tooling: it starts `unshare`, which the library itself (lib/) never does.
 'use strict';

@@ -78,12 +78,13 @@ function pathOf(ref: Exclude<NetnsRef, NetnsHandle>, argument: string): { path: 
   check.onlyKeys(ref, ['pid', 'path', 'name'], argument);
   const keys = Object.keys(ref).filter((k) => (ref as Record<string, unknown>)[k] !== undefined);
   if (keys.length !== 1) throw new InvalidArgumentError(argument, `${REF_FORMS}: one of pid, path or name, got ${keys.length}`);
-  if ('pid' in ref && ref.pid !== undefined) return { path: `/proc/${check.integer(ref.pid, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
-  if ('path' in ref && ref.path !== undefined) return { path: check.absolutePath(ref.path, `${argument}.path`) };
-  const name = check.netnsName((ref as { name: unknown }).name, `${argument}.name`);
+  const key = keys[0]!;
+  const value = (ref as Record<string, unknown>)[key];
+  if (key === 'pid') return { path: `/proc/${check.integer(value, `${argument}.pid`, 1, 0x7fffffff)}/ns/net` };
+  if (key === 'path') return { path: check.absolutePath(value, `${argument}.path`) };
+  const name = check.netnsName(value, `${argument}.name`);
   return { path: `${netnsDir()}/${name}`, name };
 }
-
 
 /** Turns a caller's NetnsRef into the addon's form; undefined stays undefined (initial namespace). */
 export function toNative(ref: NetnsRef | undefined, argument = 'netns'): NativeNetns {

@@ -65,7 +65,7 @@ export async function removeMappingsOf(
     const { protocol, hostIp, hostPort, containerIp, containerPort, owner } = m;
     try {
       // Removed only if it still points where it did, for the same owner: the host port may have
-      // been freed and taken by a container starting now (not in `keep`) since the list was read.
+      // been freed and taken by a container starting now since the list was read.
       const { removed } = await removePortMapping({ protocol, ...(hostIp !== undefined ? { hostIp } : {}), hostPort, containerIp, containerPort, owner, ...where });
       if (removed) out.removed.push(m);
     } catch (e) {

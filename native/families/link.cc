@@ -162,17 +162,6 @@ MessageBuilder EncodeCreateLink(const LinkSpec& s, const ResolvedRefs& refs) {
 
 namespace {
 bool HasPortFlags(const LinkChangesSpec& c) { return c.hairpin || c.isolated || c.learning; }
-
-void PutPortFlags(MessageBuilder& m, const LinkChangesSpec& c) {
-  const size_t info = m.BeginNest(IFLA_LINKINFO);
-  m.PutString(IFLA_INFO_SLAVE_KIND, "bridge");
-  const size_t data = m.BeginNest(IFLA_INFO_SLAVE_DATA);
-  if (c.hairpin) m.PutU8(IFLA_BRPORT_MODE, *c.hairpin ? 1 : 0);
-  if (c.isolated) m.PutU8(IFLA_BRPORT_ISOLATED, *c.isolated ? 1 : 0);
-  if (c.learning) m.PutU8(IFLA_BRPORT_LEARNING, *c.learning ? 1 : 0);
-  m.EndNest(data);
-  m.EndNest(info);
-}
 }  // namespace
 
 MessageBuilder EncodeSetLink(const LinkRefArg& target, const LinkChangesSpec& c, uint32_t master_index) {
@@ -198,7 +187,14 @@ MessageBuilder EncodePortFlags(const LinkRefArg& ref, const LinkChangesSpec& c) 
   MessageBuilder m(RTM_NEWLINK, NLM_F_REQUEST);
   m.PutHeader(LinkHeader(ref.index > 0 ? ref.index : 0, std::nullopt));
   PutRef(m, ref);
-  PutPortFlags(m, c);
+  const size_t info = m.BeginNest(IFLA_LINKINFO);
+  m.PutString(IFLA_INFO_SLAVE_KIND, "bridge");
+  const size_t data = m.BeginNest(IFLA_INFO_SLAVE_DATA);
+  if (c.hairpin) m.PutU8(IFLA_BRPORT_MODE, *c.hairpin ? 1 : 0);
+  if (c.isolated) m.PutU8(IFLA_BRPORT_ISOLATED, *c.isolated ? 1 : 0);
+  if (c.learning) m.PutU8(IFLA_BRPORT_LEARNING, *c.learning ? 1 : 0);
+  m.EndNest(data);
+  m.EndNest(info);
   return m;
 }
 
@@ -413,6 +409,12 @@ LinkChangesSpec UndoOf(const LinkChangesSpec& c, const LinkInfo& before, const L
   return u;
 }
 
+// The change that makes `now` (the link at `index`) what `before` was again, as UndoOf says.
+MessageBuilder EncodeUndo(int32_t index, const LinkChangesSpec& c, const LinkInfo& before, const LinkInfo& now, bool moved) {
+  const LinkChangesSpec undo = UndoOf(c, before, now, moved);
+  return EncodeSetLink(LinkRefArg{index, {}}, undo, undo.master ? static_cast<uint32_t>(undo.master->index) : 0);
+}
+
 // Whether `l`, found where a refused move may have put the link, is that link: same kind, and
 // the MAC it had (or the one asked for, applied before the refusal), and for a veth the same peer.
 bool SameLinkMoved(const LinkInfo& l, const LinkInfo& before, const LinkChangesSpec& c) {
@@ -432,9 +434,7 @@ bool SameLinkMoved(const LinkInfo& l, const LinkInfo& before, const LinkChangesS
 std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkChangesSpec& c, const LinkInfo& before) {
   auto here = GetLinkOn(sock, LinkRefArg{before.index, {}});
   if (here) {
-    const LinkChangesSpec undo = UndoOf(c, before, *here, false);
-    const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
-    auto fixed = TransactOne(sock, EncodeSetLink(LinkRefArg{before.index, {}}, undo, master));
+    auto fixed = TransactOne(sock, EncodeUndo(before.index, c, before, *here, false));
     return fixed ? "what the kernel had applied before refusing was undone" : "what the kernel had applied before refusing could not be undone";
   }
   if (!c.move_to) return "";
@@ -449,9 +449,7 @@ std::string UndoRefusedChange(NetlinkSocket& sock, Namespace& home, const LinkCh
     }
   }
   if (!moved) return "the link left its namespace before the refusal and was not found where it went";
-  const LinkChangesSpec undo = UndoOf(c, before, *moved, true);
-  const uint32_t master = undo.master ? static_cast<uint32_t>(undo.master->index) : 0;
-  MessageBuilder back = EncodeSetLink(LinkRefArg{moved->index, {}}, undo, master);
+  MessageBuilder back = EncodeUndo(moved->index, c, before, *moved, true);
   back.PutU32(IFLA_NET_NS_FD, static_cast<uint32_t>(home.fd()));
   auto returned = TransactOne(**there, back);
   return returned ? "the kernel had moved the link before refusing: it was moved back (its addresses and routes went with the move)"

@@ -15,8 +15,7 @@ namespace nlkit {
 namespace {
 thread_local UniqueFd t_home_fd;
 thread_local NetnsKey t_home_key;
-thread_local bool t_poisoned = false;
-thread_local int t_poison_errno = 0;
+thread_local int t_poison_errno = 0;  // nonzero: the thread could not get home (what setns said)
 }  // namespace
 
 Result<NetnsKey> KeyOf(int ns_fd) {
@@ -37,12 +36,9 @@ Status ThreadHome::Init() {
 
 int ThreadHome::fd() { return t_home_fd.get(); }
 const NetnsKey& ThreadHome::key() { return t_home_key; }
-bool ThreadHome::poisoned() { return t_poisoned; }
+bool ThreadHome::poisoned() { return t_poison_errno != 0; }
 int ThreadHome::poison_errno() { return t_poison_errno; }
-void ThreadHome::Poison(int err) {
-  t_poisoned = true;
-  t_poison_errno = err;
-}
+void ThreadHome::Poison(int err) { t_poison_errno = err != 0 ? err : EIO; }
 
 namespace {
 // A thread that could not get home is in a namespace it does not know: nothing more may be done
@@ -55,7 +51,7 @@ Error PoisonedError() {
 }  // namespace
 
 Result<NetnsVisit> NetnsVisit::Enter(int ns_fd, const std::string& label) {
-  if (t_poisoned) return PoisonedError();
+  if (t_poison_errno != 0) return PoisonedError();
   if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
   SyscallTimer timer;
   if (::setns(ns_fd, CLONE_NEWNET) != 0) return Error::System(errno, "setns", "netns " + label);
@@ -73,7 +69,7 @@ NetnsVisit::~NetnsVisit() {
 }
 
 Result<std::optional<NetnsVisit>> EnterUnlessHome(const Namespace& ns) {
-  if (t_poisoned) return PoisonedError();
+  if (t_poison_errno != 0) return PoisonedError();
   if (!t_home_fd.valid()) NLKIT_TRY(ThreadHome::Init());
   if (ns.key() == t_home_key) return std::optional<NetnsVisit>{};
   auto visit = NetnsVisit::Enter(ns.fd(), ns.label());
@@ -106,7 +102,7 @@ Result<std::shared_ptr<Namespace>> Namespace::Adopt(UniqueFd fd, std::string lab
 }
 
 Result<SocketLease> Namespace::Acquire(int protocol) {
-  if (t_poisoned) return PoisonedError();
+  if (t_poison_errno != 0) return PoisonedError();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
